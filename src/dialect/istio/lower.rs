@@ -1,0 +1,276 @@
+//! Istio rules lowered into model predicates, following istio/istio
+//! pilot/pkg/security/authz/model (one generator per field).
+
+use super::wire::{Condition, Operation, Rule, Source};
+use crate::dialect::Ctx;
+use crate::model::{IpSet, PathPattern, Pred, Seg, StringMatch, StringSet};
+use crate::spiffe::SCHEME;
+
+/// A lowering error: the field (relative to the rule) and what is wrong.
+pub(super) type LowerError = (String, String);
+type R<T> = Result<T, LowerError>;
+
+/// Things worth a warning (field, message).
+pub(super) type Notes = Vec<(String, String)>;
+
+/// `rule` → one predicate: any `from` AND any `to` AND every `when`.
+pub(super) fn rule(r: &Rule, policy_ns: &str, ctx: &Ctx<'_>, notes: &mut Notes) -> R<Pred> {
+    let mut parts = Vec::new();
+    if let Some(from) = r.from.as_deref().filter(|f| !f.is_empty()) {
+        let mut alts = Vec::new();
+        for (i, f) in from.iter().enumerate() {
+            let at = format!("from[{i}].source");
+            let s = f.source.as_ref().ok_or_else(|| (at.clone(), "must be set".to_string()))?;
+            alts.push(source(s, policy_ns, ctx, notes).map_err(|(f, m)| (format!("{at}.{f}"), m))?);
+        }
+        parts.push(Pred::any(alts));
+    }
+    if let Some(to) = r.to.as_deref().filter(|t| !t.is_empty()) {
+        let mut alts = Vec::new();
+        for (i, t) in to.iter().enumerate() {
+            let at = format!("to[{i}].operation");
+            let o = t.operation.as_ref().ok_or_else(|| (at.clone(), "must be set".to_string()))?;
+            alts.push(operation(o, notes).map_err(|(f, m)| (format!("{at}.{f}"), m))?);
+        }
+        parts.push(Pred::any(alts));
+    }
+    for (i, c) in r.when.iter().flatten().enumerate() {
+        parts.push(condition(c, policy_ns, ctx).map_err(|(f, m)| (format!("when[{i}].{f}"), m))?);
+    }
+    Ok(Pred::all(parts))
+}
+
+/// A positive field and its `not` twin: `values` ORed, `notValues` negated.
+fn field<T>(
+    name: &str,
+    yes: &Option<Vec<String>>,
+    no: &Option<Vec<String>>,
+    mut build: impl FnMut(&[String], &str) -> R<T>,
+    wrap: impl Fn(T) -> Pred,
+    parts: &mut Vec<Pred>,
+) -> R<()> {
+    if let Some(vs) = yes.as_deref().filter(|v| !v.is_empty()) {
+        parts.push(wrap(build(vs, name)?));
+    }
+    if let Some(vs) = no.as_deref().filter(|v| !v.is_empty()) {
+        let not = format!("not{}{}", name[..1].to_ascii_uppercase(), &name[1..]);
+        parts.push(Pred::not(wrap(build(vs, &not)?)));
+    }
+    Ok(())
+}
+
+fn strings(vs: &[String], name: &str) -> R<StringSet> {
+    strings_with(vs, name, StringSet::new(), |m| Ok(vec![m]))
+}
+
+fn strings_with(vs: &[String], name: &str, mut set: StringSet, mut expand: impl FnMut(StringMatch) -> R<Vec<StringMatch>>) -> R<StringSet> {
+    for (i, v) in vs.iter().enumerate() {
+        let at = format!("{name}[{i}]");
+        if v.is_empty() {
+            return Err((at, "must not be empty".into()));
+        }
+        let m = StringMatch::parse_istio(v).map_err(|e| (at.clone(), e))?;
+        for m in expand(m).map_err(|(_, e)| (at.clone(), e))? {
+            set.insert(m);
+        }
+    }
+    Ok(set)
+}
+
+/// Principals are written without `spiffe://`; those of the local trust domain, an alias, or
+/// `cluster.local` stand for the same path in every trust domain of the bundle
+/// (istio/istio pilot/pkg/security/trustdomain `ReplaceTrustDomainAliases`).
+fn principals(vs: &[String], name: &str, ctx: &Ctx<'_>, notes: &mut Notes) -> R<StringSet> {
+    let local = ctx.workload.trust_domain();
+    let domains: Vec<&str> = std::iter::once(local)
+        .chain(ctx.settings.trust_domain_aliases.iter().map(String::as_str))
+        .collect();
+    for (i, v) in vs.iter().enumerate() {
+        if v.starts_with(SCHEME) {
+            notes.push((
+                format!("{name}[{i}]"),
+                format!(
+                    "{v:?} starts with spiffe://; Istio matches principals without the scheme, so this never matches \
+                     (write {:?})",
+                    &v[SCHEME.len()..]
+                ),
+            ));
+        }
+    }
+    strings_with(vs, name, StringSet::new(), |m| {
+        let value = match &m {
+            StringMatch::Exact(v) | StringMatch::Prefix(v) => v.clone(),
+            // `*abc` and `*` do not name a trust domain.
+            _ => return Ok(vec![m]),
+        };
+        let td = value.split_once("/ns/").map(|(td, _)| td);
+        let out = match td {
+            Some(td) if domains.contains(&td) || td == "cluster.local" => domains
+                .iter()
+                .map(|d| {
+                    let v = format!("{d}{}", &value[td.len()..]);
+                    match m {
+                        StringMatch::Exact(_) => StringMatch::Exact(v),
+                        _ => StringMatch::Prefix(v),
+                    }
+                })
+                .collect(),
+            _ => vec![m],
+        };
+        Ok(out.into_iter().map(|m| m.with_prefix(SCHEME)).collect())
+    })
+}
+
+fn service_accounts(vs: &[String], name: &str, policy_ns: &str) -> R<StringSet> {
+    let mut set = StringSet::new();
+    for (i, v) in vs.iter().enumerate() {
+        let full = match v.split_once('/') {
+            Some((ns, sa)) if !ns.is_empty() && !sa.is_empty() && !sa.contains('/') => v.clone(),
+            None if !v.is_empty() => format!("{policy_ns}/{v}"),
+            _ => return Err((format!("{name}[{i}]"), format!("{v:?} is not `<namespace>/<serviceaccount>` or `<serviceaccount>`"))),
+        };
+        set.insert(StringMatch::Exact(full));
+    }
+    Ok(set)
+}
+
+fn ips(vs: &[String], name: &str) -> R<IpSet> {
+    let mut set = IpSet::default();
+    for (i, v) in vs.iter().enumerate() {
+        set.insert(crate::model::Cidr::parse(v).map_err(|e| (format!("{name}[{i}]"), e))?);
+    }
+    Ok(set)
+}
+
+fn ports(vs: &[String], name: &str) -> R<Vec<u16>> {
+    vs.iter()
+        .enumerate()
+        .map(|(i, v)| v.parse::<u16>().map_err(|_| (format!("{name}[{i}]"), format!("{v:?} is not a port number"))))
+        .collect()
+}
+
+fn source(s: &Source, policy_ns: &str, ctx: &Ctx<'_>, notes: &mut Notes) -> R<Pred> {
+    let jwt = [("requestPrincipals", &s.request_principals), ("notRequestPrincipals", &s.not_request_principals)];
+    for (name, v) in jwt {
+        if v.as_ref().is_some_and(|v| !v.is_empty()) {
+            return Err((name.into(), "needs a validated JWT (Envoy jwt_authn), which this version does not read yet".into()));
+        }
+    }
+    let has = |v: &Option<Vec<String>>| v.as_ref().is_some_and(|v| !v.is_empty());
+    if (has(&s.principals) || has(&s.not_principals)) && (has(&s.service_accounts) || has(&s.not_service_accounts)) {
+        return Err(("serviceAccounts".into(), "cannot be set together with principals or notPrincipals".into()));
+    }
+    let mut parts = Vec::new();
+    let mut notes_here = Notes::new();
+    field("principals", &s.principals, &s.not_principals, |v, n| principals(v, n, ctx, &mut notes_here), Pred::Principal, &mut parts)?;
+    notes.extend(notes_here);
+    field("namespaces", &s.namespaces, &s.not_namespaces, strings, Pred::Namespace, &mut parts)?;
+    field("serviceAccounts", &s.service_accounts, &s.not_service_accounts, |v, n| service_accounts(v, n, policy_ns), Pred::ServiceAccount, &mut parts)?;
+    field("ipBlocks", &s.ip_blocks, &s.not_ip_blocks, ips, Pred::SourceIp, &mut parts)?;
+    field("remoteIpBlocks", &s.remote_ip_blocks, &s.not_remote_ip_blocks, ips, Pred::RemoteIp, &mut parts)?;
+    if parts.is_empty() {
+        return Err((String::new(), "must not be empty (Istio rejects an empty source)".into()));
+    }
+    Ok(Pred::all(parts))
+}
+
+fn operation(o: &Operation, notes: &mut Notes) -> R<Pred> {
+    let mut parts = Vec::new();
+    let hosts = |vs: &[String], n: &str| {
+        let vs: Vec<String> = vs.iter().map(|h| h.trim_end_matches('.').to_string()).collect();
+        strings_with(&vs, n, StringSet::case_insensitive(), |m| Ok(vec![m]))
+    };
+    field("hosts", &o.hosts, &o.not_hosts, hosts, Pred::Host, &mut parts)?;
+    field("ports", &o.ports, &o.not_ports, ports, Pred::Port, &mut parts)?;
+    field("methods", &o.methods, &o.not_methods, strings, Pred::Method, &mut parts)?;
+    let mut notes_here = Notes::new();
+    field("paths", &o.paths, &o.not_paths, |v, n| paths(v, n, &mut notes_here), Pred::path, &mut parts)?;
+    notes.extend(notes_here);
+    if parts.is_empty() {
+        return Err((String::new(), "must not be empty (Istio rejects an empty operation)".into()));
+    }
+    Ok(Pred::all(parts))
+}
+
+fn paths(vs: &[String], name: &str, notes: &mut Notes) -> R<Vec<PathPattern>> {
+    let mut out = Vec::with_capacity(vs.len());
+    for (i, v) in vs.iter().enumerate() {
+        let at = format!("{name}[{i}]");
+        if v.contains(['?', '#']) {
+            notes.push((at.clone(), format!("{v:?}: paths are matched without query or fragment, so this never matches")));
+        }
+        let p = if v.contains('{') || v.contains('}') {
+            template(v).map_err(|e| (at, e))?
+        } else {
+            match StringMatch::parse_istio(v).map_err(|e| (at, e))? {
+                StringMatch::Exact(s) => PathPattern::Exact(s),
+                StringMatch::Prefix(s) => PathPattern::Prefix(s),
+                StringMatch::Suffix(s) => PathPattern::Suffix(s),
+                StringMatch::Presence => PathPattern::Any,
+            }
+        };
+        out.push(p);
+    }
+    Ok(out)
+}
+
+/// `/a/{*}/b/{**}`: `{*}` one segment, `{**}` the rest; each alone in its segment, `{**}` last.
+fn template(v: &str) -> Result<PathPattern, String> {
+    let rest = v.strip_prefix('/').ok_or_else(|| format!("{v:?}: a path template must start with '/'"))?;
+    let segs: Vec<&str> = rest.split('/').collect();
+    let mut out = Vec::with_capacity(segs.len());
+    for (i, s) in segs.iter().enumerate() {
+        out.push(match *s {
+            "{*}" => Seg::One,
+            "{**}" if i + 1 == segs.len() => Seg::Rest { min: 1 },
+            "{**}" => return Err(format!("{v:?}: {{**}} must be the last operator")),
+            s if s.contains(['{', '}', '*']) => {
+                return Err(format!("{v:?}: {{*}} and {{**}} must each be a whole segment, and no other '*' may appear"))
+            }
+            s => Seg::Lit(s.into()),
+        });
+    }
+    Ok(PathPattern::Segments(out))
+}
+
+fn condition(c: &Condition, policy_ns: &str, ctx: &Ctx<'_>) -> R<Pred> {
+    let key = c.key.as_str();
+    let vals = |v: &Option<Vec<String>>| v.as_ref().filter(|v| !v.is_empty()).cloned();
+    let (yes, no) = (vals(&c.values), vals(&c.not_values));
+    if yes.is_none() && no.is_none() {
+        return Err(("values".into(), "at least one of values or notValues must be set".into()));
+    }
+    let build = |vs: &[String], name: &str| -> R<Pred> {
+        if let Some(h) = key.strip_prefix("request.headers[").and_then(|k| k.strip_suffix(']')) {
+            if h.is_empty() {
+                return Err(("key".into(), "request.headers[] needs a header name".into()));
+            }
+            return Ok(Pred::Header(h.to_ascii_lowercase().into(), strings(vs, name)?));
+        }
+        Ok(match key {
+            "source.ip" => Pred::SourceIp(ips(vs, name)?),
+            "remote.ip" => Pred::RemoteIp(ips(vs, name)?),
+            "destination.ip" => Pred::DestinationIp(ips(vs, name)?),
+            "destination.port" => Pred::Port(ports(vs, name)?),
+            "source.namespace" => Pred::Namespace(strings(vs, name)?),
+            "source.principal" => Pred::Principal(principals(vs, name, ctx, &mut Notes::new())?),
+            "source.serviceAccount" => Pred::ServiceAccount(service_accounts(vs, name, policy_ns)?),
+            "connection.sni" => Pred::Sni(strings(vs, name)?),
+            k if k.starts_with("request.auth.") => {
+                return Err(("key".into(), format!("{k:?} needs a validated JWT (Envoy jwt_authn), which this version does not read yet")))
+            }
+            k if k.starts_with("experimental.envoy.filters.") => {
+                return Err(("key".into(), format!("{k:?} reads another filter's metadata, which this filter cannot see")))
+            }
+            k => return Err(("key".into(), format!("{k:?} is not a supported condition key"))),
+        })
+    };
+    let mut parts = Vec::new();
+    if let Some(vs) = yes {
+        parts.push(build(&vs, "values")?);
+    }
+    if let Some(vs) = no {
+        parts.push(Pred::not(build(&vs, "notValues")?));
+    }
+    Ok(Pred::all(parts))
+}

@@ -1,0 +1,239 @@
+//! Istio `AuthorizationPolicy`, decided as Istio decides it.
+//!
+//! From istio.io "Authorization Policy" (evaluation order):
+//! > 1. If there are any CUSTOM policies that match the request, evaluate and deny the request
+//! >    if the evaluation result is deny.
+//! > 2. If there are any DENY policies that match the request, deny the request.
+//! > 3. If there are no ALLOW policies for the workload, allow the request.
+//! > 4. If any of the ALLOW policies match the request, allow the request.
+//! > 5. Deny the request.
+//!
+//! CUSTOM needs an external authorizer, which this in-process filter does not call: such a
+//! bundle is refused. AUDIT policies never change the decision. Policies annotated
+//! `istio.io/dry-run: "true"` are evaluated in the same order among themselves, reported and
+//! counted, never enforced. Note Istio's surprise: `spec: {}` is an ALLOW policy with no rules,
+//! so it allows nothing (deny-all); `rules: [{}]` has one empty rule, which matches everything.
+
+mod lower;
+mod wire;
+
+use self::wire::{Action, Spec};
+use super::{Ctx, Effects, Layer, Resource};
+use crate::decision::{Effect, RuleRef, Verdict};
+use crate::error::{BundleError, Warning};
+use crate::model::{Dialect, Meta, Pred, RuleIndex};
+use crate::request::Request;
+
+const DRY_RUN: &str = "istio.io/dry-run";
+
+struct Rule {
+    policy: u32,
+    index: u32,
+    pred: Pred,
+}
+
+/// Rules of one action, indexed.
+#[derive(Default)]
+struct RuleSet {
+    rules: Vec<Rule>,
+    index: RuleIndex,
+    /// Policies of this action that apply (an ALLOW policy with no rules still counts).
+    policies: usize,
+}
+
+impl RuleSet {
+    fn seal(&mut self) {
+        self.index = RuleIndex::build(self.rules.iter().map(|r| &r.pred));
+    }
+
+    /// The first matching rule in bundle order.
+    fn first_match(&self, req: &Request) -> Option<&Rule> {
+        let mut cands = Vec::new();
+        self.index.candidates(req, &mut cands);
+        cands
+            .into_iter()
+            .filter_map(|i| self.rules.get(i as usize))
+            .find(|r| r.pred.matches(req))
+    }
+}
+
+/// The Istio layer: every AuthorizationPolicy that applies to the workload.
+pub(crate) struct IstioLayer {
+    metas: Vec<Meta>,
+    actions: Vec<(Action, bool)>,
+    deny: RuleSet,
+    allow: RuleSet,
+    audit: RuleSet,
+    dry_deny: RuleSet,
+    dry_allow: RuleSet,
+    headers: Vec<String>,
+}
+
+/// Compiles the bundle's AuthorizationPolicies for the workload.
+pub(crate) fn compile(rs: Vec<Resource<'_>>, ctx: &Ctx<'_>, warnings: &mut Vec<Warning>) -> Result<Box<dyn Layer>, BundleError> {
+    let mut layer = IstioLayer {
+        metas: Vec::new(),
+        actions: Vec::new(),
+        deny: RuleSet::default(),
+        allow: RuleSet::default(),
+        audit: RuleSet::default(),
+        dry_deny: RuleSet::default(),
+        dry_allow: RuleSet::default(),
+        headers: Vec::new(),
+    };
+    let mut applied = 0;
+    for r in &rs {
+        let spec: Spec = r.spec()?;
+        let action = spec.action.unwrap_or_default();
+        if action == Action::Custom {
+            return Err(r.error(
+                "spec.action",
+                "CUSTOM delegates to an external authorizer; spiffe-authz decides in-process and makes no network call",
+            ));
+        }
+        if spec.provider.is_some() {
+            return Err(r.error("spec.provider", "is only valid with action CUSTOM"));
+        }
+        let dry_run = match r.meta.annotations.get(DRY_RUN).map(String::as_str) {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(v) => return Err(r.error(format!("metadata.annotations[{DRY_RUN}]"), format!("{v:?} must be \"true\" or \"false\""))),
+        };
+        if dry_run && action == Action::Audit {
+            return Err(r.error(format!("metadata.annotations[{DRY_RUN}]"), "dry-run applies to ALLOW and DENY policies only"));
+        }
+        // Lower every policy, applicable or not, so that a broken policy is refused whatever
+        // workload the bundle is loaded for.
+        let mut notes = Vec::new();
+        let mut preds = Vec::new();
+        for (i, rule) in spec.rules.iter().flatten().enumerate() {
+            let p = lower::rule(rule, &r.namespace, ctx, &mut notes).map_err(|(f, m)| r.error(format!("spec.rules[{i}].{f}"), m))?;
+            if matches!(p, Pred::Never) {
+                notes.push((format!("spec.rules[{i}]"), "can never match".into()));
+            }
+            preds.push(p);
+        }
+        for (f, m) in notes {
+            warnings.push(r.warning(format!("spec.{f}").replace("spec.spec.", "spec."), m));
+        }
+        if !applies(r, &spec, ctx, warnings) {
+            continue;
+        }
+        applied += 1;
+        let policy = layer.metas.len() as u32;
+        layer.metas.push(r.model_meta(Dialect::Istio));
+        layer.actions.push((action, dry_run));
+        let set = match (action, dry_run) {
+            (Action::Deny, false) => &mut layer.deny,
+            (Action::Deny, true) => &mut layer.dry_deny,
+            (Action::Allow, false) => &mut layer.allow,
+            (Action::Allow, true) => &mut layer.dry_allow,
+            _ => &mut layer.audit,
+        };
+        set.policies += 1;
+        for (i, pred) in preds.into_iter().enumerate() {
+            let mut hs = std::collections::HashMap::new();
+            pred.headers_read(&mut hs);
+            layer.headers.extend(hs.into_keys().map(String::from));
+            set.rules.push(Rule { policy, index: i as u32, pred });
+        }
+    }
+    if applied == 0 {
+        warnings.push(Warning {
+            at: String::new(),
+            field: "resources".into(),
+            message: format!(
+                "no AuthorizationPolicy applies to workload {}/{}: Istio allows every request",
+                ctx.workload.namespace(),
+                ctx.workload.service_account.as_deref().unwrap_or("?")
+            ),
+        });
+    }
+    for set in [&mut layer.deny, &mut layer.allow, &mut layer.audit, &mut layer.dry_deny, &mut layer.dry_allow] {
+        set.seal();
+    }
+    layer.headers.sort();
+    layer.headers.dedup();
+    Ok(Box::new(layer))
+}
+
+/// Istio's selection: the policy's namespace is the workload's (or the root namespace, for
+/// mesh-wide policies) and its `selector.matchLabels` are all on the workload.
+fn applies(r: &Resource<'_>, spec: &Spec, ctx: &Ctx<'_>, warnings: &mut Vec<Warning>) -> bool {
+    if spec.target_ref.is_some() || spec.target_refs.as_ref().is_some_and(|t| !t.is_empty()) {
+        warnings.push(r.warning("spec.targetRefs", "targets a gateway or waypoint, not a sidecar workload: not applied here"));
+        return false;
+    }
+    let ns_ok = r.namespace == ctx.workload.namespace() || r.namespace == ctx.settings.root_namespace;
+    let labels_ok = spec
+        .selector
+        .as_ref()
+        .is_none_or(|s| s.match_labels.iter().all(|(k, v)| ctx.workload.label(k) == Some(v.as_str())));
+    if !(ns_ok && labels_ok) {
+        warnings.push(r.warning("", "does not select this workload"));
+    }
+    ns_ok && labels_ok
+}
+
+impl IstioLayer {
+    fn by(&self, rule: &Rule) -> Option<RuleRef<'_>> {
+        self.metas.get(rule.policy as usize).map(|meta| RuleRef {
+            meta,
+            rule: Some(rule.index as usize),
+        })
+    }
+
+    /// The enforced (or dry-run) decision over one pair of DENY and ALLOW sets.
+    fn order<'e>(&'e self, deny: &'e RuleSet, allow: &'e RuleSet, req: &Request) -> Verdict<'e> {
+        if let Some(r) = deny.first_match(req) {
+            return Verdict::new(Dialect::Istio, Effect::Deny, self.by(r), "a DENY policy matched");
+        }
+        if allow.policies == 0 {
+            return Verdict::new(Dialect::Istio, Effect::Allow, None, "no ALLOW policy applies to the workload");
+        }
+        if let Some(r) = allow.first_match(req) {
+            return Verdict::new(Dialect::Istio, Effect::Allow, self.by(r), "an ALLOW policy matched");
+        }
+        Verdict::new(Dialect::Istio, Effect::Deny, None, "no ALLOW policy matched")
+    }
+}
+
+impl Layer for IstioLayer {
+    fn dialect(&self) -> Dialect {
+        Dialect::Istio
+    }
+
+    fn decide<'e>(&'e self, req: &Request, fx: &mut Effects<'e>) -> Verdict<'e> {
+        if let Some(r) = self.audit.first_match(req) {
+            fx.dry_run.push(Verdict::new(Dialect::Istio, Effect::Allow, self.by(r), "an AUDIT policy matched (logged only)"));
+        }
+        if self.dry_deny.policies + self.dry_allow.policies > 0 {
+            let mut v = self.order(&self.dry_deny, &self.dry_allow, req);
+            v.reason = format!("dry-run: {}", v.reason).into();
+            fx.dry_run.push(v);
+        }
+        self.order(&self.deny, &self.allow, req)
+    }
+
+    fn explain(&self, req: &Request) -> Vec<String> {
+        let mut out = Vec::new();
+        for set in [&self.deny, &self.dry_deny, &self.allow, &self.dry_allow, &self.audit] {
+            for r in &set.rules {
+                let (action, dry) = self.actions.get(r.policy as usize).copied().unwrap_or_default();
+                let m = if r.pred.matches(req) { "matches" } else { "does not match" };
+                let by = self.by(r).map(|b| b.to_string()).unwrap_or_default();
+                out.push(format!("{action:?}{} {by}: {m}", if dry { " (dry-run)" } else { "" }));
+            }
+        }
+        for (meta, (action, _)) in self.metas.iter().zip(&self.actions) {
+            if !self.deny.rules.iter().chain(&self.allow.rules).chain(&self.audit.rules).chain(&self.dry_deny.rules).chain(&self.dry_allow.rules).any(|r| self.metas.get(r.policy as usize) == Some(meta)) {
+                out.push(format!("{action:?} {meta}: has no rules ({})", if *action == Action::Allow { "allows nothing" } else { "matches nothing" }));
+            }
+        }
+        out
+    }
+
+    fn headers_read(&self) -> Vec<String> {
+        self.headers.clone()
+    }
+}

@@ -1,0 +1,104 @@
+//! The compiled engine: built once per configuration, then asked once per request.
+
+use crate::bundle::{Bundle, DefaultAction, Mode, Workload};
+use crate::decision::Decision;
+use crate::dialect::{compile_layers, Ctx, Layer};
+use crate::error::{BundleError, Warning};
+use crate::request::Request;
+
+/// A loaded bundle, ready to decide. Immutable: a new configuration builds a new engine, and a
+/// request is decided wholly by the engine it started with.
+pub struct Engine {
+    pub(crate) layers: Vec<Box<dyn Layer>>,
+    pub(crate) default_action: DefaultAction,
+    pub(crate) mode: Mode,
+    workload: Workload,
+    warnings: Vec<Warning>,
+    headers_read: Vec<String>,
+    strip_headers: Vec<&'static str>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("layers", &self.layers.iter().map(|l| l.dialect()).collect::<Vec<_>>())
+            .field("workload", &self.workload)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Parses, validates and compiles a bundle. `defaults` fills workload fields the bundle
+    /// leaves out (in Envoy: Istio node metadata).
+    pub fn from_json(json: &[u8], defaults: &Workload) -> Result<Engine, BundleError> {
+        let text = std::str::from_utf8(json).map_err(|e| BundleError::Envelope {
+            field: String::new(),
+            message: format!("not UTF-8: {e}"),
+        })?;
+        let bundle = Bundle::parse(text)?;
+        let workload = bundle.workload.clone().or(defaults);
+        let ctx = Ctx {
+            workload: &workload,
+            settings: &bundle.settings,
+        };
+        let mut warnings = Vec::new();
+        if workload.namespace.is_none() {
+            warnings.push(Warning {
+                at: String::new(),
+                field: "workload.namespace".into(),
+                message: "unknown: policies that select by namespace will not apply".into(),
+            });
+        }
+        let layers = compile_layers(&bundle.resources, &ctx, &mut warnings)?;
+        let mut headers_read: Vec<String> = layers.iter().flat_map(|l| l.headers_read()).collect();
+        headers_read.sort();
+        headers_read.dedup();
+        let mut strip_headers: Vec<&'static str> = layers.iter().flat_map(|l| l.strip_headers().iter().copied()).collect();
+        strip_headers.sort_unstable();
+        strip_headers.dedup();
+        Ok(Engine {
+            layers,
+            default_action: bundle.settings.default_action,
+            mode: bundle.settings.mode,
+            workload,
+            warnings,
+            headers_read,
+            strip_headers,
+        })
+    }
+
+    /// Decides one request. Never fails; see [`crate::eval`] for the order.
+    pub fn evaluate(&self, req: &Request) -> Decision<'_> {
+        crate::eval::evaluate(self, req)
+    }
+
+    /// The workload as resolved (bundle fields, then defaults).
+    pub fn workload(&self) -> &Workload {
+        &self.workload
+    }
+
+    /// Warnings found while compiling.
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
+    /// Request headers some rule reads (lowercase).
+    pub fn headers_read(&self) -> &[String] {
+        &self.headers_read
+    }
+
+    /// Request headers removed before forwarding (a trailing `*` is a prefix).
+    pub fn strip_headers(&self) -> &[&'static str] {
+        &self.strip_headers
+    }
+
+    /// Is the whole bundle in dry-run mode?
+    pub fn dry_run(&self) -> bool {
+        self.mode == Mode::DryRun
+    }
+
+    /// Per-layer explanation lines, for `spiffe-authz explain`.
+    pub fn explain(&self, req: &Request) -> Vec<(crate::model::Dialect, Vec<String>)> {
+        self.layers.iter().map(|l| (l.dialect(), l.explain(req))).collect()
+    }
+}

@@ -1,0 +1,55 @@
+//! spiffe-authz: service-to-service authorization by SPIFFE identity, decided in-process.
+//!
+//! The crate is a pure policy engine plus a thin Proxy-Wasm layer:
+//!
+//! ```text
+//! bundle JSON ──parse──▶ dialect wire types ──lower──▶ model (Pred, PathPattern, ...) ──compile──▶ Engine
+//! Engine::evaluate(&Request) ──▶ Decision { allowed, verdict (who decided, why), effects }
+//! ```
+//!
+//! * [`bundle`]: the plugin-configuration envelope (`workload`, `settings`, `resources`).
+//! * [`dialect`]: one module per policy format (Istio, Drako, Linkerd, Dapr), each lowering its
+//!   owner's objects into the shared [`model`] and deciding with its owner's combination rules.
+//! * [`eval`]: the cross-dialect combination (every dialect present is a layer; every layer must
+//!   allow), written once.
+//! * `filter` (wasm32-wasip1 only): the only code that names `proxy_wasm`.
+//!
+//! ```
+//! use spiffe_authz::{Engine, Request, Peer};
+//! let bundle = r#"{
+//!   "workload": {"namespace": "payments", "serviceAccount": "payments", "labels": {"app": "payments"}},
+//!   "resources": [{
+//!     "apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
+//!     "metadata": {"name": "allow-orders", "namespace": "payments"},
+//!     "spec": {"rules": [{"from": [{"source": {"principals": ["cluster.local/ns/orders/sa/default"]}}]}]}
+//!   }]
+//! }"#;
+//! let engine = Engine::from_json(bundle.as_bytes(), &Default::default()).unwrap();
+//! let mut req = Request::new("GET", "/pay");
+//! req.peer = Peer::from_uri_san("spiffe://cluster.local/ns/orders/sa/default");
+//! assert!(engine.evaluate(&req).allowed());
+//! req.peer = Peer::from_uri_san("spiffe://cluster.local/ns/evil/sa/default");
+//! assert!(!engine.evaluate(&req).allowed());
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod bundle;
+pub mod decision;
+pub mod dialect;
+pub mod engine;
+pub mod error;
+pub mod eval;
+pub mod model;
+pub mod request;
+pub mod spiffe;
+
+#[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
+mod filter;
+
+pub use bundle::{Bundle, Settings, Workload};
+pub use decision::{Decision, Effect, RuleRef, Verdict};
+pub use engine::Engine;
+pub use error::BundleError;
+pub use model::Meta;
+pub use request::{Peer, Request};
+pub use spiffe::SpiffeId;

@@ -1,0 +1,134 @@
+//! A candidate index over a list of rules.
+//!
+//! Each rule is filed under the one request attribute (its peer principal, or its path) that
+//! narrows it best; a request looks up its own principal and path and evaluates only the rules
+//! found there, plus the few that no attribute narrows. The cost per request follows the number
+//! of rules that could match, not the size of the bundle.
+
+use std::collections::HashMap;
+
+use super::{PathMap, Pred};
+use crate::request::Request;
+
+/// Rule ids (positions in the list given to [`RuleIndex::build`]) filed for lookup.
+#[derive(Clone, Debug, Default)]
+pub struct RuleIndex {
+    by_principal: HashMap<Box<str>, Vec<u32>>,
+    by_path: PathMap<u32>,
+    always: Vec<u32>,
+}
+
+/// A reusable buffer for candidate ids.
+pub type Scratch = Vec<u32>;
+
+enum Filing<'a> {
+    Principal(Vec<&'a str>),
+    Path(Vec<&'a super::PathPattern>),
+    Always,
+}
+
+impl RuleIndex {
+    /// Files every rule. A rule is filed by principal or by path, whichever puts it in smaller
+    /// buckets; rules that neither narrows are evaluated for every request.
+    pub fn build<'a>(preds: impl IntoIterator<Item = &'a Pred>) -> RuleIndex {
+        let filings: Vec<(Option<Vec<&str>>, Option<Vec<&super::PathPattern>>)> = preds
+            .into_iter()
+            .map(|p| (p.principal_keys(), p.path_keys()))
+            .collect();
+        let mut principal_load: HashMap<&str, usize> = HashMap::new();
+        let mut path_load: HashMap<&super::PathPattern, usize> = HashMap::new();
+        for (pk, tk) in &filings {
+            pk.iter().flatten().for_each(|k| *principal_load.entry(k).or_default() += 1);
+            tk.iter().flatten().for_each(|k| *path_load.entry(k).or_default() += 1);
+        }
+        let mut idx = RuleIndex::default();
+        for (id, (pk, tk)) in filings.into_iter().enumerate() {
+            let id = id as u32;
+            let cost_p = pk.as_ref().map(|ks| ks.iter().map(|k| principal_load[k]).sum::<usize>());
+            let cost_t = tk.as_ref().map(|ks| ks.iter().map(|k| path_load[k]).sum::<usize>());
+            let filing = match (pk, tk) {
+                (Some(p), Some(t)) => {
+                    if cost_t < cost_p {
+                        Filing::Path(t)
+                    } else {
+                        Filing::Principal(p)
+                    }
+                }
+                (Some(p), None) => Filing::Principal(p),
+                (None, Some(t)) => Filing::Path(t),
+                (None, None) => Filing::Always,
+            };
+            match filing {
+                Filing::Principal(keys) => {
+                    for k in keys {
+                        idx.by_principal.entry(k.into()).or_default().push(id);
+                    }
+                }
+                Filing::Path(keys) => keys.into_iter().for_each(|k| idx.by_path.insert(k, id)),
+                Filing::Always => idx.always.push(id),
+            }
+        }
+        idx
+    }
+
+    /// Fills `out` with the ids of the rules that may match `req`, ascending and unique.
+    pub fn candidates(&self, req: &Request, out: &mut Scratch) {
+        out.clear();
+        out.extend_from_slice(&self.always);
+        if let Some(id) = req.peer.id() {
+            if let Some(ids) = self.by_principal.get(id.as_str()) {
+                out.extend_from_slice(ids);
+            }
+        }
+        self.by_path.for_each_match(&req.path, |id| out.push(*id));
+        out.sort_unstable();
+        out.dedup();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{PathPattern, StringMatch, StringSet};
+    use crate::request::Peer;
+
+    fn principal(v: &str) -> Pred {
+        Pred::Principal(StringSet::from_matches([StringMatch::Exact(v.into())]))
+    }
+
+    #[test]
+    fn finds_only_what_can_match() {
+        let rules = vec![
+            principal("spiffe://td/ns/a/sa/a"),
+            principal("spiffe://td/ns/b/sa/b"),
+            Pred::all(vec![principal("spiffe://td/ns/a/sa/a"), Pred::path(vec![PathPattern::Exact("/x".into())])]),
+            Pred::Grpc,
+        ];
+        let idx = RuleIndex::build(&rules);
+        let mut req = Request::new("GET", "/y");
+        req.peer = Peer::from_uri_san("spiffe://td/ns/a/sa/a");
+        let mut out = vec![];
+        idx.candidates(&req, &mut out);
+        // Rule 2 is filed under its path or its principal; either way it is a candidate or
+        // cannot match. Rule 1 never is; rule 3 always is.
+        assert!(out.contains(&0) && out.contains(&3) && !out.contains(&1));
+    }
+
+    #[test]
+    fn busy_principals_file_rules_by_path() {
+        let rules: Vec<Pred> = (0..100)
+            .map(|i| {
+                Pred::all(vec![
+                    principal("spiffe://td/ns/a/sa/a"),
+                    Pred::path(vec![PathPattern::Exact(format!("/p{i}"))]),
+                ])
+            })
+            .collect();
+        let idx = RuleIndex::build(&rules);
+        let mut req = Request::new("GET", "/p42");
+        req.peer = Peer::from_uri_san("spiffe://td/ns/a/sa/a");
+        let mut out = vec![];
+        idx.candidates(&req, &mut out);
+        assert_eq!(out, vec![42]);
+    }
+}

@@ -1,0 +1,137 @@
+//! IP addresses and CIDR blocks.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::net::IpAddr;
+
+/// A CIDR block, `10.0.0.0/8` or `fd00::/8`; a bare address is a /32 (/128).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cidr {
+    addr: IpAddr,
+    len: u8,
+}
+
+impl Cidr {
+    /// Parses `a.b.c.d[/n]` or `v6[/n]`. Host bits set under the mask are accepted and
+    /// ignored, as Envoy does.
+    pub fn parse(s: &str) -> Result<Cidr, String> {
+        let (a, l) = match s.split_once('/') {
+            Some((a, l)) => (a, Some(l)),
+            None => (s, None),
+        };
+        let addr: IpAddr = a
+            .trim()
+            .parse()
+            .map_err(|_| format!("{s:?} is not an IP address or CIDR block"))?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let len = match l {
+            None => max,
+            Some(l) => match l.trim().parse::<u8>() {
+                Ok(n) if n <= max => n,
+                _ => return Err(format!("{s:?}: prefix length must be 0..={max}")),
+            },
+        };
+        Ok(Cidr { addr, len })
+    }
+
+    /// Does the block contain `ip`? (An IPv4-mapped IPv6 address counts as its IPv4 form.)
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = canonical(ip);
+        match (self.addr, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.len)).unwrap_or(0);
+                u32::from(n) & mask == u32::from(a) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(self.len)).unwrap_or(0);
+                u128::from(n) & mask == u128::from(a) & mask
+            }
+            _ => false,
+        }
+    }
+
+    fn is_host(&self) -> bool {
+        self.len == if self.addr.is_ipv4() { 32 } else { 128 }
+    }
+}
+
+impl fmt::Display for Cidr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.addr, self.len)
+    }
+}
+
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// An OR of CIDR blocks: single addresses hashed, blocks scanned (block lists are short;
+/// address lists, such as Drako `Origin`, can be long).
+#[derive(Clone, Debug, Default)]
+pub struct IpSet {
+    hosts: HashSet<IpAddr>,
+    nets: Vec<Cidr>,
+}
+
+impl IpSet {
+    /// Adds a block.
+    pub fn insert(&mut self, c: Cidr) {
+        if c.is_host() {
+            self.hosts.insert(canonical(c.addr));
+        } else {
+            self.nets.push(c);
+        }
+    }
+
+    /// Builds a set from strings, naming the first bad one.
+    pub fn parse_all<'a>(vs: impl IntoIterator<Item = &'a str>) -> Result<IpSet, String> {
+        let mut s = IpSet::default();
+        for v in vs {
+            s.insert(Cidr::parse(v)?);
+        }
+        Ok(s)
+    }
+
+    /// Does any block contain `ip`?
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        self.hosts.contains(&canonical(ip)) || self.nets.iter().any(|n| n.contains(ip))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn blocks() {
+        let cases = [
+            ("10.0.0.0/8", "10.1.2.3", true),
+            ("10.0.0.0/8", "11.0.0.1", false),
+            ("10.1.2.3", "10.1.2.3", true),
+            ("10.1.2.3", "10.1.2.4", false),
+            ("0.0.0.0/0", "8.8.8.8", true),
+            ("fd00::/8", "fd12::1", true),
+            ("fd00::/8", "fe80::1", false),
+            ("10.0.0.0/8", "::ffff:10.0.0.1", true),
+            ("10.0.0.0/8", "fd00::1", false),
+        ];
+        for (c, a, want) in cases {
+            let mut s = IpSet::default();
+            s.insert(Cidr::parse(c).unwrap());
+            assert_eq!(s.contains(ip(a)), want, "{c} ∋ {a}");
+        }
+    }
+
+    #[test]
+    fn bad_blocks_are_named() {
+        assert!(Cidr::parse("10.0.0.0/33").unwrap_err().contains("10.0.0.0/33"));
+        assert!(Cidr::parse("ten").is_err());
+    }
+}

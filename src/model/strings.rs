@@ -1,0 +1,205 @@
+//! String matching: exact, prefix, suffix, presence; and indexed sets of them.
+
+use std::collections::HashSet;
+
+use super::affix::AffixMap;
+
+/// One string test, in the form Istio (and Envoy) define: `abc` exact, `abc*` prefix,
+/// `*abc` suffix, `*` presence (any non-empty value).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StringMatch {
+    /// Equal to the value.
+    Exact(String),
+    /// Starts with the value.
+    Prefix(String),
+    /// Ends with the value.
+    Suffix(String),
+    /// Any non-empty value.
+    Presence,
+}
+
+impl StringMatch {
+    /// Parses Istio's wildcard syntax. A `*` anywhere but at one end is an error: Istio does not
+    /// support it, and treating it as a literal would silently never match.
+    pub fn parse_istio(v: &str) -> Result<StringMatch, String> {
+        if v == "*" {
+            return Ok(StringMatch::Presence);
+        }
+        let m = if let Some(p) = v.strip_suffix('*') {
+            StringMatch::Prefix(p.to_string())
+        } else if let Some(s) = v.strip_prefix('*') {
+            StringMatch::Suffix(s.to_string())
+        } else {
+            StringMatch::Exact(v.to_string())
+        };
+        let inner = match &m {
+            StringMatch::Exact(s) | StringMatch::Prefix(s) | StringMatch::Suffix(s) => s,
+            StringMatch::Presence => "",
+        };
+        if inner.contains('*') {
+            return Err(format!(
+                "{v:?}: '*' is only allowed as the whole value, the first or the last character"
+            ));
+        }
+        Ok(m)
+    }
+
+    /// Does `s` match?
+    pub fn matches(&self, s: &str) -> bool {
+        match self {
+            StringMatch::Exact(v) => s == v,
+            StringMatch::Prefix(p) => s.starts_with(p.as_str()),
+            StringMatch::Suffix(x) => s.ends_with(x.as_str()),
+            StringMatch::Presence => !s.is_empty(),
+        }
+    }
+
+    /// The same test with a prefix put before the value (`spiffe://` before an Istio principal).
+    /// Suffix and presence tests are unchanged: the prefix is part of every probe anyway.
+    pub fn with_prefix(self, pre: &str) -> StringMatch {
+        match self {
+            StringMatch::Exact(v) => StringMatch::Exact(format!("{pre}{v}")),
+            StringMatch::Prefix(v) => StringMatch::Prefix(format!("{pre}{v}")),
+            other => other,
+        }
+    }
+}
+
+/// An OR of [`StringMatch`]es, indexed: exact values in a hash set, prefixes and suffixes by
+/// length, so membership costs the same for one value or 100,000.
+#[derive(Clone, Debug, Default)]
+pub struct StringSet {
+    exact: HashSet<Box<str>>,
+    prefix: AffixMap<()>,
+    suffix: AffixMap<()>,
+    presence: bool,
+    fold_case: bool,
+    len: usize,
+}
+
+impl StringSet {
+    /// An empty set (matches nothing).
+    pub fn new() -> StringSet {
+        StringSet::default()
+    }
+
+    /// An empty set that compares ASCII case-insensitively (hosts).
+    pub fn case_insensitive() -> StringSet {
+        StringSet {
+            fold_case: true,
+            ..StringSet::default()
+        }
+    }
+
+    /// Adds one alternative.
+    pub fn insert(&mut self, m: StringMatch) {
+        self.len += 1;
+        let fold = |s: String| if self.fold_case { s.to_ascii_lowercase() } else { s };
+        match m {
+            StringMatch::Exact(v) => {
+                let v = fold(v);
+                self.exact.insert(v.into());
+            }
+            StringMatch::Prefix(v) => {
+                let v = fold(v);
+                self.prefix.insert(&v, ());
+            }
+            StringMatch::Suffix(v) => {
+                let v = fold(v);
+                self.suffix.insert(&v, ());
+            }
+            StringMatch::Presence => self.presence = true,
+        }
+    }
+
+    /// Builds a set from alternatives.
+    pub fn from_matches(ms: impl IntoIterator<Item = StringMatch>) -> StringSet {
+        let mut s = StringSet::new();
+        ms.into_iter().for_each(|m| s.insert(m));
+        s
+    }
+
+    /// Number of alternatives inserted.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when nothing was inserted.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The exact values, when the set has nothing but exact values (used to index rules).
+    pub fn exact_only(&self) -> Option<impl Iterator<Item = &str>> {
+        let only = !self.presence && self.prefix.is_empty() && self.suffix.is_empty();
+        only.then(|| self.exact.iter().map(|s| &**s))
+    }
+
+    /// Does `s` match any alternative?
+    pub fn matches(&self, s: &str) -> bool {
+        if self.fold_case && s.bytes().any(|b| b.is_ascii_uppercase()) {
+            return self.matches_folded(&s.to_ascii_lowercase());
+        }
+        self.matches_folded(s)
+    }
+
+    fn matches_folded(&self, s: &str) -> bool {
+        (self.presence && !s.is_empty())
+            || self.exact.contains(s)
+            || self.prefix.has_prefix_of(s)
+            || self.suffix.has_suffix_of(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(vs: &[&str]) -> StringSet {
+        StringSet::from_matches(vs.iter().map(|v| StringMatch::parse_istio(v).unwrap()))
+    }
+
+    #[test]
+    fn istio_syntax() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("abc", "abc", true),
+            ("abc", "abcd", false),
+            ("abc*", "abcd", true),
+            ("abc*", "ab", false),
+            ("*abc", "xabc", true),
+            ("*abc", "abcx", false),
+            ("*", "x", true),
+            ("*", "", false),
+            ("/api/*", "/api/", true),
+            ("/api/*", "/api", false),
+        ];
+        for (pat, s, want) in cases {
+            assert_eq!(set(&[pat]).matches(s), *want, "{pat} vs {s}");
+        }
+    }
+
+    #[test]
+    fn star_in_the_middle_is_refused() {
+        assert!(StringMatch::parse_istio("a*b").is_err());
+        assert!(StringMatch::parse_istio("**").is_err());
+    }
+
+    #[test]
+    fn case_insensitive_sets() {
+        let mut s = StringSet::case_insensitive();
+        s.insert(StringMatch::Exact("Example.COM".into()));
+        s.insert(StringMatch::Suffix(".Corp".into()));
+        assert!(s.matches("example.com"));
+        assert!(s.matches("EXAMPLE.com"));
+        assert!(s.matches("a.CORP"));
+        assert!(!s.matches("example.org"));
+    }
+
+    #[test]
+    fn large_sets_hold_every_value() {
+        let s = StringSet::from_matches((0..10_000).map(|i| StringMatch::Exact(format!("p{i}"))));
+        assert!(s.matches("p9999"));
+        assert!(!s.matches("p10000"));
+        assert_eq!(s.exact_only().map(|i| i.count()), Some(10_000));
+    }
+}

@@ -1,0 +1,104 @@
+//! The request attributes the engine decides on.
+//!
+//! The filter (or the CLI) fills a [`Request`] once per request; the engine never asks the host
+//! for anything. Every attribute is normalized here, at the edge, so that no dialect can be
+//! dodged by spelling: hosts are lowercased without port or trailing dot, paths are canonical.
+
+mod host;
+pub mod path;
+
+use std::net::IpAddr;
+
+use crate::spiffe::SpiffeId;
+
+pub use host::normalize_host;
+
+/// Who is calling, as proven by the validated client certificate.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Peer {
+    /// No client certificate, or one whose first URI SAN is not a SPIFFE ID.
+    #[default]
+    Unauthenticated,
+    /// A client certificate whose first URI SAN is a valid SPIFFE ID.
+    Spiffe(SpiffeId),
+}
+
+impl Peer {
+    /// The peer named by a certificate's URI SAN. Anything that is not a valid SPIFFE ID is
+    /// unauthenticated: it must never match a rule as an empty or odd string.
+    pub fn from_uri_san(uri: &str) -> Peer {
+        SpiffeId::parse(uri).map_or(Peer::Unauthenticated, Peer::Spiffe)
+    }
+
+    /// The SPIFFE ID, if authenticated.
+    pub fn id(&self) -> Option<&SpiffeId> {
+        match self {
+            Peer::Spiffe(id) => Some(id),
+            Peer::Unauthenticated => None,
+        }
+    }
+}
+
+/// The attributes of one request.
+#[derive(Clone, Debug, Default)]
+pub struct Request {
+    /// The caller's identity.
+    pub peer: Peer,
+    /// `:method`, as sent (HTTP methods are case-sensitive).
+    pub method: String,
+    /// `:authority` without port or trailing dot, lowercased. See [`normalize_host`].
+    pub host: String,
+    /// The port written in `:authority`, if any.
+    pub host_port: Option<u16>,
+    /// The canonical path without query or fragment. See [`path::canonicalize`].
+    pub path: String,
+    /// The destination (listener) port of the connection.
+    pub port: Option<u16>,
+    /// The connection's peer address.
+    pub source_ip: Option<IpAddr>,
+    /// The original client address (X-Forwarded-For, as Envoy resolved it); the same as
+    /// `source_ip` unless a front proxy is trusted.
+    pub remote_ip: Option<IpAddr>,
+    /// The connection's local address.
+    pub destination_ip: Option<IpAddr>,
+    /// The TLS SNI the client sent.
+    pub sni: Option<String>,
+    /// Request headers the policy reads: lowercase names, every value in arrival order.
+    pub headers: Vec<(String, String)>,
+    /// `content-type: application/grpc*`.
+    pub grpc: bool,
+}
+
+impl Request {
+    /// A request with a method and a path (query and fragment are dropped, the path
+    /// canonicalized with the default options); everything else unset.
+    pub fn new(method: &str, path: &str) -> Request {
+        Request {
+            method: method.to_string(),
+            path: path::canonicalize(path, &path::Options::default())
+                .unwrap_or_else(|_| path.to_string()),
+            ..Request::default()
+        }
+    }
+
+    /// Sets host and host port from an `:authority` value.
+    pub fn set_authority(&mut self, authority: &str) {
+        let (host, port) = normalize_host(authority);
+        self.host = host;
+        self.host_port = port;
+    }
+
+    /// Every value of a header (name matched case-insensitively), in arrival order.
+    pub fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Adds a header (the name is lowercased).
+    pub fn add_header(&mut self, name: &str, value: &str) {
+        self.headers
+            .push((name.to_ascii_lowercase(), value.to_string()));
+    }
+}

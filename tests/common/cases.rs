@@ -1,0 +1,126 @@
+//! The case-file format shared by the conformance test (native and wasm) and, through the same
+//! JSON, by the Envoy end-to-end tests.
+//!
+//! `policies/<dialect>/<name>.cases.json`:
+//! ```json
+//! {"bundle": "policies/istio/seed-frontend.json",
+//!  "cases": [{"name": "frontend may GET", "principal": "spiffe://cluster.local/ns/myapp/sa/frontend-sa",
+//!             "method": "GET", "path": "/api/profile", "host": "backend", "port": 8080,
+//!             "sourceIp": "10.0.0.1", "headers": [["x-a", "1"]], "grpc": false,
+//!             "expect": "allow", "policy": "AuthorizationPolicy myapp/allow", "rule": 0,
+//!             "setHeaders": {"x-user-id": "anonymous"}}]}
+//! ```
+//! Only `name` and `expect` are required; `policy`, `rule` and `setHeaders` are checked when given.
+
+use serde::Deserialize;
+use spiffe_authz::{Engine, Peer, Request, Workload};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseFile {
+    pub bundle: String,
+    #[serde(default)]
+    pub description: String,
+    pub cases: Vec<Case>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Case {
+    pub name: String,
+    pub principal: Option<String>,
+    #[serde(default = "get")]
+    pub method: String,
+    #[serde(default = "root")]
+    pub path: String,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub source_ip: Option<String>,
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+    #[serde(default)]
+    pub grpc: bool,
+    pub expect: String,
+    pub policy: Option<String>,
+    pub rule: Option<usize>,
+    pub set_headers: Option<std::collections::BTreeMap<String, String>>,
+    /// Whether the Envoy end-to-end run can reproduce this case (default true; false for cases
+    /// that need a source address or port other than loopback's).
+    #[serde(default)]
+    pub e2e: Option<bool>,
+}
+
+fn get() -> String {
+    "GET".into()
+}
+fn root() -> String {
+    "/".into()
+}
+
+impl Case {
+    pub fn request(&self) -> Request {
+        let mut r = Request::new(&self.method, &self.path);
+        if let Some(p) = &self.principal {
+            r.peer = Peer::from_uri_san(p);
+        }
+        if let Some(h) = &self.host {
+            r.set_authority(h);
+        }
+        r.port = self.port;
+        r.source_ip = self.source_ip.as_deref().and_then(|s| s.parse().ok());
+        for (k, v) in &self.headers {
+            r.add_header(k, v);
+        }
+        if self.grpc {
+            r.grpc = true;
+            r.add_header("content-type", "application/grpc");
+        }
+        r
+    }
+}
+
+/// Runs one case file; returns the failures as readable lines.
+pub fn run(file: &str, text: &str, bundle_text: impl Fn(&str) -> Option<&'static str>) -> Vec<String> {
+    let cf: CaseFile = match serde_json::from_str(text) {
+        Ok(c) => c,
+        Err(e) => return vec![format!("{file}: {e}")],
+    };
+    let Some(b) = bundle_text(&cf.bundle) else {
+        return vec![format!("{file}: bundle {} not found", cf.bundle)];
+    };
+    let engine = match Engine::from_json(b.as_bytes(), &Workload::default()) {
+        Ok(e) => e,
+        Err(e) => return vec![format!("{file}: bundle {}: {e}", cf.bundle)],
+    };
+    let mut failures = Vec::new();
+    for c in &cf.cases {
+        let d = engine.evaluate(&c.request());
+        let got = d.verdict.effect.name();
+        let policy = d.verdict.by.map(|b| b.meta.to_string());
+        let rule = d.verdict.by.and_then(|b| b.rule);
+        let mut bad = Vec::new();
+        if got != c.expect {
+            bad.push(format!("expected {}, got {got} ({})", c.expect, d.verdict.reason));
+        }
+        if c.policy.is_some() && c.policy != policy {
+            bad.push(format!("expected policy {:?}, got {policy:?}", c.policy));
+        }
+        if c.rule.is_some() && c.rule != rule {
+            bad.push(format!("expected rule {:?}, got {rule:?}", c.rule));
+        }
+        if let Some(want) = &c.set_headers {
+            let got: std::collections::BTreeMap<String, String> = d
+                .set_headers
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), v.clone()))
+                .collect();
+            if &got != want {
+                bad.push(format!("expected headers {want:?}, got {got:?}"));
+            }
+        }
+        if !bad.is_empty() {
+            failures.push(format!("{file}: case {:?}: {}", c.name, bad.join("; ")));
+        }
+    }
+    failures
+}

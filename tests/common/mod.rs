@@ -1,0 +1,2 @@
+#![allow(dead_code)] // Each test binary uses a different part of the shared helpers.
+pub mod cases;
