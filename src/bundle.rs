@@ -183,9 +183,15 @@ impl Default for LinkerdSettings {
     fn default() -> Self {
         LinkerdSettings {
             default_inbound_policy: "all-unauthenticated".into(),
-            cluster_networks: ["10.0.0.0/8", "100.64.0.0/10", "172.16.0.0/12", "192.168.0.0/16", "fd00::/8"]
-                .map(String::from)
-                .to_vec(),
+            cluster_networks: [
+                "10.0.0.0/8",
+                "100.64.0.0/10",
+                "172.16.0.0/12",
+                "192.168.0.0/16",
+                "fd00::/8",
+            ]
+            .map(String::from)
+            .to_vec(),
             control_plane_namespace: "linkerd".into(),
         }
     }

@@ -61,7 +61,12 @@ pub struct Verdict<'e> {
 
 impl<'e> Verdict<'e> {
     /// A verdict of a dialect.
-    pub fn new(dialect: Dialect, effect: Effect, by: Option<RuleRef<'e>>, reason: impl Into<Cow<'static, str>>) -> Self {
+    pub fn new(
+        dialect: Dialect,
+        effect: Effect,
+        by: Option<RuleRef<'e>>,
+        reason: impl Into<Cow<'static, str>>,
+    ) -> Self {
         Verdict {
             dialect: Some(dialect),
             effect,

@@ -53,7 +53,8 @@ impl Engine {
         let mut headers_read: Vec<String> = layers.iter().flat_map(|l| l.headers_read()).collect();
         headers_read.sort();
         headers_read.dedup();
-        let mut strip_headers: Vec<&'static str> = layers.iter().flat_map(|l| l.strip_headers().iter().copied()).collect();
+        let mut strip_headers: Vec<&'static str> =
+            layers.iter().flat_map(|l| l.strip_headers().iter().copied()).collect();
         strip_headers.sort_unstable();
         strip_headers.dedup();
         Ok(Engine {

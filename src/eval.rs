@@ -16,8 +16,14 @@ pub(crate) fn evaluate<'e>(engine: &'e Engine, req: &Request) -> Decision<'e> {
     let enforced = engine.mode == Mode::Enforce;
     if engine.layers.is_empty() {
         let (effect, reason) = match engine.default_action {
-            DefaultAction::Allow => (Effect::Allow, "the bundle has no resources; settings.defaultAction is allow"),
-            DefaultAction::Deny => (Effect::Deny, "the bundle has no resources; settings.defaultAction is deny"),
+            DefaultAction::Allow => (
+                Effect::Allow,
+                "the bundle has no resources; settings.defaultAction is allow",
+            ),
+            DefaultAction::Deny => (
+                Effect::Deny,
+                "the bundle has no resources; settings.defaultAction is deny",
+            ),
         };
         let verdict = Verdict {
             dialect: None,
@@ -45,7 +51,11 @@ pub(crate) fn evaluate<'e>(engine: &'e Engine, req: &Request) -> Decision<'e> {
     }
     let at = deciding.unwrap_or(layers.len() - 1);
     let verdict = layers[at].clone();
-    let set_headers = if verdict.effect == Effect::Allow { fx.set_headers } else { Vec::new() };
+    let set_headers = if verdict.effect == Effect::Allow {
+        fx.set_headers
+    } else {
+        Vec::new()
+    };
     Decision {
         verdict,
         layers,

@@ -124,7 +124,10 @@ struct Object<T> {
 impl<'a> Resource<'a> {
     /// `resources[3] (AuthorizationPolicy foo/allow-frontend)`.
     pub fn at(&self) -> String {
-        format!("resources[{}] ({} {}/{})", self.index, self.kind, self.namespace, self.meta.name)
+        format!(
+            "resources[{}] ({} {}/{})",
+            self.index, self.kind, self.namespace, self.meta.name
+        )
     }
 
     /// An error at a field of this resource.
@@ -149,7 +152,8 @@ impl<'a> Resource<'a> {
     /// names the field, e.g. `spec.rules[1].from[0].source.principals`.
     pub fn spec<T: DeserializeOwned + Default>(&self) -> Result<T, BundleError> {
         let de = &mut serde_json::Deserializer::from_str(self.raw.get());
-        let obj: Object<T> = serde_path_to_error::deserialize(de).map_err(|e| self.error(path_of(e.path()), e.inner().to_string()))?;
+        let obj: Object<T> =
+            serde_path_to_error::deserialize(de).map_err(|e| self.error(path_of(e.path()), e.inner().to_string()))?;
         Ok(obj.spec.unwrap_or_default())
     }
 
@@ -171,7 +175,12 @@ fn dialect_of(api_version: &str, kind: &str) -> Option<Dialect> {
         ("woven-city.global", "DrakoPolicy" | "DrakoPolicyBinding") => Some(Dialect::Drako),
         (
             "policy.linkerd.io",
-            "Server" | "ServerAuthorization" | "AuthorizationPolicy" | "MeshTLSAuthentication" | "NetworkAuthentication" | "HTTPRoute",
+            "Server"
+            | "ServerAuthorization"
+            | "AuthorizationPolicy"
+            | "MeshTLSAuthentication"
+            | "NetworkAuthentication"
+            | "HTTPRoute",
         )
         | ("gateway.networking.k8s.io", "HTTPRoute" | "GRPCRoute") => Some(Dialect::Linkerd),
         ("dapr.io", "Configuration") => Some(Dialect::Dapr),
@@ -193,7 +202,11 @@ pub(crate) fn compile_layers(
             field: String::new(),
             message: format!("not a Kubernetes object: {e}"),
         })?;
-        let namespace = head.metadata.namespace.clone().unwrap_or_else(|| ctx.workload.namespace().to_string());
+        let namespace = head
+            .metadata
+            .namespace
+            .clone()
+            .unwrap_or_else(|| ctx.workload.namespace().to_string());
         let r = Resource {
             index,
             api_version: head.api_version,

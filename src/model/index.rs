@@ -31,20 +31,22 @@ impl RuleIndex {
     /// Files every rule. A rule is filed by principal or by path, whichever puts it in smaller
     /// buckets; rules that neither narrows are evaluated for every request.
     pub fn build<'a>(preds: impl IntoIterator<Item = &'a Pred>) -> RuleIndex {
-        let filings: Vec<(Option<Vec<&str>>, Option<Vec<&super::PathPattern>>)> = preds
-            .into_iter()
-            .map(|p| (p.principal_keys(), p.path_keys()))
-            .collect();
+        let filings: Vec<(Option<Vec<&str>>, Option<Vec<&super::PathPattern>>)> =
+            preds.into_iter().map(|p| (p.principal_keys(), p.path_keys())).collect();
         let mut principal_load: HashMap<&str, usize> = HashMap::new();
         let mut path_load: HashMap<&super::PathPattern, usize> = HashMap::new();
         for (pk, tk) in &filings {
-            pk.iter().flatten().for_each(|k| *principal_load.entry(k).or_default() += 1);
+            pk.iter()
+                .flatten()
+                .for_each(|k| *principal_load.entry(k).or_default() += 1);
             tk.iter().flatten().for_each(|k| *path_load.entry(k).or_default() += 1);
         }
         let mut idx = RuleIndex::default();
         for (id, (pk, tk)) in filings.into_iter().enumerate() {
             let id = id as u32;
-            let cost_p = pk.as_ref().map(|ks| ks.iter().map(|k| principal_load[k]).sum::<usize>());
+            let cost_p = pk
+                .as_ref()
+                .map(|ks| ks.iter().map(|k| principal_load[k]).sum::<usize>());
             let cost_t = tk.as_ref().map(|ks| ks.iter().map(|k| path_load[k]).sum::<usize>());
             let filing = match (pk, tk) {
                 (Some(p), Some(t)) => {
@@ -101,7 +103,10 @@ mod tests {
         let rules = vec![
             principal("spiffe://td/ns/a/sa/a"),
             principal("spiffe://td/ns/b/sa/b"),
-            Pred::all(vec![principal("spiffe://td/ns/a/sa/a"), Pred::path(vec![PathPattern::Exact("/x".into())])]),
+            Pred::all(vec![
+                principal("spiffe://td/ns/a/sa/a"),
+                Pred::path(vec![PathPattern::Exact("/x".into())]),
+            ]),
             Pred::Grpc,
         ];
         let idx = RuleIndex::build(&rules);

@@ -164,7 +164,11 @@ impl<T> PathMap<T> {
         self.suffix.for_each_suffix(path, &mut f);
         if !self.seg_prefix.is_empty() {
             // Only at segment boundaries: the key is the whole path or is followed by '/'.
-            self.seg_prefix.for_each_prefix_where(path, |n| matches!(path.as_bytes().get(n), None | Some(b'/')), &mut f);
+            self.seg_prefix.for_each_prefix_where(
+                path,
+                |n| matches!(path.as_bytes().get(n), None | Some(b'/')),
+                &mut f,
+            );
         }
         if self.has_trie {
             if let Some(rest) = path.strip_prefix('/') {

@@ -146,9 +146,7 @@ impl Pred {
     /// Path patterns one of which the path must match for this test to hold, if implied.
     pub(crate) fn path_keys(&self) -> Option<Vec<&PathPattern>> {
         match self {
-            Pred::Path(_, ps) if !ps.iter().any(|p| matches!(p, PathPattern::Any)) => {
-                Some(ps.iter().collect())
-            }
+            Pred::Path(_, ps) if !ps.iter().any(|p| matches!(p, PathPattern::Any)) => Some(ps.iter().collect()),
             Pred::All(ps) => ps.iter().filter_map(Pred::path_keys).min_by_key(Vec::len),
             Pred::Any(ps) => union(ps.iter().map(Pred::path_keys)),
             _ => None,

@@ -30,7 +30,14 @@ mod tests {
 
     #[test]
     fn one_host_many_spellings() {
-        for a in ["secret.com", "Secret.COM", "secret.com:80", "secret.com.", "SECRET.com.:443", "secret.com:"] {
+        for a in [
+            "secret.com",
+            "Secret.COM",
+            "secret.com:80",
+            "secret.com.",
+            "SECRET.com.:443",
+            "secret.com:",
+        ] {
             assert_eq!(normalize_host(a).0, "secret.com", "{a}");
         }
         assert_eq!(normalize_host("secret.com:8080").1, Some(8080));

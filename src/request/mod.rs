@@ -75,8 +75,7 @@ impl Request {
     pub fn new(method: &str, path: &str) -> Request {
         Request {
             method: method.to_string(),
-            path: path::canonicalize(path, &path::Options::default())
-                .unwrap_or_else(|_| path.to_string()),
+            path: path::canonicalize(path, &path::Options::default()).unwrap_or_else(|_| path.to_string()),
             ..Request::default()
         }
     }
@@ -98,7 +97,6 @@ impl Request {
 
     /// Adds a header (the name is lowercased).
     pub fn add_header(&mut self, name: &str, value: &str) {
-        self.headers
-            .push((name.to_ascii_lowercase(), value.to_string()));
+        self.headers.push((name.to_ascii_lowercase(), value.to_string()));
     }
 }

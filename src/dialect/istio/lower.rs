@@ -20,7 +20,10 @@ pub(super) fn rule(r: &Rule, policy_ns: &str, ctx: &Ctx<'_>, notes: &mut Notes) 
         let mut alts = Vec::new();
         for (i, f) in from.iter().enumerate() {
             let at = format!("from[{i}].source");
-            let s = f.source.as_ref().ok_or_else(|| (at.clone(), "must be set".to_string()))?;
+            let s = f
+                .source
+                .as_ref()
+                .ok_or_else(|| (at.clone(), "must be set".to_string()))?;
             alts.push(source(s, policy_ns, ctx, notes).map_err(|(f, m)| (format!("{at}.{f}"), m))?);
         }
         parts.push(Pred::any(alts));
@@ -29,7 +32,10 @@ pub(super) fn rule(r: &Rule, policy_ns: &str, ctx: &Ctx<'_>, notes: &mut Notes) 
         let mut alts = Vec::new();
         for (i, t) in to.iter().enumerate() {
             let at = format!("to[{i}].operation");
-            let o = t.operation.as_ref().ok_or_else(|| (at.clone(), "must be set".to_string()))?;
+            let o = t
+                .operation
+                .as_ref()
+                .ok_or_else(|| (at.clone(), "must be set".to_string()))?;
             alts.push(operation(o, notes).map_err(|(f, m)| (format!("{at}.{f}"), m))?);
         }
         parts.push(Pred::any(alts));
@@ -63,7 +69,12 @@ fn strings(vs: &[String], name: &str) -> R<StringSet> {
     strings_with(vs, name, StringSet::new(), |m| Ok(vec![m]))
 }
 
-fn strings_with(vs: &[String], name: &str, mut set: StringSet, mut expand: impl FnMut(StringMatch) -> R<Vec<StringMatch>>) -> R<StringSet> {
+fn strings_with(
+    vs: &[String],
+    name: &str,
+    mut set: StringSet,
+    mut expand: impl FnMut(StringMatch) -> R<Vec<StringMatch>>,
+) -> R<StringSet> {
     for (i, v) in vs.iter().enumerate() {
         let at = format!("{name}[{i}]");
         if v.is_empty() {
@@ -127,7 +138,12 @@ fn service_accounts(vs: &[String], name: &str, policy_ns: &str) -> R<StringSet> 
         let full = match v.split_once('/') {
             Some((ns, sa)) if !ns.is_empty() && !sa.is_empty() && !sa.contains('/') => v.clone(),
             None if !v.is_empty() => format!("{policy_ns}/{v}"),
-            _ => return Err((format!("{name}[{i}]"), format!("{v:?} is not `<namespace>/<serviceaccount>` or `<serviceaccount>`"))),
+            _ => {
+                return Err((
+                    format!("{name}[{i}]"),
+                    format!("{v:?} is not `<namespace>/<serviceaccount>` or `<serviceaccount>`"),
+                ))
+            }
         };
         set.insert(StringMatch::Exact(full));
     }
@@ -145,31 +161,81 @@ fn ips(vs: &[String], name: &str) -> R<IpSet> {
 fn ports(vs: &[String], name: &str) -> R<Vec<u16>> {
     vs.iter()
         .enumerate()
-        .map(|(i, v)| v.parse::<u16>().map_err(|_| (format!("{name}[{i}]"), format!("{v:?} is not a port number"))))
+        .map(|(i, v)| {
+            v.parse::<u16>()
+                .map_err(|_| (format!("{name}[{i}]"), format!("{v:?} is not a port number")))
+        })
         .collect()
 }
 
 fn source(s: &Source, policy_ns: &str, ctx: &Ctx<'_>, notes: &mut Notes) -> R<Pred> {
-    let jwt = [("requestPrincipals", &s.request_principals), ("notRequestPrincipals", &s.not_request_principals)];
+    let jwt = [
+        ("requestPrincipals", &s.request_principals),
+        ("notRequestPrincipals", &s.not_request_principals),
+    ];
     for (name, v) in jwt {
         if v.as_ref().is_some_and(|v| !v.is_empty()) {
-            return Err((name.into(), "needs a validated JWT (Envoy jwt_authn), which this version does not read yet".into()));
+            return Err((
+                name.into(),
+                "needs a validated JWT (Envoy jwt_authn), which this version does not read yet".into(),
+            ));
         }
     }
     let has = |v: &Option<Vec<String>>| v.as_ref().is_some_and(|v| !v.is_empty());
     if (has(&s.principals) || has(&s.not_principals)) && (has(&s.service_accounts) || has(&s.not_service_accounts)) {
-        return Err(("serviceAccounts".into(), "cannot be set together with principals or notPrincipals".into()));
+        return Err((
+            "serviceAccounts".into(),
+            "cannot be set together with principals or notPrincipals".into(),
+        ));
     }
     let mut parts = Vec::new();
     let mut notes_here = Notes::new();
-    field("principals", &s.principals, &s.not_principals, |v, n| principals(v, n, ctx, &mut notes_here), Pred::Principal, &mut parts)?;
+    field(
+        "principals",
+        &s.principals,
+        &s.not_principals,
+        |v, n| principals(v, n, ctx, &mut notes_here),
+        Pred::Principal,
+        &mut parts,
+    )?;
     notes.extend(notes_here);
-    field("namespaces", &s.namespaces, &s.not_namespaces, strings, Pred::Namespace, &mut parts)?;
-    field("serviceAccounts", &s.service_accounts, &s.not_service_accounts, |v, n| service_accounts(v, n, policy_ns), Pred::ServiceAccount, &mut parts)?;
-    field("ipBlocks", &s.ip_blocks, &s.not_ip_blocks, ips, Pred::SourceIp, &mut parts)?;
-    field("remoteIpBlocks", &s.remote_ip_blocks, &s.not_remote_ip_blocks, ips, Pred::RemoteIp, &mut parts)?;
+    field(
+        "namespaces",
+        &s.namespaces,
+        &s.not_namespaces,
+        strings,
+        Pred::Namespace,
+        &mut parts,
+    )?;
+    field(
+        "serviceAccounts",
+        &s.service_accounts,
+        &s.not_service_accounts,
+        |v, n| service_accounts(v, n, policy_ns),
+        Pred::ServiceAccount,
+        &mut parts,
+    )?;
+    field(
+        "ipBlocks",
+        &s.ip_blocks,
+        &s.not_ip_blocks,
+        ips,
+        Pred::SourceIp,
+        &mut parts,
+    )?;
+    field(
+        "remoteIpBlocks",
+        &s.remote_ip_blocks,
+        &s.not_remote_ip_blocks,
+        ips,
+        Pred::RemoteIp,
+        &mut parts,
+    )?;
     if parts.is_empty() {
-        return Err((String::new(), "must not be empty (Istio rejects an empty source)".into()));
+        return Err((
+            String::new(),
+            "must not be empty (Istio rejects an empty source)".into(),
+        ));
     }
     Ok(Pred::all(parts))
 }
@@ -184,10 +250,20 @@ fn operation(o: &Operation, notes: &mut Notes) -> R<Pred> {
     field("ports", &o.ports, &o.not_ports, ports, Pred::Port, &mut parts)?;
     field("methods", &o.methods, &o.not_methods, strings, Pred::Method, &mut parts)?;
     let mut notes_here = Notes::new();
-    field("paths", &o.paths, &o.not_paths, |v, n| paths(v, n, &mut notes_here), Pred::path, &mut parts)?;
+    field(
+        "paths",
+        &o.paths,
+        &o.not_paths,
+        |v, n| paths(v, n, &mut notes_here),
+        Pred::path,
+        &mut parts,
+    )?;
     notes.extend(notes_here);
     if parts.is_empty() {
-        return Err((String::new(), "must not be empty (Istio rejects an empty operation)".into()));
+        return Err((
+            String::new(),
+            "must not be empty (Istio rejects an empty operation)".into(),
+        ));
     }
     Ok(Pred::all(parts))
 }
@@ -197,7 +273,10 @@ fn paths(vs: &[String], name: &str, notes: &mut Notes) -> R<Vec<PathPattern>> {
     for (i, v) in vs.iter().enumerate() {
         let at = format!("{name}[{i}]");
         if v.contains(['?', '#']) {
-            notes.push((at.clone(), format!("{v:?}: paths are matched without query or fragment, so this never matches")));
+            notes.push((
+                at.clone(),
+                format!("{v:?}: paths are matched without query or fragment, so this never matches"),
+            ));
         }
         let p = if v.contains('{') || v.contains('}') {
             template(v).map_err(|e| (at, e))?
@@ -216,7 +295,9 @@ fn paths(vs: &[String], name: &str, notes: &mut Notes) -> R<Vec<PathPattern>> {
 
 /// `/a/{*}/b/{**}`: `{*}` one segment, `{**}` the rest; each alone in its segment, `{**}` last.
 fn template(v: &str) -> Result<PathPattern, String> {
-    let rest = v.strip_prefix('/').ok_or_else(|| format!("{v:?}: a path template must start with '/'"))?;
+    let rest = v
+        .strip_prefix('/')
+        .ok_or_else(|| format!("{v:?}: a path template must start with '/'"))?;
     let segs: Vec<&str> = rest.split('/').collect();
     let mut out = Vec::with_capacity(segs.len());
     for (i, s) in segs.iter().enumerate() {
@@ -225,7 +306,9 @@ fn template(v: &str) -> Result<PathPattern, String> {
             "{**}" if i + 1 == segs.len() => Seg::Rest { min: 1 },
             "{**}" => return Err(format!("{v:?}: {{**}} must be the last operator")),
             s if s.contains(['{', '}', '*']) => {
-                return Err(format!("{v:?}: {{*}} and {{**}} must each be a whole segment, and no other '*' may appear"))
+                return Err(format!(
+                    "{v:?}: {{*}} and {{**}} must each be a whole segment, and no other '*' may appear"
+                ))
             }
             s => Seg::Lit(s.into()),
         });
@@ -238,7 +321,10 @@ fn condition(c: &Condition, policy_ns: &str, ctx: &Ctx<'_>) -> R<Pred> {
     let vals = |v: &Option<Vec<String>>| v.as_ref().filter(|v| !v.is_empty()).cloned();
     let (yes, no) = (vals(&c.values), vals(&c.not_values));
     if yes.is_none() && no.is_none() {
-        return Err(("values".into(), "at least one of values or notValues must be set".into()));
+        return Err((
+            "values".into(),
+            "at least one of values or notValues must be set".into(),
+        ));
     }
     let build = |vs: &[String], name: &str| -> R<Pred> {
         if let Some(h) = key.strip_prefix("request.headers[").and_then(|k| k.strip_suffix(']')) {
@@ -257,10 +343,16 @@ fn condition(c: &Condition, policy_ns: &str, ctx: &Ctx<'_>) -> R<Pred> {
             "source.serviceAccount" => Pred::ServiceAccount(service_accounts(vs, name, policy_ns)?),
             "connection.sni" => Pred::Sni(strings(vs, name)?),
             k if k.starts_with("request.auth.") => {
-                return Err(("key".into(), format!("{k:?} needs a validated JWT (Envoy jwt_authn), which this version does not read yet")))
+                return Err((
+                    "key".into(),
+                    format!("{k:?} needs a validated JWT (Envoy jwt_authn), which this version does not read yet"),
+                ))
             }
             k if k.starts_with("experimental.envoy.filters.") => {
-                return Err(("key".into(), format!("{k:?} reads another filter's metadata, which this filter cannot see")))
+                return Err((
+                    "key".into(),
+                    format!("{k:?} reads another filter's metadata, which this filter cannot see"),
+                ))
             }
             k => return Err(("key".into(), format!("{k:?} is not a supported condition key"))),
         })

@@ -70,7 +70,11 @@ pub(crate) struct IstioLayer {
 }
 
 /// Compiles the bundle's AuthorizationPolicies for the workload.
-pub(crate) fn compile(rs: Vec<Resource<'_>>, ctx: &Ctx<'_>, warnings: &mut Vec<Warning>) -> Result<Box<dyn Layer>, BundleError> {
+pub(crate) fn compile(
+    rs: Vec<Resource<'_>>,
+    ctx: &Ctx<'_>,
+    warnings: &mut Vec<Warning>,
+) -> Result<Box<dyn Layer>, BundleError> {
     let mut layer = IstioLayer {
         metas: Vec::new(),
         actions: Vec::new(),
@@ -97,17 +101,26 @@ pub(crate) fn compile(rs: Vec<Resource<'_>>, ctx: &Ctx<'_>, warnings: &mut Vec<W
         let dry_run = match r.meta.annotations.get(DRY_RUN).map(String::as_str) {
             None | Some("false") => false,
             Some("true") => true,
-            Some(v) => return Err(r.error(format!("metadata.annotations[{DRY_RUN}]"), format!("{v:?} must be \"true\" or \"false\""))),
+            Some(v) => {
+                return Err(r.error(
+                    format!("metadata.annotations[{DRY_RUN}]"),
+                    format!("{v:?} must be \"true\" or \"false\""),
+                ))
+            }
         };
         if dry_run && action == Action::Audit {
-            return Err(r.error(format!("metadata.annotations[{DRY_RUN}]"), "dry-run applies to ALLOW and DENY policies only"));
+            return Err(r.error(
+                format!("metadata.annotations[{DRY_RUN}]"),
+                "dry-run applies to ALLOW and DENY policies only",
+            ));
         }
         // Lower every policy, applicable or not, so that a broken policy is refused whatever
         // workload the bundle is loaded for.
         let mut notes = Vec::new();
         let mut preds = Vec::new();
         for (i, rule) in spec.rules.iter().flatten().enumerate() {
-            let p = lower::rule(rule, &r.namespace, ctx, &mut notes).map_err(|(f, m)| r.error(format!("spec.rules[{i}].{f}"), m))?;
+            let p = lower::rule(rule, &r.namespace, ctx, &mut notes)
+                .map_err(|(f, m)| r.error(format!("spec.rules[{i}].{f}"), m))?;
             if matches!(p, Pred::Never) {
                 notes.push((format!("spec.rules[{i}]"), "can never match".into()));
             }
@@ -135,7 +148,11 @@ pub(crate) fn compile(rs: Vec<Resource<'_>>, ctx: &Ctx<'_>, warnings: &mut Vec<W
             let mut hs = std::collections::HashMap::new();
             pred.headers_read(&mut hs);
             layer.headers.extend(hs.into_keys().map(String::from));
-            set.rules.push(Rule { policy, index: i as u32, pred });
+            set.rules.push(Rule {
+                policy,
+                index: i as u32,
+                pred,
+            });
         }
     }
     if applied == 0 {
@@ -149,7 +166,13 @@ pub(crate) fn compile(rs: Vec<Resource<'_>>, ctx: &Ctx<'_>, warnings: &mut Vec<W
             ),
         });
     }
-    for set in [&mut layer.deny, &mut layer.allow, &mut layer.audit, &mut layer.dry_deny, &mut layer.dry_allow] {
+    for set in [
+        &mut layer.deny,
+        &mut layer.allow,
+        &mut layer.audit,
+        &mut layer.dry_deny,
+        &mut layer.dry_allow,
+    ] {
         set.seal();
     }
     layer.headers.sort();
@@ -161,14 +184,18 @@ pub(crate) fn compile(rs: Vec<Resource<'_>>, ctx: &Ctx<'_>, warnings: &mut Vec<W
 /// mesh-wide policies) and its `selector.matchLabels` are all on the workload.
 fn applies(r: &Resource<'_>, spec: &Spec, ctx: &Ctx<'_>, warnings: &mut Vec<Warning>) -> bool {
     if spec.target_ref.is_some() || spec.target_refs.as_ref().is_some_and(|t| !t.is_empty()) {
-        warnings.push(r.warning("spec.targetRefs", "targets a gateway or waypoint, not a sidecar workload: not applied here"));
+        warnings.push(r.warning(
+            "spec.targetRefs",
+            "targets a gateway or waypoint, not a sidecar workload: not applied here",
+        ));
         return false;
     }
     let ns_ok = r.namespace == ctx.workload.namespace() || r.namespace == ctx.settings.root_namespace;
-    let labels_ok = spec
-        .selector
-        .as_ref()
-        .is_none_or(|s| s.match_labels.iter().all(|(k, v)| ctx.workload.label(k) == Some(v.as_str())));
+    let labels_ok = spec.selector.as_ref().is_none_or(|s| {
+        s.match_labels
+            .iter()
+            .all(|(k, v)| ctx.workload.label(k) == Some(v.as_str()))
+    });
     if !(ns_ok && labels_ok) {
         warnings.push(r.warning("", "does not select this workload"));
     }
@@ -189,7 +216,12 @@ impl IstioLayer {
             return Verdict::new(Dialect::Istio, Effect::Deny, self.by(r), "a DENY policy matched");
         }
         if allow.policies == 0 {
-            return Verdict::new(Dialect::Istio, Effect::Allow, None, "no ALLOW policy applies to the workload");
+            return Verdict::new(
+                Dialect::Istio,
+                Effect::Allow,
+                None,
+                "no ALLOW policy applies to the workload",
+            );
         }
         if let Some(r) = allow.first_match(req) {
             return Verdict::new(Dialect::Istio, Effect::Allow, self.by(r), "an ALLOW policy matched");
@@ -205,7 +237,12 @@ impl Layer for IstioLayer {
 
     fn decide<'e>(&'e self, req: &Request, fx: &mut Effects<'e>) -> Verdict<'e> {
         if let Some(r) = self.audit.first_match(req) {
-            fx.dry_run.push(Verdict::new(Dialect::Istio, Effect::Allow, self.by(r), "an AUDIT policy matched (logged only)"));
+            fx.dry_run.push(Verdict::new(
+                Dialect::Istio,
+                Effect::Allow,
+                self.by(r),
+                "an AUDIT policy matched (logged only)",
+            ));
         }
         if self.dry_deny.policies + self.dry_allow.policies > 0 {
             let mut v = self.order(&self.dry_deny, &self.dry_allow, req);
@@ -220,14 +257,34 @@ impl Layer for IstioLayer {
         for set in [&self.deny, &self.dry_deny, &self.allow, &self.dry_allow, &self.audit] {
             for r in &set.rules {
                 let (action, dry) = self.actions.get(r.policy as usize).copied().unwrap_or_default();
-                let m = if r.pred.matches(req) { "matches" } else { "does not match" };
+                let m = if r.pred.matches(req) {
+                    "matches"
+                } else {
+                    "does not match"
+                };
                 let by = self.by(r).map(|b| b.to_string()).unwrap_or_default();
                 out.push(format!("{action:?}{} {by}: {m}", if dry { " (dry-run)" } else { "" }));
             }
         }
         for (meta, (action, _)) in self.metas.iter().zip(&self.actions) {
-            if !self.deny.rules.iter().chain(&self.allow.rules).chain(&self.audit.rules).chain(&self.dry_deny.rules).chain(&self.dry_allow.rules).any(|r| self.metas.get(r.policy as usize) == Some(meta)) {
-                out.push(format!("{action:?} {meta}: has no rules ({})", if *action == Action::Allow { "allows nothing" } else { "matches nothing" }));
+            if !self
+                .deny
+                .rules
+                .iter()
+                .chain(&self.allow.rules)
+                .chain(&self.audit.rules)
+                .chain(&self.dry_deny.rules)
+                .chain(&self.dry_allow.rules)
+                .any(|r| self.metas.get(r.policy as usize) == Some(meta))
+            {
+                out.push(format!(
+                    "{action:?} {meta}: has no rules ({})",
+                    if *action == Action::Allow {
+                        "allows nothing"
+                    } else {
+                        "matches nothing"
+                    }
+                ));
             }
         }
         out

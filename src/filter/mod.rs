@@ -1,0 +1,1 @@
+//! The Proxy-Wasm layer (wasm32-wasip1 only): the only code that names `proxy_wasm`.
