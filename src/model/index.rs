@@ -21,6 +21,9 @@ pub struct RuleIndex {
 /// A reusable buffer for candidate ids.
 pub type Scratch = Vec<u32>;
 
+/// A rule's possible filings: by principals, by path patterns.
+type Keys<'a> = (Option<Vec<&'a str>>, Option<Vec<&'a super::PathPattern>>);
+
 enum Filing<'a> {
     Principal(Vec<&'a str>),
     Path(Vec<&'a super::PathPattern>),
@@ -31,8 +34,7 @@ impl RuleIndex {
     /// Files every rule. A rule is filed by principal or by path, whichever puts it in smaller
     /// buckets; rules that neither narrows are evaluated for every request.
     pub fn build<'a>(preds: impl IntoIterator<Item = &'a Pred>) -> RuleIndex {
-        let filings: Vec<(Option<Vec<&str>>, Option<Vec<&super::PathPattern>>)> =
-            preds.into_iter().map(|p| (p.principal_keys(), p.path_keys())).collect();
+        let filings: Vec<Keys<'_>> = preds.into_iter().map(|p| (p.principal_keys(), p.path_keys())).collect();
         let mut principal_load: HashMap<&str, usize> = HashMap::new();
         let mut path_load: HashMap<&super::PathPattern, usize> = HashMap::new();
         for (pk, tk) in &filings {

@@ -57,7 +57,7 @@ impl Pred {
     }
 
     /// Negation, simplifying constants.
-    pub fn not(p: Pred) -> Pred {
+    pub fn negate(p: Pred) -> Pred {
         match p {
             Pred::Always => Pred::Never,
             Pred::Never => Pred::Always,
@@ -188,7 +188,7 @@ mod tests {
         assert!(matches!(Pred::all(vec![]), Pred::Always));
         assert!(matches!(Pred::any(vec![]), Pred::Never));
         assert!(matches!(Pred::all(vec![Pred::Never, principal("a")]), Pred::Never));
-        assert!(matches!(Pred::not(Pred::not(Pred::Grpc)), Pred::Grpc));
+        assert!(matches!(Pred::negate(Pred::negate(Pred::Grpc)), Pred::Grpc));
     }
 
     #[test]
@@ -196,7 +196,7 @@ mod tests {
         let r = Request::new("GET", "/");
         assert!(!principal("").matches(&r));
         assert!(!Pred::Authenticated.matches(&r));
-        assert!(Pred::not(principal("spiffe://td/ns/a/sa/b")).matches(&r));
+        assert!(Pred::negate(principal("spiffe://td/ns/a/sa/b")).matches(&r));
     }
 
     #[test]
@@ -207,6 +207,6 @@ mod tests {
         assert_eq!(p.principal_keys().map(|v| v.len()), Some(2));
         let p = Pred::any(vec![principal("a"), Pred::Grpc]);
         assert_eq!(p.principal_keys(), None);
-        assert_eq!(Pred::not(principal("a")).principal_keys(), None);
+        assert_eq!(Pred::negate(principal("a")).principal_keys(), None);
     }
 }

@@ -60,7 +60,7 @@ fn field<T>(
     }
     if let Some(vs) = no.as_deref().filter(|v| !v.is_empty()) {
         let not = format!("not{}{}", name[..1].to_ascii_uppercase(), &name[1..]);
-        parts.push(Pred::not(wrap(build(vs, &not)?)));
+        parts.push(Pred::negate(wrap(build(vs, &not)?)));
     }
     Ok(())
 }
@@ -97,13 +97,13 @@ fn principals(vs: &[String], name: &str, ctx: &Ctx<'_>, notes: &mut Notes) -> R<
         .chain(ctx.settings.trust_domain_aliases.iter().map(String::as_str))
         .collect();
     for (i, v) in vs.iter().enumerate() {
-        if v.starts_with(SCHEME) {
+        if let Some(bare) = v.strip_prefix(SCHEME) {
             notes.push((
                 format!("{name}[{i}]"),
                 format!(
                     "{v:?} starts with spiffe://; Istio matches principals without the scheme, so this never matches \
                      (write {:?})",
-                    &v[SCHEME.len()..]
+                    bare
                 ),
             ));
         }
@@ -362,7 +362,7 @@ fn condition(c: &Condition, policy_ns: &str, ctx: &Ctx<'_>) -> R<Pred> {
         parts.push(build(&vs, "values")?);
     }
     if let Some(vs) = no {
-        parts.push(Pred::not(build(&vs, "notValues")?));
+        parts.push(Pred::negate(build(&vs, "notValues")?));
     }
     Ok(Pred::all(parts))
 }
