@@ -1,1 +1,37 @@
 //! The Proxy-Wasm layer (wasm32-wasip1 only): the only code that names `proxy_wasm`.
+//!
+//! Thin by design: [`root`] turns the plugin configuration into an [`Engine`](crate::Engine)
+//! once per configuration, [`http`] fills a [`Request`](crate::Request) once per stream and
+//! enforces the decision, [`host`] wraps every host read so that none can panic, [`metrics`]
+//! names the counters. All policy logic lives in the engine.
+
+mod host;
+mod http;
+mod metrics;
+mod pairs;
+mod root;
+
+use proxy_wasm::types::LogLevel;
+
+/// The entry point Envoy calls when it loads the module. `proxy_wasm::main!` expands to a
+/// `#[no_mangle]` export and an `unsafe` call of the WASI constructors: the only unsafe code in
+/// the crate, written by the SDK, hence the `allow` (lib.rs forbids unsafe code everywhere else).
+#[allow(unsafe_code)]
+mod entry {
+    proxy_wasm::main! {{
+        super::set_log_level();
+        // After set_log_level: the SDK's own hook unwraps the host's answer; ours never panics
+        // inside the panic hook.
+        std::panic::set_hook(Box::new(|info| {
+            super::host::log(super::LogLevel::Critical, &format!("spiffe-authz panicked: {info}"));
+        }));
+        proxy_wasm::set_root_context(|_| Box::<super::root::Root>::default());
+    }}
+}
+
+/// Routes the `log` crate through the host at the host's current wasm log level, so that lines
+/// the host would drop (allowed requests at debug) are not even formatted.
+fn set_log_level() {
+    let level = proxy_wasm::hostcalls::get_log_level().unwrap_or(LogLevel::Info);
+    proxy_wasm::set_log_level(level);
+}

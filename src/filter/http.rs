@@ -1,0 +1,208 @@
+//! The HTTP context: one per stream. Reads the request once, asks the engine, enforces.
+
+use std::rc::Rc;
+
+use proxy_wasm::hostcalls;
+use proxy_wasm::traits::{Context, HttpContext};
+use proxy_wasm::types::{Action, GrpcStatusCode, LogLevel, MapType};
+
+use crate::request::path::{canonicalize, Options};
+use crate::{Decision, Effect, Engine, Peer, Request, Verdict};
+
+use super::host;
+use super::metrics::{self, Counter};
+
+/// One stream. The engine is the one current when the stream began (a request is decided wholly
+/// by one bundle); `None` only if Envoy started a stream on a root that never loaded a bundle.
+pub(crate) struct Http {
+    engine: Option<Rc<Engine>>,
+}
+
+impl Http {
+    pub(crate) fn new(engine: Option<Rc<Engine>>) -> Self {
+        Http { engine }
+    }
+}
+
+impl Context for Http {}
+
+impl HttpContext for Http {
+    fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
+        let Some(engine) = self.engine.clone() else {
+            // Fail closed: no bundle, no access.
+            metrics::inc(Counter::Denied);
+            return local_reply(503, false, "spiffe-authz: no policy loaded");
+        };
+        let all_headers = host::request_headers();
+        let grpc = header(&all_headers, "content-type").is_some_and(|v| v.starts_with("application/grpc"));
+        let raw_path = header(&all_headers, ":path").unwrap_or("");
+        let path = match canonicalize(raw_path, &Options::default()) {
+            Ok(p) => p,
+            Err(e) => {
+                metrics::inc(Counter::BadRequest);
+                host::log(
+                    LogLevel::Info,
+                    &format!("spiffe-authz: bad request: path refused ({e}); 400"),
+                );
+                return local_reply(400, grpc, "spiffe-authz: bad request path");
+            }
+        };
+        let req = build_request(&engine, &all_headers, path, grpc);
+        strip(&engine, &all_headers);
+        let d = engine.evaluate(&req);
+        for v in &d.dry_run {
+            report_dry_run(v, &req);
+        }
+        if d.allowed() {
+            if d.verdict.effect != Effect::Allow {
+                // The bundle runs in dry-run mode: report, count, forward.
+                report_dry_run(&d.verdict, &req);
+            }
+            metrics::inc(Counter::Allowed);
+            for (name, value) in &d.set_headers {
+                let _ = hostcalls::set_map_value(MapType::HttpRequestHeaders, name, Some(value));
+            }
+            if log::log_enabled!(log::Level::Debug) {
+                log::debug!("spiffe-authz allow: {}", describe(&d.verdict, &req));
+            }
+            return Action::Continue;
+        }
+        metrics::inc(Counter::Denied);
+        host::log(
+            LogLevel::Info,
+            &format!(
+                "spiffe-authz {}: {}",
+                d.verdict.effect.name(),
+                describe(&d.verdict, &req)
+            ),
+        );
+        deny(&d, grpc)
+    }
+}
+
+/// The first value of a header (names are lowercase in Envoy's header map).
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+/// Fills the [`Request`]: each attribute read once.
+fn build_request(engine: &Engine, headers: &[(String, String)], path: String, grpc: bool) -> Request {
+    let mut req = Request {
+        path,
+        grpc,
+        method: header(headers, ":method").unwrap_or("").to_string(),
+        peer: host::string(&["connection", "uri_san_peer_certificate"])
+            .map_or(Peer::Unauthenticated, |uri| Peer::from_uri_san(&uri)),
+        port: host::int(&["destination", "port"]).and_then(|p| u16::try_from(p).ok()),
+        destination_ip: host::ip(&["destination", "address"]),
+        sni: host::string(&["connection", "requested_server_name"]).filter(|s| !s.is_empty()),
+        ..Request::default()
+    };
+    // `source.address` is the connection's peer unless the HCM trusts X-Forwarded-For hops
+    // (envoy/envoy.yaml sets use_remote_address: true and trusts none), so the two agree.
+    req.source_ip = host::ip(&["source", "address"]);
+    req.remote_ip = req.source_ip;
+    req.set_authority(header(headers, ":authority").unwrap_or(""));
+    let wanted = engine.headers_read();
+    for (k, v) in headers {
+        if k == "content-type" || wanted.binary_search(k).is_ok() {
+            req.add_header(k, v);
+        }
+    }
+    req
+}
+
+/// Removes the headers the bundle says no client may send (a trailing `*` is a prefix).
+fn strip(engine: &Engine, headers: &[(String, String)]) {
+    let strip = engine.strip_headers();
+    if strip.is_empty() {
+        return;
+    }
+    let mut done: Vec<&str> = Vec::new();
+    for (k, _) in headers {
+        let hit = strip.iter().any(|s| match s.strip_suffix('*') {
+            Some(prefix) => k.starts_with(prefix),
+            None => k == s,
+        });
+        if hit && !done.contains(&k.as_str()) {
+            let _ = hostcalls::remove_map_value(MapType::HttpRequestHeaders, k);
+            done.push(k);
+        }
+    }
+}
+
+/// Answers a denied request. The body (gRPC: grpc-message) names the deciding policy and nothing
+/// else: `RBAC: access denied by AuthorizationPolicy ns/name`, or `RBAC: access denied` when no
+/// rule decided (no ALLOW policy matched, or the bundle's default).
+fn deny(d: &Decision<'_>, grpc: bool) -> Action {
+    let (status, what) = match d.verdict.effect {
+        Effect::NotFound => (404, "not found"),
+        _ => (403, "access denied"),
+    };
+    let body = match d.verdict.by {
+        Some(by) => format!("RBAC: {what} by {}", by.meta),
+        None => format!("RBAC: {what}"),
+    };
+    local_reply(status, grpc, &body)
+}
+
+/// Sends a local reply and stops the stream. gRPC clients get a gRPC status (PERMISSION_DENIED
+/// for 403, NOT_FOUND for 404, INVALID_ARGUMENT for 400, UNAVAILABLE for 503).
+fn local_reply(status: u32, grpc: bool, body: &str) -> Action {
+    if grpc {
+        let code = match status {
+            400 => GrpcStatusCode::InvalidArgument,
+            404 => GrpcStatusCode::NotFound,
+            503 => GrpcStatusCode::Unavailable,
+            _ => GrpcStatusCode::PermissionDenied,
+        };
+        let _ = hostcalls::send_grpc_response(code, Some(body), vec![]);
+    } else {
+        let mut text = body.to_string();
+        text.push('\n');
+        let _ = hostcalls::send_http_response(
+            status,
+            vec![("content-type", "text/plain"), ("x-spiffe-authz", "denied")],
+            Some(text.as_bytes()),
+        );
+    }
+    Action::Pause
+}
+
+/// Logs and counts a verdict a dry-run policy (or a dry-run bundle) reached. Never enforced.
+fn report_dry_run(v: &Verdict<'_>, req: &Request) {
+    if v.effect == Effect::Allow {
+        // AUDIT matches and dry-run allows: worth a line only when debugging.
+        if log::log_enabled!(log::Level::Debug) {
+            log::debug!("spiffe-authz dry-run allow: {}", describe(v, req));
+        }
+        return;
+    }
+    metrics::inc(Counter::DryRunDenied);
+    host::log(
+        LogLevel::Info,
+        &format!(
+            "spiffe-authz dry-run {} (not enforced): {}",
+            v.effect.name(),
+            describe(v, req)
+        ),
+    );
+}
+
+/// `dialect=istio policy="AuthorizationPolicy ns/name" rule=0 peer=spiffe://... method=GET
+/// path=/x reason="..."`: never a header value or the query string.
+fn describe(v: &Verdict<'_>, req: &Request) -> String {
+    let dialect = v.dialect.map_or("bundle", |d| d.name());
+    let policy = v.by.map_or_else(|| "-".to_string(), |b| b.meta.to_string());
+    let rule =
+        v.by.and_then(|b| b.rule)
+            .map_or_else(|| "-".to_string(), |r| r.to_string());
+    let peer = req
+        .peer
+        .id()
+        .map_or_else(|| "unauthenticated".to_string(), |id| id.to_string());
+    format!(
+        "dialect={dialect} policy=\"{policy}\" rule={rule} peer={peer} method={} path={} reason=\"{}\"",
+        req.method, req.path, v.reason
+    )
+}

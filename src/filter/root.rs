@@ -1,0 +1,96 @@
+//! The root context: turns the plugin configuration into an [`Engine`], once per configuration.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use proxy_wasm::traits::{Context, HttpContext, RootContext};
+use proxy_wasm::types::{ContextType, LogLevel};
+
+use crate::{Engine, Workload};
+
+use super::host;
+use super::http::Http;
+use super::metrics::{self, Counter};
+
+/// One per plugin configuration (Envoy creates a new root context for each configuration it
+/// loads; the old one keeps serving the streams and listeners it already has).
+#[derive(Default)]
+pub(crate) struct Root {
+    engine: Option<Rc<Engine>>,
+}
+
+impl Context for Root {}
+
+impl RootContext for Root {
+    fn on_vm_start(&mut self, _vm_configuration_size: usize) -> bool {
+        metrics::define();
+        true
+    }
+
+    fn on_configure(&mut self, plugin_configuration_size: usize) -> bool {
+        metrics::define();
+        // Allowed requests log at debug; the log crate formats only when the host's wasm log
+        // level (read here, at load) admits the line.
+        super::set_log_level();
+        let Some(bytes) = host::plugin_configuration(plugin_configuration_size) else {
+            return reject("bundle: the plugin configuration is empty (expected the bundle JSON)");
+        };
+        let defaults = node_workload();
+        match Engine::from_json(&bytes, &defaults) {
+            Ok(engine) => {
+                for w in engine.warnings() {
+                    host::log(LogLevel::Warn, &format!("spiffe-authz: warning: {w}"));
+                }
+                let wl = engine.workload();
+                host::log(
+                    LogLevel::Info,
+                    &format!(
+                        "spiffe-authz: bundle loaded ({} bytes; workload namespace={:?} serviceAccount={:?} labels={:?}; dry-run={})",
+                        bytes.len(),
+                        wl.namespace(),
+                        wl.service_account.as_deref().unwrap_or(""),
+                        wl.labels.as_ref().map(|l| l.len()).unwrap_or(0),
+                        engine.dry_run(),
+                    ),
+                );
+                self.engine = Some(Rc::new(engine));
+                metrics::inc(Counter::ConfigLoaded);
+                true
+            }
+            // The error names the resource and the field: `resources[1] (AuthorizationPolicy
+            // ns/name): spec.rules[0].to[0].operation.methods: ...`.
+            Err(e) => reject(&e.to_string()),
+        }
+    }
+
+    fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
+        // The stream keeps this engine for its whole life, whatever configuration comes later.
+        Some(Box::new(Http::new(self.engine.clone())))
+    }
+
+    fn get_type(&self) -> Option<ContextType> {
+        Some(ContextType::HttpContext)
+    }
+}
+
+/// Logs why a configuration is refused and tells Envoy to refuse it (`on_configure` → false):
+/// at start-up the listener is rejected; on an update the previous configuration keeps serving.
+fn reject(why: &str) -> bool {
+    host::log(LogLevel::Error, &format!("spiffe-authz: bundle rejected: {why}"));
+    metrics::inc(Counter::ConfigRejected);
+    false
+}
+
+/// Workload fields from Istio's node metadata, used where the bundle leaves them out. In a mesh
+/// the same filter and bundle ship to every workload; the node metadata says which one this is.
+fn node_workload() -> Workload {
+    const MD: [&str; 3] = ["xds", "node", "metadata"];
+    let at = |key: &'static str| [MD[0], MD[1], MD[2], key];
+    let labels = host::map(&at("LABELS")).map(|pairs| pairs.into_iter().collect::<BTreeMap<_, _>>());
+    Workload {
+        namespace: host::string(&at("NAMESPACE")).filter(|s| !s.is_empty()),
+        service_account: host::string(&at("SERVICE_ACCOUNT")).filter(|s| !s.is_empty()),
+        labels,
+        ..Workload::default()
+    }
+}
