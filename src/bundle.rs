@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::error::BundleError;
+pub use crate::request::path::Options as PathSettings;
 
 /// The envelope, with each resource kept as raw JSON until its dialect parses it.
 #[derive(Debug, Deserialize)]
@@ -138,6 +139,8 @@ pub struct Settings {
     pub mode: Mode,
     /// Linkerd settings.
     pub linkerd: LinkerdSettings,
+    /// Path canonicalization: what the filter refuses and what it forwards (safe defaults).
+    pub path: PathSettings,
 }
 
 impl Default for Settings {
@@ -148,12 +151,19 @@ impl Default for Settings {
             default_action: DefaultAction::Deny,
             mode: Mode::Enforce,
             linkerd: LinkerdSettings::default(),
+            path: PathSettings::default(),
         }
     }
 }
 
 impl Settings {
     fn validate(&self) -> Result<(), BundleError> {
+        if self.path.max_length == 0 {
+            return Err(BundleError::Envelope {
+                field: "settings.path.maxLength".into(),
+                message: "must be at least 1".into(),
+            });
+        }
         for (i, td) in self.trust_domain_aliases.iter().enumerate() {
             if td.is_empty() || td.contains('/') {
                 return Err(BundleError::Envelope {

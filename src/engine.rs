@@ -16,6 +16,7 @@ pub struct Engine {
     warnings: Vec<Warning>,
     headers_read: Vec<String>,
     strip_headers: Vec<&'static str>,
+    path_options: crate::request::path::Options,
 }
 
 impl std::fmt::Debug for Engine {
@@ -65,6 +66,7 @@ impl Engine {
             warnings,
             headers_read,
             strip_headers,
+            path_options: bundle.settings.path.clone(),
         })
     }
 
@@ -91,6 +93,12 @@ impl Engine {
     /// Request headers removed before forwarding (a trailing `*` is a prefix).
     pub fn strip_headers(&self) -> &[&'static str] {
         &self.strip_headers
+    }
+
+    /// How the filter canonicalizes paths (`settings.path`): pass to
+    /// [`crate::request::path::canonical`] before building the [`Request`].
+    pub fn path_options(&self) -> &crate::request::path::Options {
+        &self.path_options
     }
 
     /// Is the whole bundle in dry-run mode?

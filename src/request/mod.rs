@@ -11,7 +11,8 @@ use std::net::IpAddr;
 
 use crate::spiffe::SpiffeId;
 
-pub use host::normalize_host;
+pub use host::{normalize_host, parse_authority, HostError};
+pub use path::{Canonical, PathError};
 
 /// Who is calling, as proven by the validated client certificate.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -72,6 +73,10 @@ pub struct Request {
 impl Request {
     /// A request with a method and a path (query and fragment are dropped, the path
     /// canonicalized with the default options); everything else unset.
+    ///
+    /// A path the canonicalizer refuses is kept as given: the filter never evaluates such a
+    /// request (it answers 400 first, see [`path::canonical`]); this convenience serves the CLI
+    /// and tests.
     pub fn new(method: &str, path: &str) -> Request {
         Request {
             method: method.to_string(),
