@@ -16,7 +16,7 @@ mod strings;
 pub use index::{RuleIndex, Scratch};
 pub use ip::{Cidr, IpSet};
 pub use path::{PathMap, PathPattern, PathSet, Seg};
-pub use pred::Pred;
+pub use pred::{Pred, Quant};
 pub use strings::{StringMatch, StringSet};
 
 use std::fmt;

@@ -36,8 +36,13 @@ pub enum Pred {
     Method(StringSet),
     /// The canonical path matches a pattern.
     Path(PathSet, Vec<PathPattern>),
-    /// Some value of the header (repeated headers each count) is in the set.
+    /// Some value of the header (repeated headers each count) is in the set. This is the
+    /// owner's semantics (Envoy matches each value since CVE-2026-26308); layers that know
+    /// whether a rule grants or refuses turn it into [`Pred::HeaderValues`] with
+    /// [`Pred::guard_repeated_headers`].
     Header(Box<str>, StringSet),
+    /// A header test that repetition cannot dodge; see [`Quant`].
+    HeaderValues(Box<str>, StringSet, Quant),
     /// The TLS SNI is in the set.
     Sni(StringSet),
     /// The request is gRPC.
@@ -102,6 +107,28 @@ impl Pred {
         }
     }
 
+    /// Makes the header tests of a rule safe against repeated headers, given what the rule
+    /// does when it matches: `grants` for a rule that lets a request through (Istio ALLOW),
+    /// not for one that refuses it (Istio DENY).
+    ///
+    /// An application behind the filter may read any one of the values of a repeated header
+    /// (the first, the last, or a comma-joined list it splits again), so a test must hold for
+    /// whichever value it reads: a test that grants holds only if it holds for *every* value
+    /// ([`Quant::Every`]); a test that refuses holds if it holds for *some* value or some
+    /// comma-separated element of one ([`Quant::Some`]). Under a negation (`notValues`) the
+    /// roles swap. So `x-role: user` + `x-role: admin` is refused by a DENY on `admin`, is
+    /// not granted by an ALLOW on `user`, and is refused by a DENY with `notValues: [user]`.
+    pub fn guard_repeated_headers(self, grants: bool) -> Pred {
+        let q = if grants { Quant::Every } else { Quant::Some };
+        match self {
+            Pred::Header(n, s) | Pred::HeaderValues(n, s, _) => Pred::HeaderValues(n, s, q),
+            Pred::Not(p) => Pred::Not(Box::new(p.guard_repeated_headers(!grants))),
+            Pred::All(ps) => Pred::All(ps.into_iter().map(|p| p.guard_repeated_headers(grants)).collect()),
+            Pred::Any(ps) => Pred::Any(ps.into_iter().map(|p| p.guard_repeated_headers(grants)).collect()),
+            p => p,
+        }
+    }
+
     /// Evaluates the test.
     pub fn matches(&self, r: &Request) -> bool {
         let id = r.peer.id();
@@ -124,6 +151,7 @@ impl Pred {
             Pred::Method(s) => s.matches(&r.method),
             Pred::Path(s, _) => s.matches(&r.path),
             Pred::Header(name, s) => r.header_values(name).any(|v| s.matches(v)),
+            Pred::HeaderValues(name, s, q) => q.matches(r.header_values(name), s),
             Pred::Sni(s) => r.sni.as_deref().is_some_and(|v| s.matches(v)),
             Pred::Grpc => r.grpc,
             Pred::Not(p) => !p.matches(r),
@@ -156,12 +184,40 @@ impl Pred {
     /// Header names this test reads (the filter fetches only these).
     pub fn headers_read<'a>(&'a self, out: &mut HashMap<&'a str, ()>) {
         match self {
-            Pred::Header(n, _) => {
+            Pred::Header(n, _) | Pred::HeaderValues(n, _, _) => {
                 out.insert(n, ());
             }
             Pred::Not(p) => p.headers_read(out),
             Pred::All(ps) | Pred::Any(ps) => ps.iter().for_each(|p| p.headers_read(out)),
             _ => {}
+        }
+    }
+}
+
+/// How a header test treats the header's values (a repeated header has several).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quant {
+    /// Some value matches, or some comma-separated element of a value (RFC 9110 5.3: a list
+    /// may be sent as repeated lines or joined with commas; OWS trimmed). Used where a match
+    /// refuses the request.
+    Some,
+    /// The header is present and every value matches as a whole. Used where a match grants.
+    Every,
+}
+
+impl Quant {
+    fn matches<'a>(self, mut values: impl Iterator<Item = &'a str>, s: &StringSet) -> bool {
+        match self {
+            Quant::Some => values.any(|v| {
+                s.matches(v) || (v.contains(',') && v.split(',').any(|e| s.matches(e.trim_matches([' ', '\t']))))
+            }),
+            Quant::Every => {
+                let mut seen = false;
+                values.all(|v| {
+                    seen = true;
+                    s.matches(v)
+                }) && seen
+            }
         }
     }
 }
@@ -197,6 +253,71 @@ mod tests {
         assert!(!principal("").matches(&r));
         assert!(!Pred::Authenticated.matches(&r));
         assert!(Pred::negate(principal("spiffe://td/ns/a/sa/b")).matches(&r));
+    }
+
+    fn header(v: &str) -> Pred {
+        Pred::Header("x-role".into(), StringSet::from_matches([StringMatch::Exact(v.into())]))
+    }
+
+    fn with_roles(vs: &[&str]) -> Request {
+        let mut r = Request::new("GET", "/");
+        vs.iter().for_each(|v| r.add_header("X-Role", v));
+        r
+    }
+
+    #[test]
+    fn repeated_headers_cannot_dodge_a_deny() {
+        let deny = header("admin").guard_repeated_headers(false);
+        for vs in [
+            &["admin"][..],
+            &["user", "admin"],
+            &["admin", "user"],
+            &["user, admin"],
+            &["user,admin,x"],
+        ] {
+            assert!(deny.matches(&with_roles(vs)), "{vs:?}");
+        }
+        for vs in [&[][..], &["user"], &["administrator"], &["user,"]] {
+            assert!(!deny.matches(&with_roles(vs)), "{vs:?}");
+        }
+        // DENY with notValues: [user] fires unless every value is `user`.
+        let deny_not = Pred::negate(header("user")).guard_repeated_headers(false);
+        assert!(!deny_not.matches(&with_roles(&["user"])));
+        assert!(!deny_not.matches(&with_roles(&["user", "user"])));
+        assert!(deny_not.matches(&with_roles(&["user", "admin"])));
+        assert!(deny_not.matches(&with_roles(&["user,admin"])));
+        assert!(deny_not.matches(&with_roles(&[])));
+    }
+
+    #[test]
+    fn repeated_headers_cannot_stretch_an_allow() {
+        let allow = header("user").guard_repeated_headers(true);
+        assert!(allow.matches(&with_roles(&["user"])));
+        assert!(allow.matches(&with_roles(&["user", "user"])));
+        for vs in [
+            &[][..],
+            &["user", "admin"],
+            &["admin", "user"],
+            &["user,admin"],
+            &["user, user"],
+        ] {
+            assert!(!allow.matches(&with_roles(vs)), "{vs:?}");
+        }
+        // ALLOW with notValues: [admin] grants only if no value (or element) is `admin`.
+        let allow_not = Pred::negate(header("admin")).guard_repeated_headers(true);
+        assert!(allow_not.matches(&with_roles(&["user"])));
+        assert!(allow_not.matches(&with_roles(&[])));
+        assert!(!allow_not.matches(&with_roles(&["user", "admin"])));
+        assert!(!allow_not.matches(&with_roles(&["user,admin"])));
+    }
+
+    #[test]
+    fn guarding_keeps_the_rest_and_the_headers_read() {
+        let p = Pred::all(vec![principal("a"), Pred::any(vec![header("x"), Pred::Grpc])]).guard_repeated_headers(true);
+        assert_eq!(p.principal_keys(), Some(vec!["a"]));
+        let mut hs = HashMap::new();
+        p.headers_read(&mut hs);
+        assert!(hs.contains_key("x-role"));
     }
 
     #[test]
