@@ -141,6 +141,8 @@ pub struct Settings {
     pub linkerd: LinkerdSettings,
     /// Path canonicalization: what the filter refuses and what it forwards (safe defaults).
     pub path: PathSettings,
+    /// Dapr settings.
+    pub dapr: DaprSettings,
 }
 
 impl Default for Settings {
@@ -152,8 +154,18 @@ impl Default for Settings {
             mode: Mode::Enforce,
             linkerd: LinkerdSettings::default(),
             path: PathSettings::default(),
+            dapr: DaprSettings::default(),
         }
     }
+}
+
+/// Dapr settings.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct DaprSettings {
+    /// The Configuration the workload's sidecar uses (its `dapr.io/config` annotation). Needed
+    /// only when the bundle holds several Configurations in the workload's namespace.
+    pub config: Option<String>,
 }
 
 impl Settings {
