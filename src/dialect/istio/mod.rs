@@ -151,7 +151,8 @@ pub(crate) fn compile(
             set.rules.push(Rule {
                 policy,
                 index: i as u32,
-                pred,
+                // Repeating a header must neither dodge a DENY nor stretch an ALLOW.
+                pred: pred.guard_repeated_headers(action == Action::Allow),
             });
         }
     }
