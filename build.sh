@@ -37,8 +37,9 @@ ensure_venv() {
 
 ensure_wasm_bindgen() {
   if ! command -v wasm-bindgen-test-runner >/dev/null || [ "$(wasm-bindgen-test-runner --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+    # Not --locked: a crate version pinned in its lock file is missing from the registry mirror.
     log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (runs the engine tests in Node)"
-    cargo install -q --locked wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" >&2
+    cargo install -q wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" >&2
   fi
 }
 

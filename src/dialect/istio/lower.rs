@@ -24,7 +24,9 @@ pub(super) fn rule(r: &Rule, policy_ns: &str, ctx: &Ctx<'_>, notes: &mut Notes) 
                 .source
                 .as_ref()
                 .ok_or_else(|| (at.clone(), "must be set".to_string()))?;
-            alts.push(source(s, policy_ns, ctx, notes).map_err(|(f, m)| (format!("{at}.{f}"), m))?);
+            let mut here = Notes::new();
+            alts.push(source(s, policy_ns, ctx, &mut here).map_err(|(f, m)| (format!("{at}.{f}"), m))?);
+            notes.extend(here.into_iter().map(|(f, m)| (format!("{at}.{f}"), m)));
         }
         parts.push(Pred::any(alts));
     }
@@ -36,7 +38,9 @@ pub(super) fn rule(r: &Rule, policy_ns: &str, ctx: &Ctx<'_>, notes: &mut Notes) 
                 .operation
                 .as_ref()
                 .ok_or_else(|| (at.clone(), "must be set".to_string()))?;
-            alts.push(operation(o, notes).map_err(|(f, m)| (format!("{at}.{f}"), m))?);
+            let mut here = Notes::new();
+            alts.push(operation(o, &mut here).map_err(|(f, m)| (format!("{at}.{f}"), m))?);
+            notes.extend(here.into_iter().map(|(f, m)| (format!("{at}.{f}"), m)));
         }
         parts.push(Pred::any(alts));
     }

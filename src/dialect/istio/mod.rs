@@ -116,18 +116,23 @@ pub(crate) fn compile(
         }
         // Lower every policy, applicable or not, so that a broken policy is refused whatever
         // workload the bundle is loaded for.
-        let mut notes = Vec::new();
         let mut preds = Vec::new();
         for (i, rule) in spec.rules.iter().flatten().enumerate() {
+            let mut notes = Vec::new();
             let p = lower::rule(rule, &r.namespace, ctx, &mut notes)
                 .map_err(|(f, m)| r.error(format!("spec.rules[{i}].{f}"), m))?;
             if matches!(p, Pred::Never) {
-                notes.push((format!("spec.rules[{i}]"), "can never match".into()));
+                notes.push((String::new(), "can never match".into()));
+            }
+            for (f, m) in notes {
+                let field = if f.is_empty() {
+                    format!("spec.rules[{i}]")
+                } else {
+                    format!("spec.rules[{i}].{f}")
+                };
+                warnings.push(r.warning(field, m));
             }
             preds.push(p);
-        }
-        for (f, m) in notes {
-            warnings.push(r.warning(format!("spec.{f}").replace("spec.spec.", "spec."), m));
         }
         if !applies(r, &spec, ctx, warnings) {
             continue;
