@@ -16,6 +16,9 @@ commands:
   check     --bundle FILE [request options]   decide one request; prints JSON; exit 0 allow, 1 deny, 2 error
   explain   --bundle FILE [request options]   every applicable rule and whether it matched
   validate  --bundle FILE                     load the bundle; print warnings; exit 0 ok, 2 error
+  bundle    [-f MANIFEST.yaml]... [-o FILE]   Kubernetes YAML manifests -> bundle JSON (--help: options)
+  wasmplugin --bundle FILE --url URL ...      an Istio WasmPlugin carrying the bundle (--help: options)
+  package   --wasm FILE --out DIR             the module as an OCI image layout (Wasm image spec, compat)
 
 request options:
   --principal URI      the client certificate's URI SAN (spiffe://td/ns/NS/sa/SA); none = no certificate

@@ -1,6 +1,11 @@
 //! `spiffe-authz`: the engine of the filter, offline.
 
 mod args;
+mod bundle;
+mod flags;
+mod manifests;
+mod oci;
+mod wasmplugin;
 
 use std::process::ExitCode;
 
@@ -29,6 +34,20 @@ fn main() -> ExitCode {
 }
 
 fn run(cmd: &str, argv: &[String]) -> Result<ExitCode, String> {
+    // Commands that take files rather than a request have their own flags.
+    let own: Option<(fn(&[String]) -> Result<ExitCode, String>, &str)> = match cmd {
+        "bundle" => Some((bundle::run, bundle::HELP)),
+        "wasmplugin" => Some((wasmplugin::run, wasmplugin::HELP)),
+        "package" => Some((oci::run, oci::HELP)),
+        _ => None,
+    };
+    if let Some((run, help)) = own {
+        if argv.iter().any(|a| a == "-h" || a == "--help") {
+            println!("{help}");
+            return Ok(ExitCode::SUCCESS);
+        }
+        return run(argv).map_err(|e| format!("{e}\n(see spiffe-authz {cmd} --help)"));
+    }
     let args = Args::parse(argv)?;
     if let Some((flag, _)) = args.flags.first() {
         return Err(format!("unknown option {flag}\n{}", args::help()));

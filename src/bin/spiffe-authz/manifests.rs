@@ -1,0 +1,201 @@
+//! Kubernetes YAML manifests as `kubectl` users keep them: several documents per file separated
+//! by `---`, comments, empty documents, and `kind: List` (what `kubectl get -o yaml` prints).
+//! Each object keeps where it came from, so that an error names the file and the document.
+
+use serde_json::Value;
+
+/// One Kubernetes object read from a manifest.
+#[derive(Debug)]
+pub struct Object {
+    /// `policies.yaml document 3 (line 41)`, with ` items[2]` for a member of a List.
+    pub origin: String,
+    /// The object, as JSON.
+    pub value: Value,
+}
+
+/// Reads every object of a YAML (or JSON) stream. `name` is used in messages only.
+pub fn read(name: &str, text: &str) -> Result<Vec<Object>, String> {
+    let mut out = Vec::new();
+    for (n, (line, doc)) in documents(text).into_iter().enumerate() {
+        let origin = format!("{name} document {} (line {line})", n + 1);
+        // Duplicate keys are refused (serde-saphyr's default), as kubectl refuses them.
+        let value: Value = serde_saphyr::from_str(&doc).map_err(|e| format!("{origin}: not valid YAML: {e}"))?;
+        flatten(origin, value, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// Splits a stream at `---` document markers (at the start of a line, as YAML requires),
+/// returning each document with the 1-based line it starts on. Text after the marker on the
+/// same line belongs to the document (`--- {a: 1}`).
+fn documents(text: &str) -> Vec<(usize, String)> {
+    let mut docs = vec![(1, String::new())];
+    for (i, line) in text.lines().enumerate() {
+        let rest = line
+            .strip_prefix("---")
+            .filter(|r| r.is_empty() || r.starts_with([' ', '\t']));
+        match (rest, docs.last_mut()) {
+            (Some(rest), _) => docs.push((i + 1, format!("{rest}\n"))),
+            (None, Some((_, doc))) => {
+                doc.push_str(line);
+                doc.push('\n');
+            }
+            (None, None) => {}
+        }
+    }
+    // Text before the first marker is a document only if it has content: a file that starts
+    // with comments and `---` begins with document 1.
+    let blank = |d: &str| {
+        d.lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    };
+    if docs.len() > 1 && docs.first().is_some_and(|(_, d)| blank(d)) {
+        docs.remove(0);
+    }
+    docs
+}
+
+/// Empty documents are skipped; a List contributes its items; anything else must be an object
+/// with `apiVersion` and `kind`.
+fn flatten(origin: String, value: Value, out: &mut Vec<Object>) -> Result<(), String> {
+    let Value::Object(map) = &value else {
+        return match value {
+            Value::Null => Ok(()),
+            other => Err(format!(
+                "{origin}: expected a Kubernetes object, found {}",
+                type_name(&other)
+            )),
+        };
+    };
+    let kind = map.get("kind").and_then(Value::as_str).unwrap_or("");
+    let api_version = map.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    if kind.is_empty() || api_version.is_empty() {
+        return Err(format!(
+            "{origin}: not a Kubernetes object (apiVersion and kind are required)"
+        ));
+    }
+    if kind.ends_with("List") {
+        if let Some(Value::Array(items)) = map.get("items") {
+            for (i, item) in items.iter().enumerate() {
+                flatten(format!("{origin} items[{i}]"), item.clone(), out)?;
+            }
+            return Ok(());
+        }
+    }
+    out.push(Object {
+        origin,
+        value: strip_bookkeeping(value),
+    });
+    Ok(())
+}
+
+/// Removes what the API server adds and no policy reads (`kubectl get -o yaml` output carries
+/// it): `status`, `metadata.managedFields`, and kubectl's last-applied copy of the object.
+fn strip_bookkeeping(mut value: Value) -> Value {
+    if let Value::Object(map) = &mut value {
+        map.remove("status");
+        if let Some(Value::Object(meta)) = map.get_mut("metadata") {
+            meta.remove("managedFields");
+            if let Some(Value::Object(ann)) = meta.get_mut("annotations") {
+                ann.remove("kubectl.kubernetes.io/last-applied-configuration");
+                if ann.is_empty() {
+                    meta.remove("annotations");
+                }
+            }
+        }
+    }
+    value
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MANIFEST: &str = "\
+# policies for the backend
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata:
+  name: a
+  namespace: shop
+spec:
+  rules:
+  - from:
+    - source:
+        principals: [\"cluster.local/ns/shop/sa/web\"]
+---
+# an empty document (comments only)
+---
+apiVersion: v1
+kind: List
+items:
+- apiVersion: security.istio.io/v1
+  kind: AuthorizationPolicy
+  metadata: {name: b, managedFields: [{manager: kubectl}],
+             annotations: {kubectl.kubernetes.io/last-applied-configuration: \"{}\"}}
+  spec: {}
+  status: {validationMessages: []}
+--- {apiVersion: security.istio.io/v1, kind: AuthorizationPolicy, metadata: {name: c}}
+";
+
+    #[test]
+    fn multi_document_streams_lists_and_empty_documents() {
+        let objs = read("m.yaml", MANIFEST).unwrap();
+        let names: Vec<&str> = objs
+            .iter()
+            .map(|o| o.value["metadata"]["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        assert_eq!(objs[0].origin, "m.yaml document 1 (line 1)");
+        assert_eq!(objs[1].origin, "m.yaml document 3 (line 14) items[0]");
+        assert_eq!(objs[2].origin, "m.yaml document 4 (line 24)");
+        assert_eq!(
+            objs[0].value["spec"]["rules"][0]["from"][0]["source"]["principals"][0],
+            "cluster.local/ns/shop/sa/web"
+        );
+    }
+
+    #[test]
+    fn server_bookkeeping_is_removed() {
+        let objs = read("m.yaml", MANIFEST).unwrap();
+        let b = &objs[1].value;
+        assert!(b.get("status").is_none());
+        assert!(b["metadata"].get("managedFields").is_none());
+        assert!(b["metadata"].get("annotations").is_none());
+    }
+
+    #[test]
+    fn errors_name_the_document() {
+        let e = read("m.yaml", "kind: A\napiVersion: v1\n---\nfoo: [1\n").unwrap_err();
+        assert!(e.starts_with("m.yaml document 2 (line 3): not valid YAML"), "{e}");
+        let e = read("m.yaml", "---\n- 1\n").unwrap_err();
+        assert!(
+            e.contains("document 1 (line 1): expected a Kubernetes object, found a list"),
+            "{e}"
+        );
+        let e = read("m.yaml", "a: 1\na: 2\n").unwrap_err();
+        assert!(e.contains("document 1"), "{e}");
+        let e = read("m.yaml", "metadata: {name: x}\n").unwrap_err();
+        assert!(e.contains("apiVersion and kind are required"), "{e}");
+    }
+
+    #[test]
+    fn markers_only_at_line_start() {
+        let docs = documents("a: '---'\n  ---x\n---\nb: 1\n---\t# c\n");
+        assert_eq!(docs.len(), 3);
+        assert_eq!(docs[1].0, 3);
+        let docs = documents("# header\n---\na: 1\n");
+        assert_eq!(docs, [(2, "\na: 1\n".to_string())]);
+    }
+}

@@ -1,0 +1,253 @@
+//! `spiffe-authz wasmplugin`: an Istio `extensions.istio.io/v1alpha1 WasmPlugin` that loads the
+//! filter with a bundle as its `pluginConfig`.
+//!
+//! What `sha256` means depends on the URL (istio/istio pkg/wasm/cache.go): for `file://` and
+//! `http(s)://` it is the module's own sha256; for `oci://` Istio compares it with the digest of
+//! the image *manifest*, not of the module. So `--wasm` computes it for the former and
+//! `--oci-layout` (the output of `spiffe-authz package`) for the latter.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use serde::Serialize;
+use serde_json::Value;
+use sha2::Digest;
+use spiffe_authz::{Engine, Workload};
+
+use crate::bundle::read_input;
+use crate::flags::{pairs, Flags, Spec};
+use crate::oci;
+
+pub const HELP: &str = "\
+usage: spiffe-authz wasmplugin --bundle BUNDLE.json --url URL
+                              [--sha256 HEX | --wasm dist/spiffe_authz.wasm | --oci-layout dist/oci]
+                              [--name N] [--namespace NS] [--selector k=v]... [-o FILE]
+
+Writes a WasmPlugin (phase AUTHZ, failStrategy FAIL_CLOSE, pluginConfig = the bundle).
+  --url        oci://REGISTRY/REPO:TAG (or @sha256:...), file:///path.wasm, https://...
+  --sha256     the checksum Istio verifies; or compute it:
+  --wasm       the module's sha256 (for file:// and https:// URLs)
+  --oci-layout the image manifest digest from `spiffe-authz package` (for oci:// URLs: Istio
+               checks the manifest digest there, not the module's)
+  --name       default spiffe-authz
+  --namespace  default: the bundle's workload namespace, else istio-system (mesh-wide)
+  --selector   workload labels; default: the bundle's workload labels (none: every workload
+               of the namespace)";
+
+const SPECS: &[Spec] = &[
+    Spec {
+        names: &["--bundle"],
+        value: true,
+    },
+    Spec {
+        names: &["--url"],
+        value: true,
+    },
+    Spec {
+        names: &["--sha256"],
+        value: true,
+    },
+    Spec {
+        names: &["--wasm"],
+        value: true,
+    },
+    Spec {
+        names: &["--oci-layout"],
+        value: true,
+    },
+    Spec {
+        names: &["--name"],
+        value: true,
+    },
+    Spec {
+        names: &["--namespace", "-n"],
+        value: true,
+    },
+    Spec {
+        names: &["--selector"],
+        value: true,
+    },
+    Spec {
+        names: &["-o", "--output"],
+        value: true,
+    },
+];
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WasmPlugin {
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: Metadata,
+    spec: PluginSpec,
+}
+
+#[derive(Serialize)]
+struct Metadata {
+    name: String,
+    namespace: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PluginSpec {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    selector: Option<Selector>,
+    url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sha256: Option<String>,
+    /// After Istio's JWT authentication (so `request.auth.*` is available), before its RBAC.
+    phase: &'static str,
+    /// A module that fails to load or crashes denies instead of letting traffic through.
+    fail_strategy: &'static str,
+    plugin_config: Value,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Selector {
+    match_labels: std::collections::BTreeMap<String, String>,
+}
+
+pub fn run(argv: &[String]) -> Result<ExitCode, String> {
+    let flags = Flags::parse(argv, SPECS)?;
+    let bundle_path = flags.required("--bundle")?;
+    let (name, text) = read_input(bundle_path)?;
+    // The bundle must load in the filter: refuse now rather than at the proxies.
+    let engine = Engine::from_json(text.as_bytes(), &Workload::default()).map_err(|e| format!("{name}: {e}"))?;
+    let bundle: Value = serde_json::from_str(&text).map_err(|e| format!("{name}: {e}"))?;
+    let url = flags.required("--url")?.to_string();
+    let sha256 = checksum(&flags, &url)?;
+    let wl = engine.workload();
+    let mut labels = pairs("--selector", flags.all("--selector"))?;
+    if labels.is_empty() {
+        labels = wl.labels.clone().unwrap_or_default();
+    }
+    let namespace = match flags.one("--namespace")? {
+        Some(ns) => ns.to_string(),
+        None => wl.namespace.clone().unwrap_or_else(|| "istio-system".into()),
+    };
+    let plugin = WasmPlugin {
+        api_version: "extensions.istio.io/v1alpha1",
+        kind: "WasmPlugin",
+        metadata: Metadata {
+            name: flags.one("--name")?.unwrap_or("spiffe-authz").to_string(),
+            namespace,
+        },
+        spec: PluginSpec {
+            selector: (!labels.is_empty()).then_some(Selector { match_labels: labels }),
+            url,
+            sha256,
+            phase: "AUTHZ",
+            fail_strategy: "FAIL_CLOSE",
+            plugin_config: bundle,
+        },
+    };
+    let yaml = serde_saphyr::to_string(&plugin).map_err(|e| e.to_string())?;
+    let text = format!("# Generated by `spiffe-authz wasmplugin` from {name}.\n{yaml}");
+    match flags.one("-o")? {
+        Some(path) if path != "-" => std::fs::write(path, &text).map_err(|e| format!("{path}: {e}"))?,
+        _ => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The `sha256` field, from exactly one of `--sha256`, `--wasm`, `--oci-layout` (or none).
+fn checksum(flags: &Flags, url: &str) -> Result<Option<String>, String> {
+    let oci = url.starts_with("oci://");
+    let given = [
+        flags.one("--sha256")?.map(|h| ("--sha256", h)),
+        flags.one("--wasm")?.map(|h| ("--wasm", h)),
+        flags.one("--oci-layout")?.map(|h| ("--oci-layout", h)),
+    ];
+    let mut given = given.into_iter().flatten();
+    let sum = match (given.next(), given.next()) {
+        (None, _) => None,
+        (Some(_), Some(_)) => return Err("give only one of --sha256, --wasm, --oci-layout".into()),
+        (Some(("--sha256", hex)), None) => {
+            let hex = hex.trim_start_matches("sha256:").to_ascii_lowercase();
+            if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(format!("--sha256 {hex:?} is not 64 hex digits"));
+            }
+            Some(hex)
+        }
+        (Some(("--wasm", path)), None) => {
+            if oci {
+                return Err(
+                    "for an oci:// url Istio checks sha256 against the image manifest digest, not the module's: \
+                     use --oci-layout dist/oci (from `spiffe-authz package`) or --sha256"
+                        .into(),
+                );
+            }
+            let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+            Some(oci::hex(&sha2::Sha256::digest(&bytes)))
+        }
+        (Some((_, dir)), None) => {
+            if !oci {
+                return Err("--oci-layout gives an image manifest digest, which only an oci:// url uses".into());
+            }
+            Some(manifest_digest(Path::new(dir))?)
+        }
+    };
+    // `oci://repo@sha256:X` must agree with `sha256` (Istio refuses the module otherwise).
+    if let (Some(sum), Some((_, pinned))) = (&sum, url.split_once("@sha256:")) {
+        if pinned != sum {
+            return Err(format!("--url pins sha256:{pinned} but the checksum is {sum}"));
+        }
+    }
+    Ok(sum)
+}
+
+/// The single manifest digest of an OCI layout, as hex.
+fn manifest_digest(dir: &Path) -> Result<String, String> {
+    let path = dir.join("index.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let index: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    match index["manifests"].as_array().map(Vec::as_slice) {
+        Some([m]) => m["digest"]
+            .as_str()
+            .and_then(|d| d.strip_prefix("sha256:"))
+            .map(String::from)
+            .ok_or_else(|| format!("{}: manifests[0].digest is not sha256:...", path.display())),
+        _ => Err(format!("{}: expected exactly one manifest", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags(s: &str) -> Flags {
+        let argv: Vec<String> = s.split_whitespace().map(String::from).collect();
+        Flags::parse(&argv, SPECS).unwrap()
+    }
+
+    #[test]
+    fn wasm_checksum_is_refused_for_oci_urls() {
+        let e = checksum(&flags("--wasm x.wasm"), "oci://r/x:1").unwrap_err();
+        assert!(e.contains("manifest digest"), "{e}");
+        assert!(checksum(&flags("--oci-layout d"), "file:///x.wasm").is_err());
+    }
+
+    #[test]
+    fn sha256_is_checked_and_must_match_a_pinned_url() {
+        let h = "ab".repeat(32);
+        assert_eq!(
+            checksum(&flags(&format!("--sha256 sha256:{h}")), "oci://r/x:1").unwrap(),
+            Some(h.clone())
+        );
+        assert!(checksum(&flags("--sha256 abc"), "oci://r/x:1").is_err());
+        let pinned = format!("oci://r/x@sha256:{}", "cd".repeat(32));
+        assert!(checksum(&flags(&format!("--sha256 {h}")), &pinned).is_err());
+        assert_eq!(checksum(&flags(""), &pinned).unwrap(), None);
+    }
+
+    #[test]
+    fn oci_layout_digest_is_read() {
+        let dir = std::env::temp_dir().join(format!("spiffe-authz-wp-{}", std::process::id()));
+        let d = oci::write_layout(&dir, b"\0asm\x01\0\0\0", "v").unwrap();
+        let got = checksum(&flags(&format!("--oci-layout {}", dir.display())), "oci://r/x:v").unwrap();
+        assert_eq!(got.map(|h| format!("sha256:{h}")), Some(d));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
