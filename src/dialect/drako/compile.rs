@@ -1,0 +1,222 @@
+//! From Drako objects to the layer: policies lowered and imports checked, then every binding
+//! validated and compiled; the bindings that select this workload are kept.
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::binding::{path_pattern, Host, Modes, Selector};
+use super::expr::Expr;
+use super::policy::{self, PolicyDef, Rule, Table};
+use super::wire::{AuthenticationMode, BindingSpec, ClientAuthMode, InjectType};
+use super::{Binding, PolicyRef};
+use crate::dialect::{Ctx, Resource};
+use crate::error::{BundleError, Warning};
+use crate::model::{Dialect, PathSet};
+
+/// Lowers every DrakoPolicy of the bundle and checks its imports.
+pub(super) fn policies(rs: &[&Resource<'_>], warnings: &mut Vec<Warning>) -> Result<Table, BundleError> {
+    let mut table = Table::new();
+    for r in rs {
+        let def = policy::lower(r, warnings)?;
+        if table.insert((r.namespace.clone(), r.meta.name.clone()), def).is_some() {
+            return Err(r.error(
+                "metadata.name",
+                "another DrakoPolicy of this namespace has the same name",
+            ));
+        }
+    }
+    for r in rs {
+        if let Some(def) = table.get(&(r.namespace.clone(), r.meta.name.clone())) {
+            policy::check_import(r, def, &table)?;
+        }
+    }
+    Ok(table)
+}
+
+/// Validates one binding and compiles it; `Ok(None)` when it does not select the workload.
+pub(super) fn binding(
+    r: &Resource<'_>,
+    table: &Table,
+    ctx: &Ctx<'_>,
+    warnings: &mut Vec<Warning>,
+) -> Result<Option<Binding>, BundleError> {
+    let spec: BindingSpec = r.spec()?;
+    if spec.destination_service_accounts.is_empty() {
+        return Err(r.error("spec.destinationServiceAccounts", "is required"));
+    }
+    match spec.authentication_mode {
+        Some(AuthenticationMode::None) => {}
+        None => {
+            return Err(r.error(
+                "spec.authenticationMode",
+                "is required: only `None` (no user login) can be enforced in-proxy",
+            ))
+        }
+        Some(m) => {
+            return Err(r.error(
+                "spec.authenticationMode",
+                format!("{m:?} needs Agora's user authentication (a login session or an access token validated by Drako), which an in-proxy filter does not have: only `None` can be enforced here"),
+            ))
+        }
+    }
+    if spec.mapping.is_some() {
+        return Err(r.error(
+            "spec.mapping",
+            "mapped data feeds only Consent, Group and MappingComparison policies, which need a user session or an external service: not supported in-proxy",
+        ));
+    }
+    let modes = match &spec.client_authentication_modes {
+        None => Modes::default(),
+        Some(ms) => {
+            if ms.is_empty() {
+                warnings.push(r.warning(
+                    "spec.clientAuthenticationModes",
+                    "is empty: client authentication always fails, every request is denied",
+                ));
+            }
+            Modes {
+                spiffe: ms.contains(&ClientAuthMode::SpiffeId),
+                oauth2: ms.contains(&ClientAuthMode::Oauth2ClientId),
+                none: ms.contains(&ClientAuthMode::None),
+            }
+        }
+    };
+    let paths = match &spec.paths {
+        None => Vec::new(),
+        Some(ps) if ps.is_empty() => return Err(r.error("spec.paths", "is empty: omit it to match every path")),
+        Some(ps) => ps
+            .iter()
+            .enumerate()
+            .map(|(i, p)| path_pattern(p).map_err(|m| r.error(format!("spec.paths[{i}]"), m)))
+            .collect::<Result<_, _>>()?,
+    };
+    let exclude = match spec.exclude_paths.as_deref() {
+        None | Some([]) => None,
+        Some(ps) => {
+            let mut pats = Vec::new();
+            for (i, p) in ps.iter().enumerate() {
+                pats.push(path_pattern(p).map_err(|m| r.error(format!("spec.excludePaths[{i}]"), m))?);
+            }
+            Some(PathSet::from_patterns(&pats))
+        }
+    };
+    let methods = match spec.methods {
+        Some(ms) if ms.is_empty() => return Err(r.error("spec.methods", "is empty: omit it to match every method")),
+        ms => ms.map(|ms| ms.iter().map(|m| m.to_ascii_uppercase()).collect()),
+    };
+    let hosts = match spec.destination_hosts {
+        Some(hs) if hs.is_empty() => {
+            return Err(r.error("spec.destinationHosts", "is empty: omit it to match every host"))
+        }
+        None => None,
+        Some(hs) => {
+            let mut out = Vec::new();
+            for (i, h) in hs.into_iter().enumerate() {
+                let name = h.hostname.trim().trim_end_matches('.').to_ascii_lowercase();
+                if name.is_empty() || name.contains(['/', ' ']) {
+                    return Err(r.error(
+                        format!("spec.destinationHosts[{i}].hostname"),
+                        format!("{:?} is not a hostname", h.hostname),
+                    ));
+                }
+                if h.port == Some(0) {
+                    return Err(r.error(format!("spec.destinationHosts[{i}].port"), "must be 1..=65535"));
+                }
+                out.push(Host { name, port: h.port });
+            }
+            Some(out)
+        }
+    };
+    let src = spec.decision_strategy.unwrap_or_default();
+    let strategy = Expr::parse(&src).map_err(|e| r.error("spec.decisionStrategy", format!("{src:?}: {e}")))?;
+    let listed: BTreeSet<&str> = spec.policies.iter().map(String::as_str).collect();
+    let used = strategy.names();
+    if listed != used {
+        let only_listed: Vec<_> = listed.difference(&used).collect();
+        let only_used: Vec<_> = used.difference(&listed).collect();
+        return Err(r.error(
+            "spec.decisionStrategy",
+            format!("must use exactly the policies listed in spec.policies: listed but not used {only_listed:?}; used but not listed {only_used:?}"),
+        ));
+    }
+    let mut refs = Vec::new();
+    for (i, name) in spec.policies.iter().enumerate() {
+        if refs.iter().any(|p: &PolicyRef| p.name == *name) {
+            warnings.push(r.warning(format!("spec.policies[{i}]"), format!("{name:?} is listed twice")));
+            continue;
+        }
+        refs.push(resolve(r, name, table, modes).map_err(|m| r.error(format!("spec.policies[{i}]"), m))?);
+    }
+    let mut client_ids = false;
+    for (i, h) in spec.inject_headers.iter().flatten().enumerate() {
+        match h.kind {
+            InjectType::ClientIds if h.spec.is_none() => client_ids = true,
+            InjectType::ClientIds => return Err(r.error(format!("spec.injectHeaders[{i}].spec"), "ClientIds takes no spec")),
+            InjectType::Group => {
+                return Err(r.error(
+                    format!("spec.injectHeaders[{i}].type"),
+                    "Group (x-drako-groups) reports the logged-in user's DrakoGroups, which needs a user session: not supported in-proxy",
+                ))
+            }
+        }
+    }
+    let by_name: HashMap<&str, &PolicyRef> = refs.iter().map(|p| (p.name.as_str(), p)).collect();
+    let pred = strategy.to_pred(&|n| by_name.get(n).map_or(crate::model::Pred::Never, |p| p.pred.clone()));
+    let sa = ctx.workload.service_account.as_deref();
+    let selects = r.namespace == ctx.workload.namespace()
+        && spec.destination_service_accounts.iter().any(|d| Some(d.as_str()) == sa);
+    if !selects {
+        warnings.push(r.warning(
+            "spec.destinationServiceAccounts",
+            format!(
+                "does not select this workload ({}/{}): not applied here",
+                ctx.workload.namespace(),
+                sa.unwrap_or("?")
+            ),
+        ));
+        return Ok(None);
+    }
+    Ok(Some(Binding {
+        meta: r.model_meta(Dialect::Drako),
+        paths,
+        selector: Selector {
+            exclude,
+            methods,
+            hosts,
+        },
+        modes,
+        strategy_src: src,
+        strategy,
+        policies: refs,
+        pred,
+        client_ids,
+    }))
+}
+
+/// A name of `spec.policies`, looked up in the binding's namespace; an Import stands for the
+/// policy it imports (already checked by [`policy::check_import`]).
+fn resolve(r: &Resource<'_>, name: &str, table: &Table, modes: Modes) -> Result<PolicyRef, String> {
+    let key = (r.namespace.clone(), name.to_string());
+    let def: &PolicyDef = table.get(&key).ok_or_else(|| {
+        format!(
+            "DrakoPolicy {}/{name} is not in the bundle (a binding uses policies of its own namespace)",
+            r.namespace
+        )
+    })?;
+    let (def, kind) = match &def.rule {
+        Rule::Import {
+            namespace,
+            name: target,
+        } => {
+            let t = table
+                .get(&(namespace.clone(), target.clone()))
+                .ok_or_else(|| format!("imported DrakoPolicy {namespace}/{target} is not in the bundle"))?;
+            (t, format!("Import of {namespace}/{target}: {:?}", t.kind))
+        }
+        _ => (def, format!("{:?}", def.kind)),
+    };
+    Ok(PolicyRef {
+        name: name.to_string(),
+        kind,
+        pred: def.rule.pred(modes.spiffe),
+    })
+}
