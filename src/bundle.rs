@@ -143,6 +143,19 @@ pub struct Settings {
     pub path: PathSettings,
     /// Dapr settings.
     pub dapr: DaprSettings,
+    /// Test-only fault injection. Exists only in a build with the `fault-injection` feature: a
+    /// normal build refuses a bundle that sets it (unknown field).
+    #[cfg(feature = "fault-injection")]
+    pub testing: TestingSettings,
+}
+
+/// Faults to inject (`--features fault-injection` builds only), to prove the filter fails closed.
+#[cfg(feature = "fault-injection")]
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct TestingSettings {
+    /// Panic (a trap in the VM) when deciding a request whose canonical path is this.
+    pub panic_on_path: Option<String>,
 }
 
 impl Default for Settings {
@@ -155,6 +168,8 @@ impl Default for Settings {
             linkerd: LinkerdSettings::default(),
             path: PathSettings::default(),
             dapr: DaprSettings::default(),
+            #[cfg(feature = "fault-injection")]
+            testing: TestingSettings::default(),
         }
     }
 }

@@ -17,6 +17,8 @@ pub struct Engine {
     headers_read: Vec<String>,
     strip_headers: Vec<&'static str>,
     path_options: crate::request::path::Options,
+    #[cfg(feature = "fault-injection")]
+    panic_on_path: Option<String>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -67,11 +69,21 @@ impl Engine {
             headers_read,
             strip_headers,
             path_options: bundle.settings.path.clone(),
+            #[cfg(feature = "fault-injection")]
+            panic_on_path: bundle.settings.testing.panic_on_path.clone(),
         })
     }
 
     /// Decides one request. Never fails; see [`crate::eval`] for the order.
     pub fn evaluate(&self, req: &Request) -> Decision<'_> {
+        #[cfg(feature = "fault-injection")]
+        if self.panic_on_path.as_deref() == Some(req.path.as_str()) {
+            // Test-only build (never the shipped one): a trap in the VM must fail closed.
+            #[allow(clippy::panic)]
+            {
+                panic!("fault injection: settings.testing.panicOnPath");
+            }
+        }
         crate::eval::evaluate(self, req)
     }
 
