@@ -1,0 +1,551 @@
+"""End-to-end harness: real Envoy, real mTLS, real backends, all on loopback, in one process.
+
+Python stdlib + grpcio only. Typical use in a test (tests/e2e/test_<dialect>.py):
+
+    import unittest
+    from harness import Harness, ROOT
+
+    class MyDialect(unittest.TestCase):
+        @classmethod
+        def setUpClass(cls):
+            cls.h = Harness.shared()          # one PKI and one pair of backends per process
+
+        def test_cases(self):                 # every case of a cases file, through Envoy
+            self.assertEqual(self.h.run_case_file(ROOT / "policies/mine/x.cases.json"), [])
+
+        def test_something(self):
+            with self.h.envoy("policies/mine/x.json") as envoy:      # path or bundle dict/str
+                r = envoy.request("spiffe://cluster.local/ns/a/sa/b", "GET", "/api")
+                self.assertEqual(r.status, 200)
+                self.assertEqual(r.echo["path"], "/api")             # what the backend saw
+                self.assertEqual(envoy.grpc_call(None, "/pkg.Svc/M"), grpc.StatusCode.PERMISSION_DENIED)
+                self.assertGreater(envoy.stats()["spiffe_authz.allowed"], 0)
+
+Pieces, each usable alone: Pki (openssl CLI: CA, server and client certificates, a client per
+SPIFFE ID on demand), EchoBackend (HTTP/1.1, answers JSON {method, path, headers}), GrpcBackend
+(any method, bytes in and out, no codegen), Envoy (render envoy/envoy.yaml, start with its own
+--base-id and kernel-chosen ports, wait until ready, stats, log, stop).
+
+Environment: ENVOY (the binary; default: `envoy` next to this Python, i.e. the venv's),
+SPIFFE_AUTHZ_WASM (default dist/spiffe_authz.wasm), E2E_KEEP=1 keeps the temp directory.
+"""
+import atexit
+import http.client
+import itertools
+import json
+import os
+import pathlib
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from concurrent import futures
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import grpc
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "envoy"))
+import render  # noqa: E402  (envoy/render.py: the one place that knows the template)
+
+WASM = pathlib.Path(os.environ.get("SPIFFE_AUTHZ_WASM", ROOT / "dist" / "spiffe_authz.wasm"))
+SERVER_NAME = "localhost"
+
+
+def envoy_binary():
+    """The Envoy to run: $ENVOY, else the one installed next to this Python (the venv's)."""
+    if os.environ.get("ENVOY"):
+        return os.environ["ENVOY"]
+    beside = pathlib.Path(sys.executable).parent / "envoy"
+    return str(beside) if beside.exists() else (shutil.which("envoy") or "envoy")
+
+
+# ---------------------------------------------------------------------------------------------
+# PKI
+# ---------------------------------------------------------------------------------------------
+
+
+class Pki:
+    """A throwaway CA and certificates made with the openssl CLI (EC P-256, valid one day).
+
+    pki.ca, pki.server -> (cert, key) paths; pki.client(uri) -> (cert, key) for a client whose
+    only URI SAN is `uri` (a SPIFFE ID, or anything else to test non-SPIFFE peers), made once.
+    """
+
+    def __init__(self, directory):
+        self.dir = pathlib.Path(directory)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._clients = {}
+        self._names = itertools.count()
+        self.ca = self.dir / "ca.crt"
+        self.ca_key = self.dir / "ca.key"
+        if not self.ca.exists():
+            self._openssl(
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", self.ca_key, "-out", self.ca, "-days", "2", "-subj", "/O=spiffe-authz/CN=test CA",
+                "-addext", "basicConstraints=critical,CA:TRUE",
+                "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+            )
+        self.server = self._leaf("server", f"DNS:{SERVER_NAME},IP:127.0.0.1", "serverAuth")
+
+    def client(self, uri):
+        """(cert, key) of a client certificate whose URI SAN is `uri`."""
+        with self._lock:
+            if uri not in self._clients:
+                self._clients[uri] = self._leaf(f"client-{next(self._names)}", f"URI:{uri}", "clientAuth")
+            return self._clients[uri]
+
+    def named_client(self, name, uri):
+        """Like client(), with readable file names (name.crt, name.key): for the demo's curl lines."""
+        with self._lock:
+            if uri not in self._clients:
+                self._clients[uri] = self._leaf(name, f"URI:{uri}", "clientAuth")
+            return self._clients[uri]
+
+    def _leaf(self, name, san, usage):
+        cert, key, csr = self.dir / f"{name}.crt", self.dir / f"{name}.key", self.dir / f"{name}.csr"
+        if cert.exists() and key.exists():
+            return cert, key
+        ext = self.dir / f"{name}.ext"
+        # openssl config syntax: commas separate SAN entries, so refuse them inside one.
+        ext.write_text(
+            f"subjectAltName=critical,{san}\nbasicConstraints=critical,CA:FALSE\n"
+            f"keyUsage=critical,digitalSignature\nextendedKeyUsage={usage}\n"
+        )
+        self._openssl(
+            "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", key, "-out", csr, "-subj", f"/O=spiffe-authz/CN={name}",
+        )
+        self._openssl(
+            "x509", "-req", "-in", csr, "-CA", self.ca, "-CAkey", self.ca_key, "-set_serial",
+            str(int.from_bytes(os.urandom(8), "big")), "-days", "2", "-extfile", ext, "-out", cert,
+        )
+        return cert, key
+
+    @staticmethod
+    def _openssl(*args):
+        r = subprocess.run(["openssl", *map(str, args)], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"openssl {args[0]} failed: {r.stderr.strip()}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Backends
+# ---------------------------------------------------------------------------------------------
+
+
+class EchoBackend:
+    """HTTP/1.1 server answering 200 with JSON {"method", "path", "headers": {name: value}}.
+    Every request it received is also kept in `.received` (same dicts)."""
+
+    def __init__(self):
+        backend = self
+        self.received = []
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _echo(self):
+                n = int(self.headers.get("content-length") or 0)
+                if n:
+                    self.rfile.read(n)
+                seen = {"method": self.command, "path": self.path,
+                        "headers": {k.lower(): v for k, v in self.headers.items()}}
+                backend.received.append(seen)
+                body = json.dumps(seen).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _echo
+
+            def __getattr__(self, name):
+                # Any other method (the cases use custom ones) echoes too.
+                if name.startswith("do_"):
+                    return self._echo
+                raise AttributeError(name)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+
+
+class GrpcBackend:
+    """gRPC server (plaintext HTTP/2) that answers every unary method OK, echoing the request
+    bytes. No codegen: bytes in, bytes out. `.calls` lists the methods it served."""
+
+    def __init__(self):
+        self.calls = []
+        backend = self
+
+        class AnyMethod(grpc.GenericRpcHandler):
+            def service(self, details):
+                def echo(request, context):
+                    backend.calls.append(details.method)
+                    return request
+
+                return grpc.unary_unary_rpc_method_handler(echo)  # no (de)serializers: raw bytes
+
+        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+        self.server.add_generic_rpc_handlers((AnyMethod(),))
+        self.port = self.server.add_insecure_port("127.0.0.1:0")
+        self.server.start()
+
+    def stop(self):
+        self.server.stop(None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Envoy
+# ---------------------------------------------------------------------------------------------
+
+
+class EnvoyFailed(RuntimeError):
+    """Envoy exited or never became ready. `.log` holds its log."""
+
+    def __init__(self, message, log):
+        super().__init__(f"{message}\n--- envoy log (tail) ---\n{log[-4000:]}")
+        self.log = log
+
+
+class Response:
+    """An HTTP response: status, headers (lowercase names), body (bytes); text; echo (the echo
+    backend's JSON when the request reached it, else None)."""
+
+    def __init__(self, status, headers, body):
+        self.status, self.headers, self.body = status, headers, body
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
+    @property
+    def echo(self):
+        if self.headers.get("content-type") != "application/json":
+            return None
+        return json.loads(self.body)
+
+    def __repr__(self):
+        return f"<Response {self.status} {self.text[:80]!r}>"
+
+
+_base_ids = itertools.count(1)
+
+
+class Envoy:
+    """One Envoy process. Use as a context manager, or start()/stop().
+
+    bundle: a path (str/Path to a file), a dict, or JSON text. require_client_cert=False lets
+    clients without a certificate reach the filter. node_metadata: bootstrap node.metadata.
+    """
+
+    def __init__(self, harness, bundle, *, require_client_cert=True, node_metadata=None, log_level="info",
+                 component_log_level="wasm:debug"):
+        self.h = harness
+        self.bundle_text = _bundle_text(bundle)
+        self.require_client_cert = require_client_cert
+        self.node_metadata = node_metadata
+        self.log_level = log_level
+        self.component_log_level = component_log_level
+        self.proc = None
+        self.port = None
+        self.admin_port = None
+        self.dir = pathlib.Path(tempfile.mkdtemp(prefix="envoy-", dir=harness.dir))
+        self.log_path = self.dir / "envoy.log"
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def start(self, timeout=30):
+        """Starts Envoy and waits until the listener serves. Raises EnvoyFailed with the log."""
+        cfg = render.render(
+            self.bundle_text, ca=str(self.h.pki.ca), server_cert=str(self.h.pki.server[0]),
+            server_key=str(self.h.pki.server[1]), wasm=str(WASM), echo_port=self.h.echo.port,
+            grpc_port=self.h.grpc.port, require_client_cert=self.require_client_cert,
+            node_metadata=self.node_metadata,
+        )
+        (self.dir / "envoy.yaml").write_text(cfg)
+        admin_file = self.dir / "admin.address"
+        base_id = (os.getpid() % 100000) * 100 + next(_base_ids)
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(
+            [envoy_binary(), "-c", str(self.dir / "envoy.yaml"), "--base-id", str(base_id),
+             "--concurrency", "1", "--log-level", self.log_level,
+             "--component-log-level", self.component_log_level,
+             "--admin-address-path", str(admin_file)],
+            stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise EnvoyFailed(f"envoy exited with status {self.proc.returncode}", self.read_log())
+            if admin_file.exists() and admin_file.read_text().strip():
+                self.admin_port = int(admin_file.read_text().strip().rsplit(":", 1)[1])
+                self.port = self._listener_port()
+                if self.port:
+                    return self
+            time.sleep(0.05)
+        self.stop()
+        raise EnvoyFailed("envoy did not become ready", self.read_log())
+
+    def _listener_port(self):
+        try:
+            status = json.loads(self.admin("/listeners?format=json"))
+            for ls in status.get("listener_statuses", []):
+                port = ls["local_address"]["socket_address"].get("port_value")
+                if ls["name"] == "inbound_mtls" and port:
+                    return port
+        except (OSError, ValueError, KeyError):
+            return None
+        return None
+
+    def stop(self):
+        """Stops Envoy (admin /quitquitquit, then SIGTERM, then SIGKILL)."""
+        if self.proc and self.proc.poll() is None:
+            try:
+                self.admin("/quitquitquit", method="POST")
+            except OSError:
+                pass
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.terminate()
+                try:
+                    self.proc.wait(5)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+        if getattr(self, "log", None):
+            self.log.close()
+
+    def wait_exit(self, timeout=30):
+        """Waits for Envoy to exit by itself (e.g. a refused configuration); returns its status."""
+        return self.proc.wait(timeout)
+
+    def read_log(self):
+        """Envoy's log so far."""
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def admin(self, path, method="GET"):
+        """Body of an admin API call (admin listens on loopback only)."""
+        req = urllib.request.Request(f"http://127.0.0.1:{self.admin_port}{path}", method=method)
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.read().decode()
+
+    def stats(self, prefix="spiffe_authz"):
+        """Stats whose name starts with `prefix`, as {name: int}. The filter's counters appear in
+        Envoy's /stats as `wasmcustom.spiffe_authz.*` (and in /stats/prometheus as
+        `spiffe_authz_*`); the internal `wasmcustom.` prefix is dropped here."""
+        out = {}
+        for line in self.admin("/stats").splitlines():
+            name, _, value = line.partition(": ")
+            name = name.removeprefix("wasmcustom.")
+            if name.startswith(prefix) and value.strip().isdigit():
+                out[name] = int(value)
+        return out
+
+    def wait_for_log(self, needle, timeout=5):
+        """Waits until `needle` appears in the log; returns the matching line (or None)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in self.read_log().splitlines():
+                if needle in line:
+                    return line
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.05)
+
+    # -- clients -------------------------------------------------------------------------------
+
+    def ssl_context(self, principal):
+        """A client TLS context trusting the test CA, presenting a certificate for `principal`
+        (None: no client certificate). `principal` may also be a (cert, key) pair."""
+        ctx = ssl.create_default_context(cafile=str(self.h.pki.ca))
+        ctx.check_hostname = True
+        if principal is not None:
+            cert, key = principal if isinstance(principal, tuple) else self.h.pki.client(principal)
+            ctx.load_cert_chain(str(cert), str(key))
+        return ctx
+
+    def request(self, principal, method="GET", path="/", host=None, headers=(), body=None, timeout=10):
+        """One HTTPS request over a fresh mTLS connection. `headers`: pairs or a dict (repeated
+        names allowed as pairs). Returns a Response; a refused handshake raises ssl.SSLError or
+        ConnectionError."""
+        conn = http.client.HTTPSConnection(SERVER_NAME, self.port, context=self.ssl_context(principal),
+                                           timeout=timeout)
+        try:
+            conn.connect()
+            conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+            conn.putheader("host", host or f"{SERVER_NAME}:{self.port}")
+            for k, v in (headers.items() if isinstance(headers, dict) else headers):
+                conn.putheader(k, v)
+            data = body.encode() if isinstance(body, str) else body
+            if data is not None:
+                conn.putheader("content-length", str(len(data)))
+            conn.endheaders(data)
+            r = conn.getresponse()
+            return Response(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read())
+        finally:
+            conn.close()
+
+    def grpc_call(self, principal, method, *, host=None, metadata=(), request=b"ping", timeout=10):
+        """One unary gRPC call through Envoy with a real grpcio client; returns grpc.StatusCode."""
+        return self.grpc_call_full(principal, method, host=host, metadata=metadata, request=request,
+                                   timeout=timeout)[0]
+
+    def grpc_call_full(self, principal, method, *, host=None, metadata=(), request=b"ping", timeout=10):
+        """Like grpc_call; returns (status code, details, response bytes or None)."""
+        cert = key = None
+        if principal is not None:
+            cert, key = principal if isinstance(principal, tuple) else self.h.pki.client(principal)
+        creds = grpc.ssl_channel_credentials(
+            root_certificates=self.h.pki.ca.read_bytes(),
+            private_key=key and pathlib.Path(key).read_bytes(),
+            certificate_chain=cert and pathlib.Path(cert).read_bytes(),
+        )
+        options = [("grpc.ssl_target_name_override", SERVER_NAME)]
+        if host:
+            options.append(("grpc.default_authority", host))
+        with grpc.secure_channel(f"127.0.0.1:{self.port}", creds, options=options) as ch:
+            call = ch.unary_unary(method)  # no serializers: bytes
+            try:
+                resp = call(request, timeout=timeout, metadata=list(metadata))
+                return grpc.StatusCode.OK, "", resp
+            except grpc.RpcError as e:
+                return e.code(), e.details(), None
+
+
+def _bundle_text(bundle):
+    if isinstance(bundle, dict):
+        return json.dumps(bundle)
+    if isinstance(bundle, pathlib.Path) or (isinstance(bundle, str) and not bundle.lstrip().startswith("{")):
+        p = pathlib.Path(bundle)
+        return (p if p.is_absolute() else ROOT / p).read_text()
+    return bundle
+
+
+# ---------------------------------------------------------------------------------------------
+# The harness: what a test needs, shared per process
+# ---------------------------------------------------------------------------------------------
+
+
+class Harness:
+    """A temp directory, a PKI, an echo backend and a gRPC backend. Harness.shared() returns the
+    one of this process (made on first use, cleaned up at exit)."""
+
+    _shared = None
+    _lock = threading.Lock()
+
+    def __init__(self, directory=None):
+        if not WASM.exists():
+            raise RuntimeError(f"{WASM} is missing: run ./build.sh first")
+        self.dir = pathlib.Path(directory or tempfile.mkdtemp(prefix="spiffe-authz-e2e-"))
+        self.pki = Pki(self.dir / "pki")
+        self.echo = EchoBackend()
+        self.grpc = GrpcBackend()
+
+    @classmethod
+    def shared(cls):
+        with cls._lock:
+            if cls._shared is None:
+                cls._shared = Harness()
+                atexit.register(cls._shared.close)
+            return cls._shared
+
+    def close(self):
+        self.echo.stop()
+        self.grpc.stop()
+        if not os.environ.get("E2E_KEEP"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def envoy(self, bundle, **kw):
+        """An Envoy for `bundle` (not started: use `with h.envoy(...) as e:`). See Envoy."""
+        return Envoy(self, bundle, **kw)
+
+    def run_case_file(self, path):
+        """Runs a policies/**/*.cases.json file through one Envoy (client certificates optional,
+        so cases without a principal arrive unauthenticated). Returns failures as readable lines
+        ([] = all passed). Skips cases with `port`, `sourceIp` or `"e2e": false` (loopback cannot
+        reproduce them). allow → 200 / gRPC OK, deny → 403 / PERMISSION_DENIED, not-found → 404 /
+        NOT_FOUND; a given `policy` must appear in a deny body; given `setHeaders` must reach
+        the backend."""
+        path = pathlib.Path(path)
+        cf = json.loads(path.read_text())
+        failures = []
+        with self.envoy(cf["bundle"], require_client_cert=False) as envoy:
+            for case in cf["cases"]:
+                if not runnable(case):
+                    continue
+                try:
+                    problem = self._run_case(envoy, case)
+                except Exception as e:  # a harness error is a failure of this case, not the file
+                    problem = f"{type(e).__name__}: {e}"
+                if problem:
+                    failures.append(f"{path.name}: case {case['name']!r}: {problem}")
+        return failures
+
+    def _run_case(self, envoy, case):
+        expect = case["expect"]
+        principal = case.get("principal")
+        headers = [tuple(h) for h in case.get("headers", [])]
+        if case.get("grpc"):
+            want = {"allow": grpc.StatusCode.OK, "deny": grpc.StatusCode.PERMISSION_DENIED,
+                    "not-found": grpc.StatusCode.NOT_FOUND}[expect]
+            got, details, _ = envoy.grpc_call_full(principal, case.get("path", "/"), host=case.get("host"),
+                                                   metadata=[(k.lower(), v) for k, v in headers])
+            if got != want:
+                return f"expected {want.name}, got {got.name} ({details})"
+            return None
+        want = {"allow": 200, "deny": 403, "not-found": 404}[expect]
+        r = envoy.request(principal, case.get("method", "GET"), case.get("path", "/"), host=case.get("host"),
+                          headers=headers)
+        if r.status != want:
+            return f"expected {want}, got {r.status}: {r.text.strip()[:200]}"
+        if want == 200 and r.echo is None:
+            return "200 but the echo backend did not answer"
+        if expect != "allow" and case.get("policy") and case["policy"] not in r.text:
+            return f"deny body {r.text.strip()!r} does not name {case['policy']!r}"
+        for k, v in (case.get("setHeaders") or {}).items():
+            got = (r.echo or {}).get("headers", {}).get(k.lower())
+            if got != v:
+                return f"backend saw {k}: {got!r}, expected {v!r}"
+        return None
+
+
+def runnable(case):
+    """Can loopback Envoy reproduce this case? (No fake source IP or port.)"""
+    return "port" not in case and "sourceIp" not in case and case.get("e2e", True) is not False
+
+
+def case_files():
+    """Every policies/**/*.cases.json, sorted."""
+    return sorted((ROOT / "policies").glob("**/*.cases.json"))
+
+
+def free_port():
+    """A port free right now on 127.0.0.1 (for callers that need a fixed one, e.g. the demo)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
