@@ -1,0 +1,210 @@
+//! The method Dapr matches against the operations: the request path, normalized as Dapr
+//! normalizes a service-invocation method since its fix for path-traversal ACL bypass
+//! (dapr/dapr #9805, GHSA-85gx-3qv6-4463, `pkg/messaging/method.NormalizeMethod`):
+//!
+//! > For HTTP, Go's net/http server decodes percent-encoding in r.URL.Path before the method
+//! > is extracted. For gRPC, method strings are raw — no percent-decoding is applied.
+//! > Normalization rejects methods containing #, ?, null bytes, or control characters, then
+//! > resolves path traversal via path.Clean.
+//!
+//! Dapr then uses the normalized method both for the ACL and for the call to the application.
+//! Here the application receives the request path the engine decided on (already canonical:
+//! see [`crate::request::path`]), so one difference is refused instead of resolved: a
+//! percent-encoded `/` (or an encoded `.`/`..` segment) which Dapr would decode into a
+//! separator while the application receives it encoded. Deciding on one reading while the
+//! application serves the other is exactly the bypass #9805 closed.
+
+use std::fmt;
+
+/// Why Dapr (or this filter, for the encoded separator) refuses a method.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum MethodError {
+    /// `#`, `?`, NUL or a control character (after percent-decoding, for HTTP).
+    Forbidden(u8),
+    /// `%` not followed by two hex digits (Go's net/http answers 400).
+    BadEscape,
+    /// An encoded `/` or dot segment: Dapr and the application would see different paths.
+    EncodedSeparator,
+}
+
+impl fmt::Display for MethodError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MethodError::Forbidden(b) => write!(
+                f,
+                "the method contains {}, which Dapr refuses (NormalizeMethod)",
+                match b {
+                    b'#' => "'#'".to_string(),
+                    b'?' => "'?'".to_string(),
+                    _ => format!("control character 0x{b:02X}"),
+                }
+            ),
+            MethodError::BadEscape => f.write_str("the method contains '%' not followed by two hex digits"),
+            MethodError::EncodedSeparator => f.write_str(
+                "the method contains a percent-encoded '/' or dot segment: Dapr would decode it into \
+                 a separator, the application receives it encoded, so the call is refused",
+            ),
+        }
+    }
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Percent-decodes one segment (Go's `url.PathUnescape`).
+fn unescape(seg: &str) -> Result<Vec<u8>, MethodError> {
+    let b = seg.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hi = b.get(i + 1).copied().and_then(hex);
+            let lo = b.get(i + 2).copied().and_then(hex);
+            match (hi, lo) {
+                (Some(h), Some(l)) => out.push(h << 4 | l),
+                _ => return Err(MethodError::BadEscape),
+            }
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    Ok(out)
+}
+
+/// Go's `path.Clean` for a rooted path: `//` merged, `.` dropped, `..` resolved (never above
+/// the root), no trailing slash except for `/` itself.
+pub(super) fn clean(path: &str) -> String {
+    let mut stack: Vec<&str> = Vec::new();
+    for seg in path.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                stack.pop();
+            }
+            s => stack.push(s),
+        }
+    }
+    let mut out = String::with_capacity(path.len());
+    for s in &stack {
+        out.push('/');
+        out.push_str(s);
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    out
+}
+
+/// The method Dapr would match for a request path (which starts with `/`).
+pub(super) fn normalize(path: &str, grpc: bool) -> Result<String, MethodError> {
+    let decoded = if grpc {
+        path.to_string()
+    } else {
+        let mut bytes = Vec::with_capacity(path.len());
+        for (i, seg) in path.split('/').enumerate() {
+            let d = unescape(seg)?;
+            let encoded = d.as_slice() != seg.as_bytes();
+            if encoded && (d.contains(&b'/') || d == b"." || d == b"..") {
+                return Err(MethodError::EncodedSeparator);
+            }
+            if i > 0 {
+                bytes.push(b'/');
+            }
+            bytes.extend_from_slice(&d);
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    if let Some(&b) = decoded
+        .as_bytes()
+        .iter()
+        .find(|&&b| b == b'#' || b == b'?' || b < 0x20 || b == 0x7f)
+    {
+        return Err(MethodError::Forbidden(b));
+    }
+    Ok(clean(&decoded))
+}
+
+/// Go's `strings.ToLower`, rune by rune (Rust's `str::to_lowercase` differs on a final `Σ`
+/// and on `İ`, which Go maps to a plain `i`).
+pub(super) fn go_lower(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c == '\u{130}' {
+            out.push('i');
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cleans_as_go_path_clean() {
+        for (raw, want) in [
+            ("/op1", "/op1"),
+            ("/op1/", "/op1"),
+            ("//op1//a", "/op1/a"),
+            ("/admin/../public", "/public"),
+            ("/../../etc/passwd", "/etc/passwd"),
+            ("/./a/.", "/a"),
+            ("/", "/"),
+            ("/..", "/"),
+        ] {
+            assert_eq!(clean(raw), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn http_methods_are_decoded_then_checked() {
+        assert_eq!(normalize("/a%20b", false).as_deref(), Ok("/a b"));
+        assert_eq!(normalize("/a%25b", false).as_deref(), Ok("/a%b"));
+        assert_eq!(normalize("/Op1/", false).as_deref(), Ok("/Op1"));
+        assert_eq!(normalize("/test%23stream", false), Err(MethodError::Forbidden(b'#')));
+        assert_eq!(normalize("/test%3Fstream", false), Err(MethodError::Forbidden(b'?')));
+        assert_eq!(normalize("/test%00stream", false), Err(MethodError::Forbidden(0)));
+        assert_eq!(normalize("/test%0Astream", false), Err(MethodError::Forbidden(b'\n')));
+        assert_eq!(normalize("/test%7Fstream", false), Err(MethodError::Forbidden(0x7f)));
+        assert_eq!(normalize("/test%zz", false), Err(MethodError::BadEscape));
+        assert_eq!(normalize("/test%2", false), Err(MethodError::BadEscape));
+    }
+
+    #[test]
+    fn encoded_traversal_cannot_reach_another_operation() {
+        // GHSA-85gx-3qv6-4463: `admin%2F..%2Fpublic` was "public" to the ACL.
+        for raw in ["/admin%2F..%2Fpublic", "/admin%2f..", "/a/%2E%2E/b", "/a/%2e/b"] {
+            assert_eq!(normalize(raw, false), Err(MethodError::EncodedSeparator), "{raw}");
+        }
+        // Raw dot segments are resolved, as Dapr resolves them.
+        assert_eq!(normalize("/admin/../public", false).as_deref(), Ok("/public"));
+    }
+
+    #[test]
+    fn grpc_methods_are_raw() {
+        assert_eq!(
+            normalize("/helloworld.Greeter/SayHello", true).as_deref(),
+            Ok("/helloworld.Greeter/SayHello")
+        );
+        // Percent sequences are literal characters in a gRPC method name.
+        assert_eq!(normalize("/a%2Fb", true).as_deref(), Ok("/a%2Fb"));
+        assert_eq!(normalize("/a\u{1}b", true), Err(MethodError::Forbidden(1)));
+    }
+
+    #[test]
+    fn lowercases_as_go() {
+        assert_eq!(go_lower("/NewOrder"), "/neworder");
+        assert_eq!(go_lower("/İ"), "/i");
+        assert_eq!(go_lower("/ΟΔΟΣ"), "/οδοσ");
+    }
+}

@@ -1,0 +1,338 @@
+//! Dapr service-invocation access control (`dapr.io/v1alpha1` Configuration,
+//! `spec.accessControl`), decided as the called app's Dapr sidecar decides it (dapr/dapr
+//! `pkg/acl/acl.go`, `pkg/config/acl_trie.go`, `pkg/security/spiffe/spiffe.go`,
+//! `pkg/messaging/method/normalize.go`).
+//!
+//! The order, as acl.go writes it:
+//!
+//! 1. The method is normalized ([`method`]): refused outright if it holds `#`, `?`, NUL or a
+//!    control character (Dapr's fix #9805), dot segments resolved.
+//! 2. No `accessControl` (or one with neither `trustDomain`, `defaultAction` nor policies): every
+//!    call is allowed.
+//! 3. The global default is `defaultAction`; when missing, "Some app level policies have been
+//!    specified but not default global action is set. Default to more secure option - Deny".
+//!    Surprise: acl.go tests `AppPolicies == nil || len(AppPolicies) > 0`, so a spec with only
+//!    a `trustDomain` (no `policies` key) denies every call, while `policies: []` allows.
+//! 4. The caller: "if the incoming app credentials cannot be verified, the global default action
+//!    takes effect" — a peer without a SPIFFE ID gets the global default. A SPIFFE ID whose path
+//!    is not `/ns/<namespace>/<appId>[/...]` is *refused* ("malformed SPIFFE ID", spiffe.go
+//!    `FromGRPCContext`); Dapr reads segments 2 and 3 and ignores any beyond, so an Istio-style
+//!    `spiffe://td/ns/foo/sa/bar` is app `sa` in namespace `foo`.
+//! 5. The policy is looked up by appId and namespace ("The key is appID||namespace"); none, or a
+//!    trust domain other than the caller's → the global default.
+//! 6. The app's `defaultAction`, if set, replaces the global default.
+//! 7. The operations are searched in Dapr's trie ([`trie`]): for HTTP, names and method are
+//!    lowercased; for gRPC (`content-type: application/grpc`) they are case-sensitive.
+//! 8. A matched operation decides: for gRPC its `action`; for HTTP the action of the request's
+//!    verb, else of the `*` verb, else nothing changes (the app or global default stands).
+//!    Dapr maps a method it has no name for to POST (`WithHTTPExtension`), and the verb `NONE`
+//!    to "No matching verb found" — the app's `defaultAction` even when empty (deny).
+//! 9. `isActionAllowed`: allowed only if the action is `allow` (case-insensitive). An operation
+//!    without `action` therefore denies, although the docs call allow the default.
+//!
+//! The method is the request path as the application receives it (Dapr's method is the part
+//! after `/v1.0/invoke/<app>/method/`, which Dapr delivers to the app as `/<method>`; a gRPC
+//! method is `/<package.Service>/<Method>`). Verdicts name the Configuration and, when an app
+//! policy decided, its index in `spec.accessControl.policies`.
+
+mod acl;
+mod method;
+mod trie;
+mod wire;
+
+#[cfg(test)]
+mod tests;
+
+use std::borrow::Cow;
+
+use self::acl::{allows, Acl, DefaultFrom, Policy, VERBS};
+use super::{Ctx, Effects, Layer, Resource};
+use crate::decision::{Effect, RuleRef, Verdict};
+use crate::error::{BundleError, Warning};
+use crate::model::{Dialect, Meta};
+use crate::request::{Peer, Request};
+
+/// The Dapr layer: the Configuration the workload's sidecar uses.
+pub(crate) struct DaprLayer {
+    /// The Configuration, if one applies (none: Dapr's default configuration, no ACL).
+    meta: Option<Meta>,
+    acl: Option<Acl>,
+}
+
+/// Compiles the bundle's Configurations: every one is parsed and validated; the one the
+/// workload uses (`settings.dapr.config`, or the only one in its namespace) is enforced.
+pub(crate) fn compile(
+    rs: Vec<Resource<'_>>,
+    ctx: &Ctx<'_>,
+    warnings: &mut Vec<Warning>,
+) -> Result<Box<dyn Layer>, BundleError> {
+    let mut parsed = Vec::new();
+    for r in &rs {
+        let spec: wire::Spec = r.spec()?;
+        let acl = match spec.access_control {
+            Some(ac) => acl::parse(ac, r, warnings)?,
+            None => None,
+        };
+        parsed.push((r, acl));
+    }
+    let ns = ctx.workload.namespace.as_deref();
+    let mut candidates: Vec<(&Resource<'_>, Option<Acl>)> = Vec::new();
+    for (r, acl) in parsed {
+        if ns.is_some_and(|ns| ns != r.namespace) {
+            warnings.push(r.warning("metadata.namespace", "not the workload's namespace: not applied"));
+        } else if ctx.settings.dapr.config.as_ref().is_some_and(|c| *c != r.meta.name) {
+            warnings.push(r.warning("metadata.name", "not settings.dapr.config: not applied"));
+        } else {
+            candidates.push((r, acl));
+        }
+    }
+    if candidates.len() > 1 {
+        let names: Vec<&str> = candidates.iter().map(|(r, _)| r.meta.name.as_str()).collect();
+        return Err(BundleError::Envelope {
+            field: "settings.dapr.config".into(),
+            message: format!(
+                "several Dapr Configurations apply to the workload ({}): name the one its sidecar uses \
+                 (the dapr.io/config annotation)",
+                names.join(", ")
+            ),
+        });
+    }
+    let Some((r, acl)) = candidates.pop() else {
+        if let Some(c) = &ctx.settings.dapr.config {
+            return Err(BundleError::Envelope {
+                field: "settings.dapr.config".into(),
+                message: format!("no Configuration {c:?} in the workload's namespace"),
+            });
+        }
+        warnings.push(Warning {
+            at: String::new(),
+            field: "resources".into(),
+            message: "no Dapr Configuration applies to the workload: Dapr allows every call".into(),
+        });
+        return Ok(Box::new(DaprLayer { meta: None, acl: None }));
+    };
+    match &acl {
+        None => warnings.push(r.warning("spec.accessControl", "absent or empty: Dapr allows every call")),
+        Some(a) => {
+            if ctx
+                .workload
+                .trust_domain
+                .as_deref()
+                .is_some_and(|td| td != a.trust_domain)
+            {
+                warnings.push(r.warning(
+                    "spec.accessControl.trustDomain",
+                    format!(
+                        "{:?} (the called app's own trust domain) differs from workload.trustDomain {:?}",
+                        a.trust_domain,
+                        ctx.workload.trust_domain()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(Box::new(DaprLayer {
+        meta: Some(r.model_meta(Dialect::Dapr)),
+        acl,
+    }))
+}
+
+/// A caller as Dapr reads its SPIFFE ID.
+enum Caller<'r> {
+    /// No verifiable SPIFFE ID.
+    Unverified,
+    /// A SPIFFE ID not of Dapr's shape.
+    Malformed(&'r str),
+    /// `spiffe://<td>/ns/<namespace>/<appId>[/...]`.
+    App { td: &'r str, ns: &'r str, app: &'r str },
+}
+
+/// spiffe.go `FromGRPCContext`: `split := strings.Split(id.Path(), "/")`; at least 4 parts,
+/// `split[0] == ""`, `split[1] == "ns"`; namespace `split[2]`, app id `split[3]`.
+fn caller(peer: &Peer) -> Caller<'_> {
+    let Some(id) = peer.id() else {
+        return Caller::Unverified;
+    };
+    let split: Vec<&str> = id.path().split('/').collect();
+    match split.as_slice() {
+        ["", "ns", ns, app, ..] => Caller::App {
+            td: id.trust_domain(),
+            ns,
+            app,
+        },
+        _ => Caller::Malformed(id.as_str()),
+    }
+}
+
+/// What Dapr calls the request's verb: `WithHTTPExtension` maps an unknown method to POST.
+fn verb(method: &str) -> Option<&'static str> {
+    let up = method.to_ascii_uppercase();
+    if up == "NONE" {
+        return None;
+    }
+    Some(VERBS.iter().copied().find(|v| *v == up).unwrap_or("POST"))
+}
+
+impl DaprLayer {
+    fn verdict(&self, allow: bool, policy: Option<&Policy>, reason: String) -> Verdict<'_> {
+        let by = self.meta.as_ref().map(|meta| RuleRef {
+            meta,
+            rule: policy.map(|p| p.index),
+        });
+        let effect = if allow { Effect::Allow } else { Effect::Deny };
+        Verdict::new(Dialect::Dapr, effect, by, Cow::Owned(reason))
+    }
+
+    /// The decision, noting each step in `log` when asked (for `explain`).
+    fn judge(&self, req: &Request, mut log: Option<&mut Vec<String>>) -> Verdict<'_> {
+        let mut note = |s: String| {
+            if let Some(l) = log.as_deref_mut() {
+                l.push(s);
+            }
+        };
+        let kind = if req.grpc { "gRPC" } else { "HTTP" };
+        let method = match method::normalize(&req.path, req.grpc) {
+            Ok(m) => m,
+            Err(e) => {
+                note(format!("method {:?} ({kind}): refused: {e}", req.path));
+                return self.verdict(false, None, format!("Dapr refuses the call: {e}"));
+            }
+        };
+        let Some(acl) = &self.acl else {
+            note("no access control list: Dapr allows every call".into());
+            return self.verdict(true, None, "no accessControl: Dapr allows every call".into());
+        };
+        let mut action = acl.default_action.as_str();
+        let from = match acl.default_from {
+            DefaultFrom::Spec => "set",
+            DefaultFrom::MissingWithPolicies => "missing, so deny",
+            DefaultFrom::MissingNoPolicies => "missing with no policies, so allow",
+        };
+        note(format!("global defaultAction: {action} ({from})"));
+        let global = |why: String| {
+            let ok = allows(acl.default_action.as_str());
+            self.verdict(
+                ok,
+                None,
+                format!("{why}: the global defaultAction ({}) applies", acl.default_action),
+            )
+        };
+        let (td, ns, app) = match caller(&req.peer) {
+            Caller::Unverified => {
+                note("caller: no verifiable SPIFFE ID".into());
+                return global("the caller has no verifiable SPIFFE ID".into());
+            }
+            Caller::Malformed(id) => {
+                note(format!(
+                    "caller: {id}: not spiffe://<trustDomain>/ns/<namespace>/<appId>"
+                ));
+                return self.verdict(
+                    false,
+                    None,
+                    format!("malformed Dapr SPIFFE ID {id}: Dapr refuses the call"),
+                );
+            }
+            Caller::App { td, ns, app } => (td, ns, app),
+        };
+        note(format!("caller: app {app:?}, namespace {ns:?}, trust domain {td:?}"));
+        let Some(p) = acl.policy(app, ns) else {
+            note(format!("policy lookup {app}||{ns}: none"));
+            return global(format!("no policy for app {app} in namespace {ns}"));
+        };
+        note(format!(
+            "policy lookup {app}||{ns}: spec.accessControl.policies[{}]",
+            p.index
+        ));
+        if p.trust_domain != td {
+            note(format!(
+                "trust domain: policy requires {:?}, caller has {td:?}: mismatch",
+                p.trust_domain
+            ));
+            return global(format!(
+                "policies[{}] (app {app}, namespace {ns}) requires trust domain {}, the caller's is {td}",
+                p.index, p.trust_domain
+            ));
+        }
+        note(format!("trust domain {td:?}: matches"));
+        let mut decided = "the global defaultAction".to_string();
+        if !p.default_action.is_empty() {
+            action = &p.default_action;
+            decided = "the app's defaultAction".into();
+            note(format!("app defaultAction: {action}"));
+        }
+        let (op_name, trie) = if req.grpc {
+            (method.clone(), &p.grpc)
+        } else {
+            (method::go_lower(&method), &p.http)
+        };
+        let Some(j) = trie.search(&op_name) else {
+            note(format!("operation {op_name:?} ({kind}): no operation matches"));
+            return self.verdict(
+                allows(action),
+                Some(p),
+                format!(
+                    "policies[{}]: no operation matches {op_name}: {decided} ({action}) applies",
+                    p.index
+                ),
+            );
+        };
+        let Some(op) = p.ops.get(j as usize) else {
+            return self.verdict(false, Some(p), "internal: operation index out of range".into());
+        };
+        note(format!(
+            "operation {op_name:?} ({kind}): matches operations[{j}] {:?}",
+            op.name
+        ));
+        let at = format!("policies[{}].operations[{j}] {}", p.index, op.name);
+        if req.grpc {
+            note(format!("gRPC: the operation's action {:?} decides", op.action));
+            return self.verdict(
+                allows(&op.action),
+                Some(p),
+                format!("{at}: gRPC action {:?}", op.action),
+            );
+        }
+        let Some(v) = verb(&req.method) else {
+            note("verb NONE: the app's defaultAction decides, even when empty".into());
+            return self.verdict(
+                allows(&p.default_action),
+                Some(p),
+                format!("{at}: verb NONE: the app's defaultAction {:?}", p.default_action),
+            );
+        };
+        if let Some(a) = op.verbs.get(v) {
+            note(format!("verb {v}: listed, action {a:?}"));
+            return self.verdict(allows(a), Some(p), format!("{at}: verb {v}: {a}"));
+        }
+        if let Some(a) = op.verbs.get("*") {
+            note(format!("verb {v}: not listed; '*' action {a:?}"));
+            return self.verdict(allows(a), Some(p), format!("{at}: verb {v} via '*': {a}"));
+        }
+        note(format!("verb {v}: not listed, no '*': {decided} ({action}) stands"));
+        self.verdict(
+            allows(action),
+            Some(p),
+            format!("{at}: verb {v} not listed: {decided} ({action}) applies"),
+        )
+    }
+}
+
+impl Layer for DaprLayer {
+    fn dialect(&self) -> Dialect {
+        Dialect::Dapr
+    }
+
+    fn decide<'e>(&'e self, req: &Request, _fx: &mut Effects<'e>) -> Verdict<'e> {
+        self.judge(req, None)
+    }
+
+    fn explain(&self, req: &Request) -> Vec<String> {
+        let mut out = vec![match &self.meta {
+            Some(m) => format!("{m}"),
+            None => "no Configuration applies (Dapr's default: no access control)".into(),
+        }];
+        let v = self.judge(req, Some(&mut out));
+        out.push(format!("=> {}: {}", v.effect.name(), v.reason));
+        out
+    }
+}
