@@ -11,6 +11,9 @@
 //!             "setHeaders": {"x-user-id": "anonymous"}}]}
 //! ```
 //! Only `name` and `expect` are required; `policy`, `rule` and `setHeaders` are checked when given.
+//! `expect` is the verdict's effect; `allowed` (checked when given) is whether the request is
+//! forwarded, which differs from `expect` only in dry-run (`settings.mode: dry-run`): the verdict
+//! stays `deny`, reported and counted, and the request goes through.
 
 use serde::Deserialize;
 use spiffe_authz::{Engine, Peer, Request, Workload};
@@ -44,6 +47,8 @@ pub struct Case {
     pub policy: Option<String>,
     pub rule: Option<usize>,
     pub set_headers: Option<std::collections::BTreeMap<String, String>>,
+    /// Whether the request is forwarded (checked when given; see the module docs).
+    pub allowed: Option<bool>,
     /// Whether the Envoy end-to-end run can reproduce this case (default true; false for cases
     /// that need a source address or port other than loopback's).
     #[serde(default)]
@@ -107,6 +112,14 @@ pub fn run(file: &str, text: &str, bundle_text: impl Fn(&str) -> Option<&'static
         }
         if c.rule.is_some() && c.rule != rule {
             bad.push(format!("expected rule {:?}, got {rule:?}", c.rule));
+        }
+        if c.allowed.is_some_and(|a| a != d.allowed()) {
+            bad.push(format!(
+                "expected allowed={:?}, got {} (enforced={})",
+                c.allowed,
+                d.allowed(),
+                d.enforced
+            ));
         }
         if let Some(want) = &c.set_headers {
             let got: std::collections::BTreeMap<String, String> = d
