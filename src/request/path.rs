@@ -9,13 +9,19 @@
 //!    untouched) or `#` (a fragment has no place in a request target: it is dropped).
 //! 2. Ambiguous bytes are refused ([`PathError`]): control characters (NUL included, raw or as
 //!    `%00`–`%1F`, `%7F`), space, non-ASCII, an invalid `%` escape, a path longer than
-//!    `maxLength`, and a `..;x`/`.;x` segment (Tomcat and Jetty strip `;params` and then treat
-//!    it as a dot segment). By default also encoded slashes `%2F`/`%5C` and raw backslashes,
-//!    whose meaning depends on the application (see [`EscapedSlashes`], [`Backslash`]).
-//! 3. Percent-escapes of unreserved characters (`A-Z a-z 0-9 - . _ ~`) are decoded (RFC 3986
-//!    6.2.2.2), every other escape is written with uppercase hex (6.2.2.1), and the characters
-//!    RFC 3986 does not allow raw in a path (`" < > ^ ` { | }`) are percent-encoded, so each
-//!    meaning has exactly one spelling.
+//!    `maxLength`, a `..;x`/`.;x` segment (Tomcat and Jetty strip `;params` and then treat it
+//!    as a dot segment), and an encoded delimiter `%3F`, `%23` or `%3B` (an application that
+//!    decodes the path and parses it again cuts it there, GHSA-85gx-3qv6-4463; servlet
+//!    containers read a raw `;` as a parameter but `%3B` as a character). By default also
+//!    encoded slashes `%2F`/`%5C` and raw backslashes, whose meaning depends on the application
+//!    (see [`EscapedSlashes`], [`Backslash`]).
+//! 3. Every spelling of one meaning becomes one spelling. Percent-escapes of unreserved
+//!    characters (`A-Z a-z 0-9 - . _ ~`, RFC 3986 6.2.2.2) *and* of the sub-delimiters and `:`
+//!    `@` (`! $ & ' ( ) * + , = : @`, which delimit nothing in a path, and which nearly every
+//!    server decodes: `/v1/items:delete` and `/v1/items%3Adelete` are one endpoint) are decoded;
+//!    the characters RFC 3986 does not allow raw in a path (`" < > [ ] ^ ` { | }`) are
+//!    percent-encoded; every remaining escape (`%25`, `%20`, UTF-8 bytes, ...) is written with
+//!    uppercase hex (6.2.2.1). So a DENY on `/a:b` cannot be dodged with `/a%3Ab`.
 //! 4. Empty segments are merged (`//` → `/`), then dot segments removed (RFC 3986 5.2.4):
 //!    `/a/./b/../c` → `/a/c`, never above the root.
 //!
@@ -132,6 +138,8 @@ pub enum PathError {
     Backslash,
     /// A `.;x` or `..;x` segment, which servlet containers treat as a dot segment.
     DotSegmentWithParameters,
+    /// `%3F`, `%23` or `%3B`: an encoded `?`, `#` or `;`.
+    EscapedDelimiter,
     /// The path was not canonical and `forward: reject-if-changed` is set.
     NotCanonical,
 }
@@ -147,6 +155,7 @@ impl std::fmt::Display for PathError {
             PathError::EscapedSlash => f.write_str("path contains an encoded slash (%2F or %5C)"),
             PathError::Backslash => f.write_str("path contains a backslash"),
             PathError::DotSegmentWithParameters => f.write_str("path contains a '.;' or '..;' segment"),
+            PathError::EscapedDelimiter => f.write_str("path contains an encoded '?', '#' or ';' (%3F, %23, %3B)"),
             PathError::NotCanonical => f.write_str("path is not canonical (settings.path.forward: reject-if-changed)"),
         }
     }
@@ -236,9 +245,17 @@ fn is_unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
 }
 
+/// Sub-delimiters (but `;`) and `:` `@`: allowed raw in a segment, delimiting nothing there.
+fn is_decoded_delimiter(b: u8) -> bool {
+    matches!(
+        b,
+        b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b'=' | b':' | b'@'
+    )
+}
+
 /// Characters RFC 3986 does not allow raw in a path; written percent-encoded.
 fn must_encode(b: u8) -> bool {
-    matches!(b, b'"' | b'<' | b'>' | b'^' | b'`' | b'{' | b'|' | b'}')
+    matches!(b, b'"' | b'<' | b'>' | b'[' | b']' | b'^' | b'`' | b'{' | b'|' | b'}')
 }
 
 fn push_escape(out: &mut String, b: u8) {
@@ -277,7 +294,8 @@ fn decode(p: &str, opts: &Options) -> Result<String, PathError> {
                         EscapedSlashes::Unescape if c == b'/' => out.push('/'),
                         EscapedSlashes::Unescape => out.push(backslash(opts)?),
                     },
-                    c if is_unreserved(c) => out.push(char::from(c)),
+                    b'?' | b'#' | b';' => return Err(PathError::EscapedDelimiter),
+                    c if is_unreserved(c) || is_decoded_delimiter(c) => out.push(char::from(c)),
                     c => push_escape(&mut out, c),
                 }
             }
@@ -359,7 +377,9 @@ mod tests {
             ("/public/.%2e/admin", "/admin"),
             ("/%61dmin", "/admin"),
             ("/%7Euser", "/~user"),
-            ("/a%3bb", "/a%3Bb"),
+            ("/a%3ab%40c%2b%2C%3d", "/a:b@c+,="),
+            ("/a%25%20%7c%5b", "/a%25%20%7C%5B"),
+            ("/a[b]", "/a%5Bb%5D"),
             ("/a%c3%a9", "/a%C3%A9"),
             ("/a|b{c}", "/a%7Cb%7Bc%7D"),
             ("/a;b=c/d", "/a;b=c/d"),
@@ -398,6 +418,10 @@ mod tests {
             ("/public/..;/admin", PathError::DotSegmentWithParameters),
             ("/public/.;x/admin", PathError::DotSegmentWithParameters),
             ("/public/%2e%2e;/admin", PathError::DotSegmentWithParameters),
+            ("/admin%3F/x", PathError::EscapedDelimiter),
+            ("/admin%23x", PathError::EscapedDelimiter),
+            ("/admin%3f", PathError::EscapedDelimiter),
+            ("/admin%3Bx", PathError::EscapedDelimiter),
         ];
         for (raw, want) in cases {
             assert_eq!(canon(raw).as_ref(), Err(want), "{raw:?}");
@@ -456,7 +480,7 @@ mod tests {
             ..Options::default()
         };
         assert_eq!(canonicalize("/a/b?q", &o), Ok("/a/b".into()));
-        for raw in ["/a//b", "/a/./b", "/%61", "/a%3b", "/a#f", "/a|b"] {
+        for raw in ["/a//b", "/a/./b", "/%61", "/a%3a", "/a%7c", "/a#f", "/a|b"] {
             assert_eq!(canonicalize(raw, &o), Err(PathError::NotCanonical), "{raw}");
         }
     }
