@@ -86,18 +86,18 @@ impl SpiffeId {
 
     /// The service account of an ID shaped exactly `/ns/<ns>/sa/<sa>`.
     pub fn service_account(&self) -> Option<&str> {
-        let v: Vec<&str> = self.segments().collect();
-        match v.as_slice() {
-            ["ns", _, "sa", sa] => Some(sa),
+        let mut s = self.segments();
+        match (s.next(), s.next(), s.next(), s.next(), s.next()) {
+            (Some("ns"), Some(_), Some("sa"), Some(sa), None) => Some(sa),
             _ => None,
         }
     }
 
     /// The app id of a Dapr ID shaped exactly `/ns/<ns>/<app-id>`.
     pub fn dapr_app_id(&self) -> Option<&str> {
-        let v: Vec<&str> = self.segments().collect();
-        match v.as_slice() {
-            ["ns", _, app] => Some(app),
+        let mut s = self.segments();
+        match (s.next(), s.next(), s.next(), s.next()) {
+            (Some("ns"), Some(_), Some(app), None) => Some(app),
             _ => None,
         }
     }

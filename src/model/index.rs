@@ -88,6 +88,33 @@ impl RuleIndex {
         out.sort_unstable();
         out.dedup();
     }
+
+    /// The lowest rule id that may match `req` and passes `test` (bundle order: the first rule
+    /// that matches). Allocates nothing; `test` runs only on candidates below the best so far.
+    pub fn first_match(&self, req: &Request, mut test: impl FnMut(u32) -> bool) -> Option<u32> {
+        let mut best: Option<u32> = None;
+        // Buckets hold ids in ascending order, so a bucket's first passing id is its lowest.
+        let mut scan = |ids: &[u32], best: &mut Option<u32>| {
+            for &id in ids {
+                if best.is_some_and(|b| id >= b) {
+                    break;
+                }
+                if test(id) {
+                    *best = Some(id);
+                    break;
+                }
+            }
+        };
+        scan(&self.always, &mut best);
+        if let Some(peer) = req.peer.id() {
+            if let Some(ids) = self.by_principal.get(peer.as_str()) {
+                scan(ids, &mut best);
+            }
+        }
+        self.by_path
+            .for_each_match(&req.path, |&id| scan(std::slice::from_ref(&id), &mut best));
+        best
+    }
 }
 
 #[cfg(test)]
@@ -119,6 +146,27 @@ mod tests {
         // Rule 2 is filed under its path or its principal; either way it is a candidate or
         // cannot match. Rule 1 never is; rule 3 always is.
         assert!(out.contains(&0) && out.contains(&3) && !out.contains(&1));
+    }
+
+    #[test]
+    fn first_match_is_the_lowest_matching_id() {
+        let rules = vec![
+            Pred::path(vec![PathPattern::Prefix("/a".into())]),
+            principal("spiffe://td/ns/a/sa/a"),
+            Pred::Grpc,
+            Pred::path(vec![PathPattern::Exact("/a/b".into())]),
+        ];
+        let idx = RuleIndex::build(&rules);
+        let mut req = Request::new("GET", "/a/b");
+        req.peer = Peer::from_uri_san("spiffe://td/ns/a/sa/a");
+        let first = |req: &Request| idx.first_match(req, |i| rules[i as usize].matches(req));
+        assert_eq!(first(&req), Some(0));
+        req.path = "/b".into();
+        assert_eq!(first(&req), Some(1));
+        req.peer = Peer::Unauthenticated;
+        assert_eq!(first(&req), None);
+        req.grpc = true;
+        assert_eq!(first(&req), Some(2));
     }
 
     #[test]

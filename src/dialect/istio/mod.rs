@@ -48,12 +48,10 @@ impl RuleSet {
 
     /// The first matching rule in bundle order.
     fn first_match(&self, req: &Request) -> Option<&Rule> {
-        let mut cands = Vec::new();
-        self.index.candidates(req, &mut cands);
-        cands
-            .into_iter()
-            .filter_map(|i| self.rules.get(i as usize))
-            .find(|r| r.pred.matches(req))
+        let id = self
+            .index
+            .first_match(req, |i| self.rules.get(i as usize).is_some_and(|r| r.pred.matches(req)))?;
+        self.rules.get(id as usize)
     }
 }
 
@@ -258,41 +256,50 @@ impl Layer for IstioLayer {
         self.order(&self.deny, &self.allow, req)
     }
 
+    /// Every applicable policy in Istio's evaluation order (DENY, ALLOW, AUDIT; dry-run ones
+    /// alongside, marked), each rule with whether it matches and, if not, the first test that
+    /// fails.
     fn explain(&self, req: &Request) -> Vec<String> {
         let mut out = Vec::new();
-        for set in [&self.deny, &self.dry_deny, &self.allow, &self.dry_allow, &self.audit] {
-            for r in &set.rules {
-                let (action, dry) = self.actions.get(r.policy as usize).copied().unwrap_or_default();
-                let m = if r.pred.matches(req) {
-                    "matches"
-                } else {
-                    "does not match"
-                };
-                let by = self.by(r).map(|b| b.to_string()).unwrap_or_default();
-                out.push(format!("{action:?}{} {by}: {m}", if dry { " (dry-run)" } else { "" }));
+        let order = [Action::Deny, Action::Allow, Action::Audit];
+        for action in order {
+            for (p, (meta, &(a, dry))) in self.metas.iter().zip(&self.actions).enumerate() {
+                if a != action {
+                    continue;
+                }
+                let dry = if dry { " (dry-run: istio.io/dry-run)" } else { "" };
+                out.push(format!("{meta}: {}{dry}", format!("{a:?}").to_uppercase()));
+                let rules: Vec<&Rule> = [&self.deny, &self.dry_deny, &self.allow, &self.dry_allow, &self.audit]
+                    .into_iter()
+                    .flat_map(|s| &s.rules)
+                    .filter(|r| r.policy as usize == p)
+                    .collect();
+                if rules.is_empty() {
+                    out.push(format!(
+                        "  no rules: {}",
+                        if a == Action::Allow {
+                            "allows nothing (`spec: {}` denies every request unless another ALLOW matches)"
+                        } else {
+                            "matches nothing"
+                        }
+                    ));
+                }
+                for r in rules {
+                    out.push(match r.pred.why_not(req) {
+                        None => format!("  rule {}: MATCHES", r.index),
+                        Some(why) => format!("  rule {}: no match: {why}", r.index),
+                    });
+                }
             }
         }
-        for (meta, (action, _)) in self.metas.iter().zip(&self.actions) {
-            if !self
-                .deny
-                .rules
-                .iter()
-                .chain(&self.allow.rules)
-                .chain(&self.audit.rules)
-                .chain(&self.dry_deny.rules)
-                .chain(&self.dry_allow.rules)
-                .any(|r| self.metas.get(r.policy as usize) == Some(meta))
-            {
-                out.push(format!(
-                    "{action:?} {meta}: has no rules ({})",
-                    if *action == Action::Allow {
-                        "allows nothing"
-                    } else {
-                        "matches nothing"
-                    }
-                ));
-            }
+        if self.metas.is_empty() {
+            out.push("no AuthorizationPolicy applies to this workload".into());
         }
+        out.push(
+            "order: a matching DENY denies; else, with no ALLOW policy, allow; else a matching ALLOW allows; \
+             else deny"
+                .into(),
+        );
         out
     }
 
