@@ -80,6 +80,12 @@ impl Acl {
     }
 }
 
+/// go-spiffe `isValidTrustDomainChar`: what a caller's SPIFFE ID can hold.
+fn valid_trust_domain(td: &str) -> bool {
+    td.bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_'))
+}
+
 /// Go's `%v` of a `[]string`: `[a b]`.
 fn go_list(v: &[String]) -> String {
     format!("[{}]", v.join(" "))
@@ -181,6 +187,15 @@ pub(super) fn parse(
         }
         let default_action = default_action.unwrap_or_default();
         action_warning(r, format!("{pat}.defaultAction"), &default_action, warnings);
+        if !valid_trust_domain(&trust_domain) {
+            warnings.push(r.warning(
+                format!("{pat}.trustDomain"),
+                format!(
+                    "{trust_domain:?} is not a SPIFFE trust domain (lowercase letters, digits, '.', '-', '_'): \
+                     no caller's certificate can carry it, and Dapr compares it verbatim, so this policy never applies"
+                ),
+            ));
+        }
         let mut policy = Policy {
             index: i,
             app_id,

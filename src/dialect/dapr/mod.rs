@@ -331,8 +331,8 @@ impl Layer for DaprLayer {
             Some(m) => format!("{m}"),
             None => "no Configuration applies (Dapr's default: no access control)".into(),
         }];
-        let v = self.judge(req, Some(&mut out));
-        out.push(format!("=> {}: {}", v.effect.name(), v.reason));
+        // The verdict itself is printed by the caller.
+        let _ = self.judge(req, Some(&mut out));
         out
     }
 }

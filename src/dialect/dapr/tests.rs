@@ -358,3 +358,36 @@ fn the_configuration_is_selected_like_the_sidecar_selects_it() {
     .unwrap_err();
     assert!(err.to_string().contains("no Configuration \"c\""), "{err}");
 }
+
+#[test]
+fn an_uppercase_trust_domain_never_matches_a_caller() {
+    // The docs' scenario 3 and hello-world use 'myDomain': SPIFFE trust domains are lowercase
+    // (go-spiffe refuses the certificate), and acl.go compares the policy's value verbatim.
+    let spec = r#"{"accessControl": {"defaultAction": "allow", "trustDomain": "public", "policies": [
+        {"appId": "pythonapp", "trustDomain": "myDomain", "namespace": "default", "defaultAction": "allow",
+         "operations": [{"name": "/neworder", "httpVerb": ["POST"], "action": "deny"}]}]}}"#;
+    let e = engine(spec);
+    assert!(e
+        .warnings()
+        .iter()
+        .any(|w| w.field.ends_with("trustDomain") && w.message.contains("never applies")));
+    table(
+        spec,
+        &[
+            (
+                Some("spiffe://myDomain/ns/default/pythonapp"),
+                "POST",
+                "/neworder",
+                false,
+                true,
+            ),
+            (
+                Some("spiffe://mydomain/ns/default/pythonapp"),
+                "POST",
+                "/neworder",
+                false,
+                true,
+            ),
+        ],
+    );
+}
