@@ -7,6 +7,7 @@
 //! looked up through a [`RuleIndex`], so a decision costs the same with one rule or 100,000.
 
 mod affix;
+mod explain;
 mod index;
 mod ip;
 mod path;
