@@ -138,7 +138,7 @@ fn rule(
                 warnings.push(r.warning(
                     "spec.spec.clientGroup.clientList",
                     format!(
-                        "{oauth} Oauth2ClientId entries never match in-proxy: the filter has no validated OAuth2 token"
+                        "its Oauth2ClientId entries ({oauth}) never match in-proxy: the filter has no validated OAuth2 token"
                     ),
                 ));
             }
