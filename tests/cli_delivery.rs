@@ -175,3 +175,28 @@ fn package_then_wasmplugin_uses_the_manifest_digest() {
         Some(true)
     );
 }
+
+#[test]
+fn validate_warns_about_rules_that_cannot_mean_what_they_say() {
+    let bundle = r#"{"workload": {"namespace": "shop", "labels": {"app": "cart"}},
+      "resources": [
+        {"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
+         "metadata": {"name": "allow-not-evil", "namespace": "shop"},
+         "spec": {"rules": [{"from": [{"source": {"notNamespaces": ["evil"]}}]}]}},
+        {"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
+         "metadata": {"name": "lowercase", "namespace": "shop"},
+         "spec": {"action": "DENY", "rules": [{"to": [{"operation": {"methods": ["delete"]}}]}]}},
+        {"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
+         "metadata": {"name": "other-app", "namespace": "shop"},
+         "spec": {"selector": {"matchLabels": {"app": "web"}}, "rules": [{}]}}]}"#;
+    let p = tmp("lint.json");
+    std::fs::write(&p, bundle).expect("write");
+    let out = ok(cli(&["validate", "--bundle", &p.display().to_string()]));
+    for want in [
+        "resources[0] (AuthorizationPolicy shop/allow-not-evil): spec.rules[0]: an ALLOW rule with only negative fields (notNamespaces)",
+        "resources[1] (AuthorizationPolicy shop/lowercase): spec.rules[0].to[0].operation.methods[0]: \"delete\": HTTP methods are case-sensitive",
+        "resources[2] (AuthorizationPolicy shop/other-app): does not select this workload",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in:\n{out}");
+    }
+}

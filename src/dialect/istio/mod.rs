@@ -14,6 +14,7 @@
 //! counted, never enforced. Note Istio's surprise: `spec: {}` is an ALLOW policy with no rules,
 //! so it allows nothing (deny-all); `rules: [{}]` has one empty rule, which matches everything.
 
+mod lint;
 mod lower;
 mod wire;
 
@@ -119,6 +120,7 @@ pub(crate) fn compile(
             let mut notes = Vec::new();
             let p = lower::rule(rule, &r.namespace, ctx, &mut notes)
                 .map_err(|(f, m)| r.error(format!("spec.rules[{i}].{f}"), m))?;
+            lint::rule(rule, action, &mut notes);
             if matches!(p, Pred::Never) {
                 notes.push((String::new(), "can never match".into()));
             }
