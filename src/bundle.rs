@@ -214,6 +214,10 @@ pub struct LinkerdSettings {
     pub cluster_networks: Vec<String>,
     /// The control plane's namespace, part of Linkerd's DNS-form identities.
     pub control_plane_namespace: String,
+    /// Linkerd's proxy always permits clients on 127.0.0.1 / ::1 (a built-in
+    /// `default:localhost` authorization). Default true, as in Linkerd; set false when clients
+    /// reach this Envoy over loopback (a co-located front proxy, local tests).
+    pub authorize_localhost: bool,
 }
 
 impl Default for LinkerdSettings {
@@ -230,6 +234,7 @@ impl Default for LinkerdSettings {
             .map(String::from)
             .to_vec(),
             control_plane_namespace: "linkerd".into(),
+            authorize_localhost: true,
         }
     }
 }

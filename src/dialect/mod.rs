@@ -78,6 +78,9 @@ pub struct ObjectMeta {
     /// Annotations.
     #[serde(default)]
     pub annotations: BTreeMap<String, String>,
+    /// `creationTimestamp` (RFC 3339): Gateway API route precedence breaks ties by age.
+    #[serde(default, rename = "creationTimestamp")]
+    pub creation_timestamp: Option<String>,
 }
 
 #[derive(Deserialize)]

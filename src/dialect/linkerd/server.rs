@@ -1,0 +1,142 @@
+//! Servers: which policy governs a port of the workload.
+//!
+//! From linkerd.io "Authorization Policy" and the seed's "Setting a Default Policy":
+//! > * If the port has a Server resource and the client matches a ServerAuthorization
+//! >   resource for it: ALLOW
+//! > * If the port has a Server resource but the client does not match any
+//! >   ServerAuthorizations for it: DENY
+//! > * If the port does not have a Server resource: use the default policy
+//!
+//! A Server selects the workload by `podSelector` (over the workload's labels) in its own
+//! namespace, and a port by number or by container-port name (`workload.ports`). The policy
+//! controller then hands the proxy, per port, one server policy: its protocol, its server-level
+//! authorizations (ServerAuthorizations selecting it, AuthorizationPolicies targeting it or its
+//! namespace, its `accessPolicy` default) and its routes (HTTPRoutes or GRPCRoutes whose
+//! `parentRefs` name it, or a default route matching everything). The proxy adds the
+//! `default:localhost` authorization to every server.
+
+use std::collections::HashMap;
+
+use super::authz::{AuthzList, DefaultPolicy};
+use super::route::{GrpcRoutes, HttpRoutes};
+
+/// `Server.spec.proxyProtocol`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Protocol {
+    /// `unknown` (the default): protocol detection, HTTP routes.
+    Detect,
+    Http1,
+    Http2,
+    /// `gRPC`: GRPCRoutes only (HTTPRoutes attached to a gRPC Server are not used).
+    Grpc,
+    /// `opaque`: no routes, connection-level authorization.
+    Opaque,
+    /// `TLS`: no routes, connection-level authorization.
+    Tls,
+}
+
+impl Protocol {
+    /// Parses `proxyProtocol`.
+    pub fn parse(s: Option<&str>) -> Result<Protocol, String> {
+        Ok(match s.unwrap_or("unknown") {
+            "unknown" => Protocol::Detect,
+            "HTTP/1" => Protocol::Http1,
+            "HTTP/2" => Protocol::Http2,
+            "gRPC" => Protocol::Grpc,
+            "opaque" => Protocol::Opaque,
+            "TLS" => Protocol::Tls,
+            p => return Err(format!("{p:?} is not unknown, HTTP/1, HTTP/2, gRPC, opaque or TLS")),
+        })
+    }
+
+    /// The name as written.
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Detect => "unknown",
+            Protocol::Http1 => "HTTP/1",
+            Protocol::Http2 => "HTTP/2",
+            Protocol::Grpc => "gRPC",
+            Protocol::Opaque => "opaque",
+            Protocol::Tls => "TLS",
+        }
+    }
+}
+
+/// A server's routes.
+pub(super) enum Routes {
+    Http(HttpRoutes),
+    Grpc(GrpcRoutes),
+    /// Opaque / TLS: authorized per connection, no routes.
+    None,
+}
+
+/// What the proxy knows about one port.
+pub(super) struct ServerPolicy {
+    /// The Server resource in the layer's metas; `None` for the default policy.
+    pub meta: Option<usize>,
+    /// `Server emojivoto/voting-grpc` or `default:all-unauthenticated`.
+    pub label: String,
+    pub protocol: Protocol,
+    /// Server-level authorizations, in order; routes' own come before them.
+    pub authz: AuthzList,
+    pub routes: Routes,
+    /// The default policy or `accessPolicy` in force when no authorization matches.
+    pub access: DefaultPolicy,
+}
+
+/// The servers of the workload, by port.
+pub(super) struct Ports {
+    pub servers: Vec<ServerPolicy>,
+    pub by_port: HashMap<u16, usize>,
+    /// The default policy's server, for ports without a Server.
+    pub default: ServerPolicy,
+}
+
+/// How the server for a request was chosen.
+pub(super) enum Selected<'a> {
+    /// By the request's port (or the default policy for a port without a Server).
+    Port(&'a ServerPolicy),
+    /// The port is unknown and exactly one Server selects the workload.
+    OnlyServer(&'a ServerPolicy),
+    /// The port is unknown and several Servers select the workload: cannot choose.
+    Ambiguous(usize),
+}
+
+impl Ports {
+    /// The server for a destination port.
+    ///
+    /// Linkerd always knows the port (the proxy asks the controller per port). Envoy reports
+    /// it too (`destination.port`); only a caller without one (the CLI without `--port`)
+    /// gets here with `None`. Then a workload without Servers has only the default policy, one
+    /// with a single Server is governed by it (the port it serves is the one being asked
+    /// about), and one with several cannot be decided: fail closed.
+    pub fn select(&self, port: Option<u16>) -> Selected<'_> {
+        match port {
+            Some(p) => Selected::Port(
+                self.by_port
+                    .get(&p)
+                    .and_then(|i| self.servers.get(*i))
+                    .unwrap_or(&self.default),
+            ),
+            None => match self.servers.as_slice() {
+                [] => Selected::Port(&self.default),
+                [only] => Selected::OnlyServer(only),
+                many => Selected::Ambiguous(many.len()),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protocols_parse_as_written() {
+        for p in ["unknown", "HTTP/1", "HTTP/2", "gRPC", "opaque", "TLS"] {
+            assert_eq!(Protocol::parse(Some(p)).unwrap().name(), p);
+        }
+        assert_eq!(Protocol::parse(None).unwrap(), Protocol::Detect);
+        assert!(Protocol::parse(Some("grpc")).is_err());
+    }
+}
