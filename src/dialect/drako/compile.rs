@@ -10,7 +10,7 @@ use super::wire::{AuthenticationMode, BindingSpec, ClientAuthMode, InjectType};
 use super::{Binding, PolicyRef};
 use crate::dialect::{Ctx, Resource};
 use crate::error::{BundleError, Warning};
-use crate::model::{Dialect, PathSet};
+use crate::model::{Dialect, PathPattern, PathSet};
 
 /// Lowers every DrakoPolicy of the bundle and checks its imports.
 pub(super) fn policies(rs: &[&Resource<'_>], warnings: &mut Vec<Warning>) -> Result<Table, BundleError> {
@@ -83,21 +83,11 @@ pub(super) fn binding(
     let paths = match &spec.paths {
         None => Vec::new(),
         Some(ps) if ps.is_empty() => return Err(r.error("spec.paths", "is empty: omit it to match every path")),
-        Some(ps) => ps
-            .iter()
-            .enumerate()
-            .map(|(i, p)| path_pattern(p).map_err(|m| r.error(format!("spec.paths[{i}]"), m)))
-            .collect::<Result<_, _>>()?,
+        Some(ps) => patterns(r, "spec.paths", ps)?,
     };
     let exclude = match spec.exclude_paths.as_deref() {
         None | Some([]) => None,
-        Some(ps) => {
-            let mut pats = Vec::new();
-            for (i, p) in ps.iter().enumerate() {
-                pats.push(path_pattern(p).map_err(|m| r.error(format!("spec.excludePaths[{i}]"), m))?);
-            }
-            Some(PathSet::from_patterns(&pats))
-        }
+        Some(ps) => Some(PathSet::from_patterns(&patterns(r, "spec.excludePaths", ps)?)),
     };
     let methods = match spec.methods {
         Some(ms) if ms.is_empty() => return Err(r.error("spec.methods", "is empty: omit it to match every method")),
@@ -190,6 +180,14 @@ pub(super) fn binding(
         pred,
         client_ids,
     }))
+}
+
+fn patterns(r: &Resource<'_>, field: &str, ps: &[String]) -> Result<Vec<PathPattern>, BundleError> {
+    let mut out = Vec::new();
+    for (i, p) in ps.iter().enumerate() {
+        out.extend(path_pattern(p).map_err(|m| r.error(format!("{field}[{i}]"), m))?);
+    }
+    Ok(out)
 }
 
 /// A name of `spec.policies`, looked up in the binding's namespace; an Import stands for the

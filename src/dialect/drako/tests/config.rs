@@ -106,8 +106,11 @@ fn configuration_errors_name_the_field_and_why() {
             &["spec.policies[0]", "shop/missing", "not in the bundle"],
         ),
         (
-            vec![binding("b", json!({"paths": ["/a/:id?"], "decisionStrategy": "true"}))],
-            &["spec.paths[0]", "/a/:id?"],
+            vec![binding(
+                "b",
+                json!({"paths": ["/a/:id?/b"], "decisionStrategy": "true"}),
+            )],
+            &["spec.paths[0]", "/a/:id?/b"],
         ),
         (
             vec![binding("b", json!({"paths": [], "decisionStrategy": "true"}))],

@@ -49,7 +49,9 @@ fn exactly_one_binding_must_match() {
             "2 DrakoPolicyBindings match the request (orders, export)",
         ),
         ("POST", "/api/orders/export", true, "export"),
-        ("GET", "/admin", true, "admin"),
+        // path-tree: `/admin/*` needs the slash after `admin`.
+        ("GET", "/admin", false, "no DrakoPolicyBinding"),
+        ("GET", "/admin/", true, "admin"),
         ("GET", "/admin/users/1", true, "admin"),
         ("GET", "/admin/health", false, "no DrakoPolicyBinding"),
         ("GET", "/elsewhere", false, "no DrakoPolicyBinding"),
