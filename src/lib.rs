@@ -37,6 +37,8 @@
 // lifted locally). Cargo.toml's [lints] is `deny` for the same reason.
 #![cfg_attr(not(all(target_arch = "wasm32", target_os = "wasi")), forbid(unsafe_code))]
 #![cfg_attr(all(target_arch = "wasm32", target_os = "wasi"), deny(unsafe_code))]
+// The request path never panics: no unwrap, expect or panic in shipped code (tests may).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod bundle;
 pub mod decision;
