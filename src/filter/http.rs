@@ -50,6 +50,7 @@ impl HttpContext for Http {
         let req = build_request(&engine, &all_headers, path, grpc);
         strip(&engine, &all_headers);
         let d = engine.evaluate(&req);
+        super::policy_metrics::count(&d);
         for v in &d.dry_run {
             report_dry_run(v, &req);
         }

@@ -9,6 +9,7 @@ mod host;
 mod http;
 mod metrics;
 mod pairs;
+mod policy_metrics;
 mod root;
 
 use proxy_wasm::types::LogLevel;

@@ -19,6 +19,7 @@ commands:
   bundle    [-f MANIFEST.yaml]... [-o FILE]   Kubernetes YAML manifests -> bundle JSON (--help: options)
   wasmplugin --bundle FILE --url URL ...      an Istio WasmPlugin carrying the bundle (--help: options)
   package   --wasm FILE --out DIR             the module as an OCI image layout (Wasm image spec, compat)
+  push      --bundle FILE --dir ECDS_DIR      a new bundle for a running Envoy (ECDS file, atomic rename)
 
 request options:
   --principal URI      the client certificate's URI SAN (spiffe://td/ns/NS/sa/SA); none = no certificate

@@ -1,10 +1,12 @@
 //! `spiffe-authz`: the engine of the filter, offline.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod args;
 mod bundle;
 mod flags;
 mod manifests;
 mod oci;
+mod push;
 mod wasmplugin;
 
 use std::process::ExitCode;
@@ -33,12 +35,16 @@ fn main() -> ExitCode {
     }
 }
 
+/// A command with its own flags.
+type Command = fn(&[String]) -> Result<ExitCode, String>;
+
 fn run(cmd: &str, argv: &[String]) -> Result<ExitCode, String> {
     // Commands that take files rather than a request have their own flags.
-    let own: Option<(fn(&[String]) -> Result<ExitCode, String>, &str)> = match cmd {
+    let own: Option<(Command, &str)> = match cmd {
         "bundle" => Some((bundle::run, bundle::HELP)),
         "wasmplugin" => Some((wasmplugin::run, wasmplugin::HELP)),
         "package" => Some((oci::run, oci::HELP)),
+        "push" => Some((push::run, push::HELP)),
         _ => None,
     };
     if let Some((run, help)) = own {
