@@ -10,7 +10,7 @@ use super::wire::{AuthenticationMode, BindingSpec, ClientAuthMode, InjectType};
 use super::{Binding, PolicyRef};
 use crate::dialect::{Ctx, Resource};
 use crate::error::{BundleError, Warning};
-use crate::model::{Dialect, PathPattern, PathSet};
+use crate::model::{Dialect, PathPattern, PathSet, Pred};
 
 /// Lowers every DrakoPolicy of the bundle and checks its imports.
 pub(super) fn policies(rs: &[&Resource<'_>], warnings: &mut Vec<Warning>) -> Result<Table, BundleError> {
@@ -36,6 +36,7 @@ pub(super) fn policies(rs: &[&Resource<'_>], warnings: &mut Vec<Warning>) -> Res
 pub(super) fn binding(
     r: &Resource<'_>,
     table: &Table,
+    preds: &mut Preds,
     ctx: &Ctx<'_>,
     warnings: &mut Vec<Warning>,
 ) -> Result<Option<Binding>, BundleError> {
@@ -134,7 +135,7 @@ pub(super) fn binding(
             warnings.push(r.warning(format!("spec.policies[{i}]"), format!("{name:?} is listed twice")));
             continue;
         }
-        refs.push(resolve(r, name, table, modes).map_err(|m| r.error(format!("spec.policies[{i}]"), m))?);
+        refs.push(resolve(r, name, table, modes, preds).map_err(|m| r.error(format!("spec.policies[{i}]"), m))?);
     }
     let mut client_ids = false;
     for (i, h) in spec.inject_headers.iter().flatten().enumerate() {
@@ -149,8 +150,9 @@ pub(super) fn binding(
             }
         }
     }
-    let by_name: HashMap<&str, &PolicyRef> = refs.iter().map(|p| (p.name.as_str(), p)).collect();
-    let pred = strategy.to_pred(&|n| by_name.get(n).map_or(crate::model::Pred::Never, |p| p.pred.clone()));
+    // Every name is in `refs` (the sets were compared above); u32::MAX would evaluate false.
+    let by_name: HashMap<&str, u32> = refs.iter().map(|p| (p.name.as_str(), p.index)).collect();
+    let resolved = strategy.map(&|n: &String| by_name.get(n.as_str()).copied().unwrap_or(u32::MAX));
     let sa = ctx.workload.service_account.as_deref();
     let selects = r.namespace == ctx.workload.namespace()
         && spec.destination_service_accounts.iter().any(|d| Some(d.as_str()) == sa);
@@ -175,9 +177,8 @@ pub(super) fn binding(
         },
         modes,
         strategy_src: src,
-        strategy,
+        strategy: resolved,
         policies: refs,
-        pred,
         client_ids,
     }))
 }
@@ -190,9 +191,30 @@ fn patterns(r: &Resource<'_>, field: &str, ps: &[String]) -> Result<Vec<PathPatt
     Ok(out)
 }
 
+/// Policy predicates, each stored once per (namespace, name, SpiffeId enabled or not), however
+/// many bindings use it.
+#[derive(Default)]
+pub(super) struct Preds {
+    pub list: Vec<Pred>,
+    ids: HashMap<(String, String, bool), u32>,
+}
+
+impl Preds {
+    fn id(&mut self, ns: &str, name: &str, def: &PolicyDef, spiffe: bool) -> u32 {
+        let list = &mut self.list;
+        *self
+            .ids
+            .entry((ns.to_string(), name.to_string(), spiffe))
+            .or_insert_with(|| {
+                list.push(def.rule.pred(spiffe));
+                (list.len() - 1) as u32
+            })
+    }
+}
+
 /// A name of `spec.policies`, looked up in the binding's namespace; an Import stands for the
 /// policy it imports (already checked by [`policy::check_import`]).
-fn resolve(r: &Resource<'_>, name: &str, table: &Table, modes: Modes) -> Result<PolicyRef, String> {
+fn resolve(r: &Resource<'_>, name: &str, table: &Table, modes: Modes, preds: &mut Preds) -> Result<PolicyRef, String> {
     let key = (r.namespace.clone(), name.to_string());
     let def: &PolicyDef = table.get(&key).ok_or_else(|| {
         format!(
@@ -200,7 +222,7 @@ fn resolve(r: &Resource<'_>, name: &str, table: &Table, modes: Modes) -> Result<
             r.namespace
         )
     })?;
-    let (def, kind) = match &def.rule {
+    let (index, kind) = match &def.rule {
         Rule::Import {
             namespace,
             name: target,
@@ -208,13 +230,17 @@ fn resolve(r: &Resource<'_>, name: &str, table: &Table, modes: Modes) -> Result<
             let t = table
                 .get(&(namespace.clone(), target.clone()))
                 .ok_or_else(|| format!("imported DrakoPolicy {namespace}/{target} is not in the bundle"))?;
-            (t, format!("Import of {namespace}/{target}: {:?}", t.kind))
+            let kind = format!("Import of {namespace}/{target}: {:?}", t.kind);
+            (preds.id(namespace, target, t, modes.spiffe), kind)
         }
-        _ => (def, format!("{:?}", def.kind)),
+        _ => (
+            preds.id(&r.namespace, name, def, modes.spiffe),
+            format!("{:?}", def.kind),
+        ),
     };
     Ok(PolicyRef {
         name: name.to_string(),
         kind,
-        pred: def.rule.pred(modes.spiffe),
+        index,
     })
 }

@@ -46,7 +46,8 @@ struct PolicyRef {
     name: String,
     /// `ClientGroup`, or `Import of ns/name: Source`.
     kind: String,
-    pred: Pred,
+    /// Index into [`DrakoLayer::policies`].
+    index: u32,
 }
 
 /// A binding that selects this workload, compiled.
@@ -57,10 +58,9 @@ struct Binding {
     selector: Selector,
     modes: Modes,
     strategy_src: String,
-    strategy: Expr,
+    /// The strategy, its names resolved to policy indices once.
+    strategy: Expr<u32>,
     policies: Vec<PolicyRef>,
-    /// The strategy with each policy's predicate substituted, compiled once.
-    pred: Pred,
     client_ids: bool,
 }
 
@@ -68,6 +68,8 @@ struct Binding {
 pub(crate) struct DrakoLayer {
     bindings: Vec<Binding>,
     by_path: PathMap<u32>,
+    /// The predicates of the policies the bindings use, each stored once.
+    policies: Vec<Pred>,
     headers: Vec<String>,
 }
 
@@ -79,9 +81,10 @@ pub(crate) fn compile(
 ) -> Result<Box<dyn Layer>, BundleError> {
     let (pols, binds): (Vec<&Resource<'_>>, Vec<&Resource<'_>>) = rs.iter().partition(|r| r.kind == "DrakoPolicy");
     let table = compile::policies(&pols, warnings)?;
+    let mut preds = compile::Preds::default();
     let mut bindings = Vec::new();
     for r in binds {
-        if let Some(b) = compile::binding(r, &table, ctx, warnings)? {
+        if let Some(b) = compile::binding(r, &table, &mut preds, ctx, warnings)? {
             bindings.push(b);
         }
     }
@@ -115,11 +118,17 @@ pub(crate) fn compile(
     Ok(Box::new(DrakoLayer {
         bindings,
         by_path,
+        policies: preds.list,
         headers,
     }))
 }
 
 impl DrakoLayer {
+    /// The value of policy `i` for `req`.
+    fn value(&self, i: u32, req: &Request) -> bool {
+        self.policies.get(i as usize).is_some_and(|p| p.matches(req))
+    }
+
     /// The ids of the bindings whose `paths` match, ascending and unique.
     fn by_path(&self, req: &Request) -> Vec<u32> {
         let mut ids = Vec::new();
@@ -133,7 +142,7 @@ impl DrakoLayer {
         let vs: Vec<String> = b
             .policies
             .iter()
-            .map(|p| format!("{}={}", p.name, p.pred.matches(req)))
+            .map(|p| format!("{}={}", p.name, self.value(p.index, req)))
             .collect();
         vs.join(", ")
     }
@@ -187,7 +196,7 @@ impl Layer for DrakoLayer {
             ClientAuth::Spiffe(id) => Some(id),
             ClientAuth::Bypassed => None,
         };
-        if !b.pred.matches(req) {
+        if !b.strategy.eval(&|i| self.value(*i, req)) {
             return deny(
                 by(b),
                 format!(
@@ -234,12 +243,10 @@ impl Layer for DrakoLayer {
                         let values = b
                             .policies
                             .iter()
-                            .map(|p| format!("{} ({}) = {}", p.name, p.kind, p.pred.matches(req)))
+                            .map(|p| format!("{} ({}) = {}", p.name, p.kind, self.value(p.index, req)))
                             .collect::<Vec<_>>()
                             .join("; ");
-                        let result = b
-                            .strategy
-                            .eval(&|n| b.policies.iter().any(|p| p.name == n && p.pred.matches(req)));
+                        let result = b.strategy.eval(&|i| self.value(*i, req));
                         format!(
                             "matches; {client}; {values}; decisionStrategy {:?} = {result}",
                             b.strategy_src
