@@ -10,9 +10,9 @@ use std::collections::HashMap;
 
 use super::authz::{Authn, Authz, AuthzList, DefaultPolicy, Source};
 use super::identity::{Identities, Networks};
-use super::lower::{self, AuthnRef, Fail, Naming, Saz, Selector, ServerSel, Target};
+use super::lower::{self, AuthnRef, Fail, Naming, Saz, ServerSel, Target};
 use super::route::{GrpcMatchSpec, GrpcRoutes, HttpMatchSpec, HttpRoutes, Route, RouteSpec};
-use super::server::{Ports, Protocol, Routes, ServerPolicy};
+use super::server::{self, default_route, default_server, Ports, Protocol, Routes, ServerPolicy};
 use super::wire::{self, PortRef};
 use crate::dialect::{Ctx, Resource};
 use crate::error::{BundleError, Warning};
@@ -24,14 +24,6 @@ pub(super) struct Compiled {
     pub ports: Ports,
     pub control_plane_ns: String,
     pub headers: Vec<String>,
-}
-
-struct ServerObj {
-    res: usize,
-    selector: Selector,
-    port: PortRef,
-    protocol: Protocol,
-    access: DefaultPolicy,
 }
 
 struct RouteObj<M> {
@@ -124,7 +116,7 @@ pub(super) fn compile(
         match r.kind.as_str() {
             "Server" => {
                 let s: wire::ServerSpec = r.spec()?;
-                let obj = server(r, i, &s)?;
+                let obj = server::parse(r, i, &s)?;
                 if local {
                     servers.push(obj);
                 }
@@ -406,70 +398,6 @@ fn cluster_networks(cluster: &[Cidr]) -> Networks {
             })
             .collect(),
     )
-}
-
-fn default_route<M>() -> RouteSpec<M> {
-    RouteSpec {
-        route: Route {
-            meta: None,
-            hosts: Vec::new(),
-            authz: AuthzList::default(),
-        },
-        rules: vec![Vec::new()],
-    }
-}
-
-/// The server of a port without a Server: the default policy's authorization, a default
-/// route matching everything, protocol detection.
-fn default_server(p: DefaultPolicy, cluster: &[Cidr], localhost: bool) -> ServerPolicy {
-    let mut authz: Vec<Authz> = Authz::default_policy(p, cluster).into_iter().collect();
-    if localhost {
-        authz.push(Authz::localhost());
-    }
-    ServerPolicy {
-        meta: None,
-        label: format!("default:{}", p.name()),
-        protocol: Protocol::Detect,
-        authz: AuthzList::new(authz),
-        routes: match HttpRoutes::build(vec![default_route()]) {
-            Ok(r) => Routes::Http(r),
-            // The default route is `/` and `/{*rest}`: matchit always accepts it.
-            Err(_) => Routes::None,
-        },
-        access: p,
-    }
-}
-
-/// A Server object: selector, port, protocol, access policy.
-fn server(r: &Resource<'_>, res: usize, s: &wire::ServerSpec) -> Result<ServerObj, BundleError> {
-    let selector = match (&s.pod_selector, &s.external_workload_selector) {
-        (Some(sel), None) => Selector::parse(sel, "spec.podSelector").map_err(|e| at(r, e))?,
-        (None, Some(sel)) => Selector::parse(sel, "spec.externalWorkloadSelector").map_err(|e| at(r, e))?,
-        _ => {
-            return Err(r.error(
-                "spec.podSelector",
-                "exactly one of podSelector and externalWorkloadSelector is required",
-            ))
-        }
-    };
-    let port = match &s.port {
-        None => return Err(r.error("spec.port", "is required")),
-        Some(PortRef::Number(p)) if !(1..=65535).contains(p) => {
-            return Err(r.error("spec.port", format!("{p} is not a port number (1-65535)")))
-        }
-        Some(PortRef::Name(n)) if n.is_empty() => return Err(r.error("spec.port", "must not be empty")),
-        Some(p) => p.clone(),
-    };
-    let protocol = Protocol::parse(s.proxy_protocol.as_deref()).map_err(|m| r.error("spec.proxyProtocol", m))?;
-    let access = DefaultPolicy::parse(s.access_policy.as_deref().unwrap_or("deny"))
-        .map_err(|m| r.error("spec.accessPolicy", m))?;
-    Ok(ServerObj {
-        res,
-        selector,
-        port,
-        protocol,
-        access,
-    })
 }
 
 /// An AuthorizationPolicy's authorization (`policy_client_authz`): identities from at most

@@ -240,7 +240,13 @@ pub(super) fn authorization_policy(
     let group = t.group.clone().unwrap_or_default().to_ascii_lowercase();
     let target = match (group.as_str(), t.kind.to_ascii_lowercase().as_str()) {
         ("policy.linkerd.io", "server") => Target::Server(t.name.clone()),
-        ("" | "core", "namespace") => Target::Namespace,
+        ("" | "core", "namespace") if t.name == ns => Target::Namespace,
+        ("" | "core", "namespace") => {
+            return Err(fail(
+                "spec.targetRef.name",
+                format!("a Namespace target may only be the policy's own namespace {ns:?}"),
+            ))
+        }
         ("policy.linkerd.io" | "gateway.networking.k8s.io", k @ "httproute")
         | ("gateway.networking.k8s.io", k @ "grpcroute") => Target::Route(k.to_string(), group.clone(), t.name.clone()),
         _ => {

@@ -17,8 +17,13 @@
 
 use std::collections::HashMap;
 
-use super::authz::{AuthzList, DefaultPolicy};
-use super::route::{GrpcRoutes, HttpRoutes};
+use super::authz::{Authz, AuthzList, DefaultPolicy};
+use super::lower::Selector;
+use super::route::{GrpcRoutes, HttpRoutes, Route, RouteSpec};
+use super::wire::{self, PortRef};
+use crate::dialect::Resource;
+use crate::error::BundleError;
+use crate::model::Cidr;
 
 /// `Server.spec.proxyProtocol`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,6 +130,80 @@ impl Ports {
             },
         }
     }
+}
+
+/// A parsed Server object.
+pub(super) struct ServerObj {
+    pub res: usize,
+    pub selector: Selector,
+    pub port: PortRef,
+    pub protocol: Protocol,
+    pub access: DefaultPolicy,
+}
+
+/// Linkerd's default route: one rule without matches (every request).
+pub(super) fn default_route<M>() -> RouteSpec<M> {
+    RouteSpec {
+        route: Route {
+            meta: None,
+            hosts: Vec::new(),
+            authz: AuthzList::default(),
+        },
+        rules: vec![Vec::new()],
+    }
+}
+
+/// The server of a port without a Server: the default policy's authorization, a default
+/// route matching everything, protocol detection.
+pub(super) fn default_server(p: DefaultPolicy, cluster: &[Cidr], localhost: bool) -> ServerPolicy {
+    let mut authz: Vec<Authz> = Authz::default_policy(p, cluster).into_iter().collect();
+    if localhost {
+        authz.push(Authz::localhost());
+    }
+    ServerPolicy {
+        meta: None,
+        label: format!("default:{}", p.name()),
+        protocol: Protocol::Detect,
+        authz: AuthzList::new(authz),
+        routes: match HttpRoutes::build(vec![default_route()]) {
+            Ok(r) => Routes::Http(r),
+            // The default route is `/` and `/{*rest}`: matchit always accepts it.
+            Err(_) => Routes::None,
+        },
+        access: p,
+    }
+}
+
+/// A Server object: selector, port, protocol, access policy.
+pub(super) fn parse(r: &Resource<'_>, res: usize, s: &wire::ServerSpec) -> Result<ServerObj, BundleError> {
+    let selector = match (&s.pod_selector, &s.external_workload_selector) {
+        (Some(sel), None) => Selector::parse(sel, "spec.podSelector").map_err(|(f, m)| r.error(f, m))?,
+        (None, Some(sel)) => Selector::parse(sel, "spec.externalWorkloadSelector").map_err(|(f, m)| r.error(f, m))?,
+        _ => {
+            return Err(r.error(
+                "spec.podSelector",
+                "exactly one of podSelector and externalWorkloadSelector is required",
+            ))
+        }
+    };
+    let port = match &s.port {
+        None => return Err(r.error("spec.port", "is required")),
+        Some(PortRef::Number(p)) if !(1..=65535).contains(p) => {
+            return Err(r.error("spec.port", format!("{p} is not a port number (1-65535)")))
+        }
+        Some(PortRef::Name(n)) if n.is_empty() => return Err(r.error("spec.port", "must not be empty")),
+        Some(p) => p.clone(),
+    };
+    let protocol = Protocol::parse(s.proxy_protocol.as_deref()).map_err(|m| r.error("spec.proxyProtocol", m))?;
+    let access = DefaultPolicy::parse(s.access_policy.as_deref().unwrap_or("deny"))
+        .map_err(|m| r.error("spec.accessPolicy", m))?;
+    Ok(ServerObj {
+        res,
+        selector,
+        port,
+        protocol,
+        access,
+    })
 }
 
 #[cfg(test)]
