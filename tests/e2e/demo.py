@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""The demo behind `./build.sh demo`: a real Envoy, real mTLS, the filter deciding by SPIFFE ID.
+
+    ./build.sh demo                                   # seed 001: frontend / admin / others
+    ./build.sh demo --once                            # print the table and exit
+    ./build.sh demo --bundle policies/istio/seed-004-payments.json
+    ./build.sh demo --port 10443                      # where Envoy listens (default: 10443, else any)
+
+Builds nothing (build.sh builds first). Makes a CA and one client certificate per identity (URI
+SAN = the SPIFFE ID), starts Envoy with envoy/envoy.yaml and the bundle, sends the sample
+requests of the bundle's cases file (<bundle>.cases.json, the same cases the tests check) from
+each identity, and prints what Envoy decided and which policy decided it (from the response
+body for denials, from Envoy's log for both). Then keeps Envoy serving and prints curl
+commands until Ctrl-C.
+"""
+import argparse
+import json
+import pathlib
+import re
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import grpc  # noqa: E402
+
+from harness import ROOT, WASM, Harness, runnable  # noqa: E402
+
+DEFAULT_BUNDLE = "policies/istio/seed-001-backend.json"
+LOG_LINE = re.compile(r'spiffe-authz (?P<what>allow|deny|not-found): dialect=(?P<dialect>\S+) policy="(?P<policy>[^"]*)" '
+                      r'rule=(?P<rule>\S+) peer=(?P<peer>\S+) method=(?P<method>\S+) path=(?P<path>\S+)')
+BOLD, GREEN, RED, DIM, RESET = ("\033[1m", "\033[32m", "\033[31m", "\033[2m", "\033[0m") if sys.stdout.isatty() \
+    else ("",) * 5
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--bundle", default=DEFAULT_BUNDLE, help=f"bundle JSON (default {DEFAULT_BUNDLE})")
+    p.add_argument("--cases", help="sample requests (default: the bundle's .cases.json)")
+    p.add_argument("--port", type=int, default=10443, help="listener port (default 10443; any free one if taken)")
+    p.add_argument("--once", action="store_true", help="print the table and exit")
+    a = p.parse_args()
+
+    bundle = resolve(a.bundle)
+    cases_path = resolve(a.cases) if a.cases else bundle.with_name(bundle.name.removesuffix(".json") + ".cases.json")
+    if not WASM.exists():
+        sys.exit(f"{WASM} is missing: run ./build.sh demo (it builds first)")
+    samples = load_samples(cases_path)
+
+    workdir = pathlib.Path(tempfile.mkdtemp(prefix="spiffe-authz-demo-"))
+    h = Harness(workdir)
+    port = a.port if port_free(a.port) else 0
+    envoy = h.envoy(bundle, listen_port=port)
+    try:
+        print(f"{BOLD}spiffe-authz demo{RESET}: Envoy {envoy_version()} + {WASM.relative_to(ROOT)}")
+        print(f"bundle   {bundle.relative_to(ROOT) if bundle.is_relative_to(ROOT) else bundle}")
+        print(f"samples  {cases_path.relative_to(ROOT) if cases_path.is_relative_to(ROOT) else cases_path}")
+        envoy.start()
+        print(f"Envoy    https://localhost:{envoy.port} (client certificates required), "
+              f"admin http://127.0.0.1:{envoy.admin_port}, log {envoy.log_path}\n")
+        certs = {}
+        for s in samples:
+            if s["principal"] and s["principal"] not in certs:
+                certs[s["principal"]] = h.pki.named_client(cert_name(s["principal"], certs), s["principal"])
+        rows = [run_sample(envoy, s) for s in samples]
+        print_table(rows)
+        stats = envoy.stats()
+        print(f"\nfilter counters: " + ", ".join(f"{k}={v}" for k, v in sorted(stats.items())))
+        bad = [r for r in rows if r["expected"] and not r["as_expected"]]
+        if bad:
+            print(f"{RED}{len(bad)} sample(s) did not match the cases file{RESET}")
+        if a.once:
+            return 1 if bad else 0
+        print_curl(envoy, h, samples, certs)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print("\nstopping Envoy")
+        return 0
+    finally:
+        envoy.stop()
+        h.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def resolve(path):
+    p = pathlib.Path(path)
+    return p if p.is_absolute() or p.exists() else ROOT / p
+
+
+def load_samples(path):
+    if not path.exists():
+        # A bundle without a cases file: one request without a certificate shows the default.
+        return [{"name": "no client certificate", "principal": None, "method": "GET", "path": "/",
+                 "expect": None}]
+    cf = json.loads(path.read_text())
+    out = []
+    for c in cf["cases"]:
+        if runnable(c):
+            out.append({"name": c["name"], "principal": c.get("principal"), "method": c.get("method", "GET"),
+                        "path": c.get("path", "/"), "host": c.get("host"), "headers": c.get("headers", []),
+                        "grpc": c.get("grpc", False), "expect": c.get("expect")})
+    return out
+
+
+def cert_name(principal, taken):
+    """A readable file name for an identity: `frontend-sa` for .../sa/frontend-sa."""
+    base = re.sub(r"[^A-Za-z0-9_.-]+", "-", principal.rstrip("/").rsplit("/", 1)[-1]) or "client"
+    names = {c[0].stem for c in taken.values()}
+    name, i = base, 2
+    while name in names:
+        name, i = f"{base}-{i}", i + 1
+    return name
+
+
+def run_sample(envoy, s):
+    """Sends one sample; returns a table row."""
+    log_before = len(envoy.read_log())
+    row = {"who": short_id(s["principal"]), "request": f"{s['method']} {s['path']}", "expected": s["expect"]}
+    if s["grpc"]:
+        row["request"] = f"gRPC {s['path']}"
+        code, details, _ = envoy.grpc_call_full(s["principal"], s["path"], host=s.get("host"),
+                                                metadata=[(k.lower(), v) for k, v in s["headers"]])
+        allowed = code == grpc.StatusCode.OK
+        row["result"] = code.name
+        body = details or ""
+    else:
+        try:
+            r = envoy.request(s["principal"], s["method"], s["path"], host=s.get("host"), headers=s["headers"])
+        except OSError:
+            row.update(result="TLS refused", decided="the listener requires a client certificate",
+                       as_expected=s["expect"] in ("deny", None), allowed=False)
+            return row
+        allowed = r.status == 200
+        row["result"] = str(r.status)
+        body = r.text.strip()
+    row["allowed"] = allowed
+    row["as_expected"] = s["expect"] is None or (s["expect"] == "allow") == allowed
+    # The deciding policy: Envoy's log line for this request (allow lines are logged at debug;
+    # the demo runs Envoy with --component-log-level wasm:debug), else the deny body.
+    row["decided"] = body.removeprefix("RBAC: access denied by ").removeprefix("RBAC: ") if not allowed else ""
+    line = None
+    deadline = time.monotonic() + 1.0
+    while line is None and time.monotonic() < deadline:
+        for m in LOG_LINE.finditer(envoy.read_log()[log_before:]):
+            line = m
+        if line is None:
+            time.sleep(0.02)
+    if line:
+        if line["policy"] != "-":
+            rule = f" rule {line['rule']}" if line["rule"] != "-" else ""
+            row["decided"] = f"{line['policy']}{rule}"
+        elif not allowed:
+            row["decided"] = "no ALLOW policy matched" if line["dialect"] != "bundle" else "bundle default"
+    return row
+
+
+def short_id(principal):
+    if principal is None:
+        return "(no certificate)"
+    return principal.removeprefix("spiffe://")
+
+
+def print_table(rows):
+    cols = [("identity", "who"), ("request", "request"), ("result", "result"), ("decided by", "decided")]
+    widths = [max(len(title), *(len(str(r.get(key, ""))) for r in rows)) for title, key in cols]
+    print(BOLD + "  ".join(t.ljust(w) for (t, _), w in zip(cols, widths)) + "  verdict" + RESET)
+    for r in rows:
+        verdict = f"{GREEN}ALLOWED{RESET}" if r["allowed"] else f"{RED}DENIED{RESET}"
+        mark = "" if r["as_expected"] else f"  {RED}(cases file expects {r['expected']}){RESET}"
+        print("  ".join(str(r.get(k, "")).ljust(w) for (_, k), w in zip(cols, widths)) + "  " + verdict + mark)
+
+
+def print_curl(envoy, h, samples, certs):
+    print(f"\n{BOLD}Envoy keeps serving. Try it (Ctrl-C to stop):{RESET}")
+    ca = h.pki.ca
+    shown = set()
+    for s in samples:
+        if s["grpc"] or (s["principal"], s["method"], s["path"]) in shown:
+            continue
+        if s["principal"] and sum(1 for x in shown if x[0] == s["principal"]) >= 2:
+            continue
+        shown.add((s["principal"], s["method"], s["path"]))
+        who = short_id(s["principal"])
+        if s["principal"]:
+            cert, key = certs[s["principal"]]
+            auth = f"--cert {cert} --key {key} "
+        else:
+            auth = ""
+        x = f"-X {s['method']} " if s["method"] != "GET" else ""
+        print(f"\n{DIM}# {who}: {s['name']} (expect {s['expect']}){RESET}")
+        print(f"curl -sS -i --cacert {ca} {auth}{x}'https://localhost:{envoy.port}{s['path']}'")
+    print(f"\n{DIM}# the filter's counters{RESET}")
+    print(f"curl -s 'http://127.0.0.1:{envoy.admin_port}/stats?filter=spiffe_authz'")
+    print(f"\n{DIM}# decisions as Envoy logs them{RESET}")
+    print(f"tail -f {envoy.log_path} | grep spiffe-authz")
+
+
+def port_free(port):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def envoy_version():
+    import subprocess
+    from harness import envoy_binary
+    try:
+        out = subprocess.run([envoy_binary(), "--version"], capture_output=True, text=True, timeout=10).stdout
+        m = re.search(r"/(\d+\.\d+\.\d+)/", out)
+        return m.group(1) if m else "?"
+    except OSError:
+        return "?"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
