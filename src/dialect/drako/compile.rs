@@ -92,7 +92,21 @@ pub(super) fn binding(
     };
     let methods = match spec.methods {
         Some(ms) if ms.is_empty() => return Err(r.error("spec.methods", "is empty: omit it to match every method")),
-        ms => ms.map(|ms| ms.iter().map(|m| m.to_ascii_uppercase()).collect()),
+        ms => {
+            // Compared exactly, as HTTP methods are case-sensitive.
+            for (i, m) in ms.iter().flatten().enumerate() {
+                if m.bytes().any(|b| b.is_ascii_lowercase()) {
+                    warnings.push(r.warning(
+                        format!("spec.methods[{i}]"),
+                        format!(
+                            "{m:?} is compared exactly: it never matches {:?}",
+                            m.to_ascii_uppercase()
+                        ),
+                    ));
+                }
+            }
+            ms
+        }
     };
     let hosts = match spec.destination_hosts {
         Some(hs) if hs.is_empty() => {
@@ -103,10 +117,20 @@ pub(super) fn binding(
             let mut out = Vec::new();
             for (i, h) in hs.into_iter().enumerate() {
                 let name = h.hostname.trim().trim_end_matches('.').to_ascii_lowercase();
+                let at = format!("spec.destinationHosts[{i}].hostname");
                 if name.is_empty() || name.contains(['/', ' ']) {
-                    return Err(r.error(
-                        format!("spec.destinationHosts[{i}].hostname"),
-                        format!("{:?} is not a hostname", h.hostname),
+                    return Err(r.error(at, format!("{:?} is not a hostname", h.hostname)));
+                }
+                if name.contains(':') && !name.starts_with('[') {
+                    return Err(r.error(at, format!("{:?}: write the port in `port`", h.hostname)));
+                }
+                if name.contains('*') {
+                    warnings.push(r.warning(
+                        at,
+                        format!(
+                            "{:?}: Drako compares hostnames exactly (ignoring case); `*` is not a wildcard",
+                            h.hostname
+                        ),
                     ));
                 }
                 if h.port == Some(0) {

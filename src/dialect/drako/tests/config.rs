@@ -119,6 +119,20 @@ fn configuration_errors_name_the_field_and_why() {
         (
             vec![binding(
                 "b",
+                json!({"destinationHosts": [{"hostname": "svc:8080"}], "decisionStrategy": "true"}),
+            )],
+            &["spec.destinationHosts[0].hostname", "`port`"],
+        ),
+        (
+            vec![binding(
+                "b",
+                json!({"destinationHosts": [{"hostname": "svc", "port": 0}], "decisionStrategy": "true"}),
+            )],
+            &["spec.destinationHosts[0].port"],
+        ),
+        (
+            vec![binding(
+                "b",
                 json!({"mapping": {"paths": ["/u/:id"]}, "decisionStrategy": "true"}),
             )],
             &["spec.mapping"],
@@ -215,4 +229,40 @@ pub(super) fn imports_follow_drakos_validations() {
         err.contains("not exported to namespace mid") || err.contains("itself an Import"),
         "{err}"
     );
+}
+
+#[test]
+fn warnings_flag_what_can_never_match() {
+    let oauth = json!({"type": "ClientGroup", "spec": {"clientGroup": {"clientList": [
+        {"type": "Oauth2ClientId", "value": "app"},
+        {"type": "SpiffeId", "value": "spiffe://cluster.local/workload/x"}]}}});
+    let e = engine(vec![
+        policy("cg", oauth),
+        binding(
+            "b",
+            json!({"methods": ["get"], "destinationHosts": [{"hostname": "*.example.com"}],
+                            "policies": ["cg"], "decisionStrategy": "cg"}),
+        ),
+        obj(
+            "DrakoPolicyBinding",
+            "shop",
+            "other",
+            json!({"destinationServiceAccounts": ["other-sa"],
+            "authenticationMode": "None", "policies": [], "decisionStrategy": "true"}),
+        ),
+    ])
+    .unwrap();
+    let ws: Vec<String> = e.warnings().iter().map(|w| w.to_string()).collect();
+    let all = ws.join("\n");
+    for want in [
+        "Oauth2ClientId entries (1) never match",
+        "clientList[1].value",
+        "spec.methods[0]: \"get\" is compared exactly",
+        "`*` is not a wildcard",
+        "DrakoPolicyBinding shop/other): spec.destinationServiceAccounts: does not select this workload",
+    ] {
+        assert!(all.contains(want), "{all}\n  should contain {want:?}");
+    }
+    let quiet = engine(simple("p", &[("p", allow_all())])).unwrap();
+    assert!(quiet.warnings().is_empty(), "{:?}", quiet.warnings());
 }
