@@ -19,12 +19,16 @@ use proxy_wasm::types::LogLevel;
 /// the crate, written by the SDK, hence the `allow` (lib.rs forbids unsafe code everywhere else).
 #[allow(unsafe_code)]
 mod entry {
+    use proxy_wasm::types::LogLevel;
+
     proxy_wasm::main! {{
-        super::set_log_level();
-        // After set_log_level: the SDK's own hook unwraps the host's answer; ours never panics
-        // inside the panic hook.
+        // No host calls here: Envoy refuses them during _initialize ("restricted_callback").
+        // The real level is read from the host in on_vm_start / on_configure.
+        proxy_wasm::set_log_level(LogLevel::Info);
+        // After set_log_level, which installs the SDK's own hook (it unwraps the host's answer);
+        // ours never panics inside the panic hook.
         std::panic::set_hook(Box::new(|info| {
-            super::host::log(super::LogLevel::Critical, &format!("spiffe-authz panicked: {info}"));
+            super::host::log(LogLevel::Critical, &format!("spiffe-authz panicked: {info}"));
         }));
         proxy_wasm::set_root_context(|_| Box::<super::root::Root>::default());
     }}

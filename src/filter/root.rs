@@ -23,6 +23,7 @@ impl Context for Root {}
 
 impl RootContext for Root {
     fn on_vm_start(&mut self, _vm_configuration_size: usize) -> bool {
+        super::set_log_level();
         metrics::define();
         true
     }
