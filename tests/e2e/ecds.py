@@ -1,0 +1,101 @@
+"""An Envoy that receives the filter by ECDS from a watched directory (envoy/ecds.yaml), and
+`spiffe-authz push` to update it live. Used by test_reload.py and test_operations.py.
+
+    with EcdsEnvoy(Harness.shared(), first_bundle) as envoy:      # pushes first_bundle, starts
+        envoy.push(other_bundle)                                   # atomic rename; returns version
+        envoy.push(broken_text, validate=False)                    # Envoy must reject it
+        envoy.ecds_stats()  -> {"config_reload": n, "config_fail": n, ...}
+
+Environment: SPIFFE_AUTHZ_CLI (default dist/spiffe-authz) besides harness.py's ENVOY and
+SPIFFE_AUTHZ_WASM.
+"""
+import json
+import os
+import pathlib
+import string
+import subprocess
+import time
+
+import harness
+from harness import ROOT, WASM, Envoy, EnvoyFailed, envoy_binary
+
+CLI = pathlib.Path(os.environ.get("SPIFFE_AUTHZ_CLI", ROOT / "dist" / "spiffe-authz"))
+TEMPLATE = ROOT / "envoy" / "ecds.yaml"
+ECDS_PREFIX = "extension_config_discovery.http_filter.spiffe_authz."
+
+
+class EcdsEnvoy(Envoy):
+    """harness.Envoy with the filter delivered by ECDS. `bundle` is pushed before Envoy starts,
+    so the listener comes up with it. `concurrency`: Envoy worker threads (one VM each)."""
+
+    def __init__(self, h, bundle, *, concurrency=2, **kw):
+        super().__init__(h, bundle, **kw)
+        self.concurrency = concurrency
+        self.ecds_dir = self.dir / "ecds"
+        self.ecds_dir.mkdir()
+        self.pushes = 0
+
+    def start(self, timeout=30):
+        self.push(self.bundle_text)
+        cfg = string.Template(TEMPLATE.read_text()).substitute(
+            ADMIN_PORT=0, LISTEN_PORT=int(self.listen_port), ECHO_PORT=self.h.echo.port,
+            SERVER_CERT=str(self.h.pki.server[0]), SERVER_KEY=str(self.h.pki.server[1]), CA=str(self.h.pki.ca),
+            REQUIRE_CLIENT_CERT="true" if self.require_client_cert else "false",
+            NODE_METADATA=json.dumps(self.node_metadata or {}), ECDS_DIR=str(self.ecds_dir),
+        )
+        (self.dir / "envoy.yaml").write_text(cfg)
+        admin_file = self.dir / "admin.address"
+        base_id = (os.getpid() % 100000) * 100 + next(harness._base_ids)
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(
+            [envoy_binary(), "-c", str(self.dir / "envoy.yaml"), "--base-id", str(base_id),
+             "--concurrency", str(self.concurrency), "--log-level", self.log_level,
+             "--component-log-level", self.component_log_level, "--admin-address-path", str(admin_file)],
+            stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise EnvoyFailed(f"envoy exited with status {self.proc.returncode}", self.read_log())
+            if admin_file.exists() and admin_file.read_text().strip():
+                self.admin_port = int(admin_file.read_text().strip().rsplit(":", 1)[1])
+                self.port = self._listener_port()
+                if self.port and self.ecds_stats().get("config_reload", 0) >= 1:
+                    return self
+            time.sleep(0.05)
+        self.stop()
+        raise EnvoyFailed("envoy did not become ready", self.read_log())
+
+    def push(self, bundle, validate=True):
+        """Pushes a bundle (path, dict or JSON text) with `spiffe-authz push`; returns the version.
+        validate=False pushes even a bundle the engine refuses (Envoy must then reject it)."""
+        text = harness._bundle_text(bundle)
+        self.pushes += 1
+        src = self.dir / f"push-{self.pushes}.json"
+        src.write_text(text)
+        args = [str(CLI), "push", "--bundle", str(src), "--dir", str(self.ecds_dir), "--wasm", str(WASM)]
+        if not validate:
+            args.append("--no-validate")
+        out = subprocess.run(args, capture_output=True, text=True)
+        if out.returncode != 0:
+            raise RuntimeError(f"spiffe-authz push failed: {out.stderr.strip()}")
+        return out.stdout.strip()
+
+    def ecds_stats(self):
+        """The ECDS provider's counters for the filter: config_reload, config_fail, ..."""
+        out = {}
+        for line in self.admin("/stats?filter=extension_config_discovery").splitlines():
+            name, _, value = line.partition(": ")
+            if name.startswith(ECDS_PREFIX) and value.strip().isdigit():
+                out[name[len(ECDS_PREFIX):]] = int(value)
+        return out
+
+    def wait_ecds(self, key, above, timeout=10):
+        """Waits until ecds_stats()[key] > above; returns the new value (or None on timeout)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            v = self.ecds_stats().get(key, 0)
+            if v > above:
+                return v
+            time.sleep(0.01)
+        return None
