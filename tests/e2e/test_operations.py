@@ -55,7 +55,7 @@ def authz_table(counts):
         row = rows.setdefault(f"{kind} {ns}/{name}", {})
         row[metric.removeprefix("spiffe_authz_policy_")] = v
     cols = ["allowed", "denied", "dry_run_allowed", "dry_run_denied"]
-    lines = [f"{"POLICY":56} " + " ".join(f"{c.upper():>15}" for c in cols)]
+    lines = [f"{'POLICY':56} " + " ".join(f"{c.upper():>15}" for c in cols)]
     for policy in sorted(rows):
         lines.append(f"{policy:56} " + " ".join(f"{rows[policy].get(c, 0):>15}" for c in cols))
     return "\n".join(lines)
