@@ -3,8 +3,9 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::binding::{path_pattern, Host, Modes, Selector};
+use super::binding::{Host, Modes, Selector};
 use super::expr::Expr;
+use super::paths::path_pattern;
 use super::policy::{self, PolicyDef, Rule, Table};
 use super::wire::{AuthenticationMode, BindingSpec, ClientAuthMode, InjectType};
 use super::{Binding, PolicyRef};

@@ -18,6 +18,7 @@
 mod binding;
 mod compile;
 mod expr;
+mod paths;
 mod policy;
 mod wire;
 
