@@ -200,3 +200,41 @@ fn validate_warns_about_rules_that_cannot_mean_what_they_say() {
         assert!(out.contains(want), "missing {want:?} in:\n{out}");
     }
 }
+
+#[test]
+fn explain_shows_every_rule_why_and_the_dry_run_mode() {
+    let o = cli(&[
+        "explain",
+        "--bundle",
+        "policies/istio/dry-run-mode.json",
+        "--principal",
+        "spiffe://cluster.local/ns/orders/sa/orders",
+        "--method",
+        "GET",
+        "--path",
+        "/refunds/1",
+    ]);
+    // Forwarded (dry-run), so exit 0 although the verdict is deny.
+    let out = ok(o);
+    for want in [
+        "mode: dry-run",
+        "AuthorizationPolicy payments/deny-refunds-outside-finance: DENY\n    rule 0: MATCHES",
+        "AuthorizationPolicy payments/allow-orders: ALLOW\n    rule 0: no match: method GET is not one of [\"POST\"]",
+        "decision: deny (AuthorizationPolicy payments/deny-refunds-outside-finance rule 0: a DENY policy matched)",
+        "forwarded: DRY-RUN",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in:\n{out}");
+    }
+    let check = ok(cli(&[
+        "check",
+        "--bundle",
+        "policies/istio/dry-run-mode.json",
+        "--method",
+        "GET",
+    ]));
+    let v: Value = serde_json::from_str(&check).expect("json");
+    assert_eq!(
+        (v["effect"].as_str(), v["allowed"].as_bool(), v["enforced"].as_bool()),
+        (Some("deny"), Some(true), Some(false))
+    );
+}
