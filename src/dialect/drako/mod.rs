@@ -139,6 +139,30 @@ impl DrakoLayer {
         ids
     }
 
+    /// The first two distinct bindings that select `req` (no allocation: this is every
+    /// request's path).
+    fn selected(&self, req: &Request) -> (Option<&Binding>, Option<&Binding>) {
+        let (mut first, mut second) = (None::<u32>, None::<u32>);
+        self.by_path.for_each_match(&req.path, |&i| {
+            if second.is_some() || first == Some(i) {
+                return;
+            }
+            if self
+                .bindings
+                .get(i as usize)
+                .is_some_and(|b| b.selector.miss(req).is_none())
+            {
+                if first.is_none() {
+                    first = Some(i);
+                } else {
+                    second = Some(i);
+                }
+            }
+        });
+        let get = |i: Option<u32>| i.and_then(|i| self.bindings.get(i as usize));
+        (get(first), get(second))
+    }
+
     fn policy_values(&self, b: &Binding, req: &Request) -> String {
         let vs: Vec<String> = b
             .policies
@@ -166,22 +190,23 @@ impl Layer for DrakoLayer {
     }
 
     fn decide<'e>(&'e self, req: &Request, fx: &mut Effects<'e>) -> Verdict<'e> {
-        let matched: Vec<&Binding> = self
-            .by_path(req)
-            .into_iter()
-            .filter_map(|i| self.bindings.get(i as usize))
-            .filter(|b| b.selector.miss(req).is_none())
-            .collect();
-        let b = match matched.as_slice() {
-            [b] => *b,
-            [] => {
+        let b = match self.selected(req) {
+            (Some(b), None) => b,
+            (None, _) => {
                 return deny(
                     None,
                     "no DrakoPolicyBinding matches the request (Drako requires exactly one)".into(),
                 )
             }
-            several => {
-                let names: Vec<String> = several.iter().map(|b| b.meta.name.clone()).collect();
+            (Some(_), Some(_)) => {
+                // The rare path: list every binding that matched.
+                let names: Vec<&str> = self
+                    .by_path(req)
+                    .into_iter()
+                    .filter_map(|i| self.bindings.get(i as usize))
+                    .filter(|b| b.selector.miss(req).is_none())
+                    .map(|b| b.meta.name.as_str())
+                    .collect();
                 return deny(
                     None,
                     format!(
