@@ -8,12 +8,13 @@
 
 use std::collections::HashMap;
 
-use super::authz::{Authn, Authz, AuthzList, DefaultPolicy, Source};
+use super::assemble;
+use super::authz::{Authn, Authz, DefaultPolicy, Source};
 use super::identity::{Identities, Networks};
-use super::lower::{self, AuthnRef, Fail, Naming, Saz, ServerSel, Target};
-use super::route::{GrpcMatchSpec, GrpcRoutes, HttpMatchSpec, HttpRoutes, Route, RouteSpec};
-use super::server::{self, default_route, default_server, Ports, Protocol, Routes, ServerPolicy};
-use super::wire::{self, PortRef};
+use super::lower::{self, AuthnRef, Fail, Naming, Saz, Target};
+use super::route::{GrpcMatchSpec, HttpMatchSpec};
+use super::server::{self, Ports, ServerObj};
+use super::wire;
 use crate::dialect::{Ctx, Resource};
 use crate::error::{BundleError, Warning};
 use crate::model::{Cidr, Meta};
@@ -26,13 +27,26 @@ pub(super) struct Compiled {
     pub headers: Vec<String>,
 }
 
-struct RouteObj<M> {
-    res: usize,
+/// A parsed HTTPRoute or GRPCRoute.
+pub(super) struct RouteObj<M> {
+    pub res: usize,
     /// (has no timestamp, timestamp, group, kind, name): Gateway API precedence order.
-    order: (bool, String, String, String, String),
-    parents: Vec<String>,
-    hosts: Vec<super::route::HostPattern>,
-    rules: Vec<Vec<M>>,
+    pub order: (bool, String, String, String, String),
+    /// The Servers it attaches to, by name.
+    pub parents: Vec<String>,
+    pub hosts: Vec<super::route::HostPattern>,
+    pub rules: Vec<Vec<M>>,
+}
+
+/// The workload namespace's policy objects, parsed, each with its resource index.
+pub(super) struct Objects {
+    pub servers: Vec<ServerObj>,
+    pub sazs: Vec<(usize, Saz)>,
+    pub aps: Vec<(usize, Target, Authz)>,
+    /// Sorted by precedence.
+    pub http: Vec<RouteObj<HttpMatchSpec>>,
+    /// Sorted by precedence.
+    pub grpc: Vec<RouteObj<GrpcMatchSpec>>,
 }
 
 fn group_of(r: &Resource<'_>) -> String {
@@ -231,138 +245,18 @@ pub(super) fn compile(
     headers.sort();
     headers.dedup();
 
-    // Which Servers select this workload, and on which ports.
-    let labels = ctx.workload.labels.clone().unwrap_or_default();
-    let mut ports = Ports {
-        servers: Vec::new(),
-        by_port: HashMap::new(),
-        default: default_server(default_policy, &cluster, ls.authorize_localhost),
+    let objects = Objects {
+        servers,
+        sazs,
+        aps,
+        http,
+        grpc,
     };
-    for s in servers {
-        let Some(r) = rs.get(s.res) else { continue };
-        if !s.selector.matches(&labels) {
-            warnings.push(r.warning("spec.podSelector", "does not select this workload"));
-            continue;
-        }
-        let port = match &s.port {
-            PortRef::Number(p) => *p as u16,
-            PortRef::Name(name) => match ctx.workload.ports.get(name) {
-                Some(p) => *p,
-                None => {
-                    warnings.push(r.warning(
-                        "spec.port",
-                        format!("the workload has no port named {name:?} (workload.ports): the Server selects no port"),
-                    ));
-                    continue;
-                }
-            },
-        };
-        if let Some(prior) = ports.by_port.get(&port).and_then(|j| ports.servers.get(*j)) {
-            return Err(r.error(
-                "spec.port",
-                format!(
-                    "port {port} is already served by {}: Linkerd's admission webhook refuses Servers that select the same pod port",
-                    prior.label
-                ),
-            ));
-        }
-        let name = &r.meta.name;
-        let server_labels = &r.meta.labels;
-        let mut authz: Vec<(usize, Authz)> = sazs
-            .iter()
-            .filter(|(_, saz)| match &saz.server {
-                ServerSel::Name(n) => n == name,
-                ServerSel::Selector(sel) => sel.matches(server_labels),
-            })
-            .map(|(j, saz)| {
-                (
-                    *j,
-                    Authz {
-                        source: Source::Resource(*j),
-                        networks: saz.networks.clone().unwrap_or_else(|| cluster_networks(&cluster)),
-                        authn: saz.authn.clone(),
-                    },
-                )
-            })
-            .collect();
-        authz.extend(
-            aps.iter()
-                .filter(|(_, t, _)| matches!(t, Target::Namespace) || *t == Target::Server(name.clone()))
-                .map(|(j, _, a)| (*j, a.clone())),
-        );
-        authz.sort_by_key(|(j, _)| *j);
-        let mut authz: Vec<Authz> = authz.into_iter().map(|(_, a)| a).collect();
-        authz.extend(Authz::default_policy(s.access, &cluster));
-        if ls.authorize_localhost {
-            authz.push(Authz::localhost());
-        }
-        let route_authz = |res: usize, kind: &str, group: &str| -> AuthzList {
-            let rname = rs.get(res).map(|r| r.meta.name.as_str()).unwrap_or("");
-            AuthzList::new(
-                aps.iter()
-                    .filter(|(_, t, _)| match t {
-                        Target::Route(k, g, n) => k == kind && g.eq_ignore_ascii_case(group) && n == rname,
-                        _ => false,
-                    })
-                    .map(|(_, _, a)| a.clone())
-                    .collect(),
-            )
-        };
-        let attached = |parents: &[String]| parents.iter().any(|p| p == name);
-        let routes = match s.protocol {
-            Protocol::Grpc => {
-                let specs: Vec<RouteSpec<GrpcMatchSpec>> = grpc
-                    .iter()
-                    .filter(|o| attached(&o.parents))
-                    .map(|o| RouteSpec {
-                        route: Route {
-                            meta: Some(o.res),
-                            hosts: o.hosts.clone(),
-                            authz: route_authz(o.res, "grpcroute", &o.order.2),
-                        },
-                        rules: o.rules.clone(),
-                    })
-                    .collect();
-                if http.iter().any(|o| attached(&o.parents)) {
-                    warnings.push(r.warning(
-                        "spec.proxyProtocol",
-                        "gRPC Server: the HTTPRoutes attached to it are not used (GRPCRoutes are)",
-                    ));
-                }
-                Routes::Grpc(GrpcRoutes::build(if specs.is_empty() {
-                    vec![default_route()]
-                } else {
-                    specs
-                }))
-            }
-            Protocol::Opaque | Protocol::Tls => Routes::None,
-            _ => {
-                let specs: Vec<RouteSpec<HttpMatchSpec>> = http
-                    .iter()
-                    .filter(|o| attached(&o.parents))
-                    .map(|o| RouteSpec {
-                        route: Route {
-                            meta: Some(o.res),
-                            hosts: o.hosts.clone(),
-                            authz: route_authz(o.res, "httproute", &o.order.2),
-                        },
-                        rules: o.rules.clone(),
-                    })
-                    .collect();
-                let specs = if specs.is_empty() { vec![default_route()] } else { specs };
-                Routes::Http(HttpRoutes::build(specs).map_err(|m| r.error("spec", m))?)
-            }
-        };
-        ports.by_port.insert(port, ports.servers.len());
-        ports.servers.push(ServerPolicy {
-            meta: Some(s.res),
-            label: format!("Server {}/{}", r.namespace, name),
-            protocol: s.protocol,
-            authz: AuthzList::new(authz),
-            routes,
-            access: s.access,
-        });
-    }
+    let ports = assemble::Assembler::new(rs, &objects, &cluster, ls.authorize_localhost).ports(
+        ctx,
+        default_policy,
+        warnings,
+    )?;
     Ok(Compiled {
         metas,
         ports,
@@ -388,7 +282,8 @@ fn note_ignored(r: &Resource<'_>, rules: impl Iterator<Item = (bool, bool)>, war
     }
 }
 
-fn cluster_networks(cluster: &[Cidr]) -> Networks {
+/// The cluster networks as an authorization's networks.
+pub(super) fn cluster_networks(cluster: &[Cidr]) -> Networks {
     Networks::Some(
         cluster
             .iter()

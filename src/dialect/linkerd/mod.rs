@@ -14,6 +14,7 @@
 //! 4. `audit` (as `accessPolicy` or default policy) permits everyone; a request allowed only
 //!    by it is reported as the denial it would otherwise be.
 
+mod assemble;
 mod authz;
 mod compile;
 mod identity;

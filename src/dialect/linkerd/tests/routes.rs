@@ -260,3 +260,29 @@ fn explain_walks_server_route_and_authorizations() {
         assert!(text.contains(want), "missing {want:?} in\n{text}");
     }
 }
+
+#[test]
+fn objects_reaching_no_server_are_reported() {
+    let e = engine(vec![
+        server("voting", json!(8080), "HTTP/1", json!({})),
+        obj(
+            "ServerAuthorization",
+            "typo",
+            json!({"server": {"name": "votin"}, "client": {"unauthenticated": true}}),
+        ),
+        policy("p", to_route("HTTPRoute", "nope"), json!([])),
+        obj(
+            "GRPCRoute",
+            "g",
+            json!({"parentRefs": [{"group": "policy.linkerd.io", "kind": "Server", "name": "voting"}]}),
+        ),
+    ]);
+    let w: Vec<String> = e.warnings().iter().map(|w| w.to_string()).collect();
+    let has = |s: &str| w.iter().any(|x| x.contains(s));
+    assert!(
+        has("ServerAuthorization emojivoto/typo): applies to no Server"),
+        "{w:?}"
+    );
+    assert!(has("AuthorizationPolicy emojivoto/p): applies to no Server"), "{w:?}");
+    assert!(has("GRPCRoutes attached to it are not used"), "{w:?}");
+}
