@@ -1,19 +1,23 @@
 //! Drako (`woven-city.global/v1alpha1` DrakoPolicy, DrakoPolicyBinding), decided as Drako, Woven
 //! City's policy decision point, decides, for the subset that needs no user session.
 //!
-//! From Drako's `crd/DrakoPolicyBinding` page, in the order Drako applies it:
+//! Following Drako's `crd/DrakoPolicyBinding` page, this layer decides in this order (each step
+//! denies on failure, so the order only changes the reason given):
 //! 1. "Please make sure that a single request matches with only exactly one binding defined in
 //!    your namespace": the bindings of the workload's namespace whose `destinationServiceAccounts`
 //!    name the workload's service account and whose `paths` (minus `excludePaths`), `methods` and
-//!    `destinationHosts` match. None: "A request is denied when Drako cannot find any binding
+//!    `destinationHosts` match (`paths` as path-tree matches them: see [`paths::path_pattern`]).
+//!    None: "A request is denied when Drako cannot find any binding
 //!    that matches the request." Several: "Drako will return Forbidden response".
 //! 2. `authenticationMode`: only `None` ("Bypasses authentication for anonymous users") can be
 //!    decided in-proxy; the request then carries `x-user-id: anonymous`.
 //! 3. `clientAuthenticationModes`: see [`binding::Modes::authenticate`]; failure denies.
 //! 4. `decisionStrategy` over `policies`: true allows, false denies.
 //! 5. Allowed requests get Drako's headers (`x-user-id`, and `x-drako-client-ids` with
-//!    `injectHeaders: [{type: ClientIds}]`). Drako-owned headers sent by the client are always
-//!    removed ("Harden responses to Istio to prevent ... spoofing of Drako-owned headers").
+//!    `injectHeaders: [{type: ClientIds}]`). Drako-owned headers sent by the client (`x-user-id`,
+//!    `x-drako-*`, and `x-auth-request-access-token`, `x-user-name`, `x-email`, which Drako sets
+//!    for logged-in users) are always removed ("Harden responses to Istio to prevent ...
+//!    spoofing of Drako-owned headers").
 
 mod binding;
 mod compile;
