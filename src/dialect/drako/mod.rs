@@ -6,12 +6,12 @@
 //! 1. "Please make sure that a single request matches with only exactly one binding defined in
 //!    your namespace": the bindings of the workload's namespace whose `destinationServiceAccounts`
 //!    name the workload's service account and whose `paths` (minus `excludePaths`), `methods` and
-//!    `destinationHosts` match (`paths` as path-tree matches them: see [`paths::path_pattern`]).
+//!    `destinationHosts` match (`paths` as path-tree matches them: see `paths.rs`).
 //!    None: "A request is denied when Drako cannot find any binding
 //!    that matches the request." Several: "Drako will return Forbidden response".
 //! 2. `authenticationMode`: only `None` ("Bypasses authentication for anonymous users") can be
 //!    decided in-proxy; the request then carries `x-user-id: anonymous`.
-//! 3. `clientAuthenticationModes`: see [`binding::Modes::authenticate`]; failure denies.
+//! 3. `clientAuthenticationModes`: see `binding.rs` (`Modes::authenticate`); failure denies.
 //! 4. `decisionStrategy` over `policies`: true allows, false denies.
 //! 5. Allowed requests get Drako's headers (`x-user-id`, and `x-drako-client-ids` with
 //!    `injectHeaders: [{type: ClientIds}]`). Drako-owned headers sent by the client (`x-user-id`,
