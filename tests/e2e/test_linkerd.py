@@ -103,6 +103,51 @@ class DefaultPolicyInEnvoy(unittest.TestCase):
             self.assertEqual(envoy.grpc_call(BOT, VOTE), grpc.StatusCode.OK)
 
 
+class GrpcRoutesAndAuditInEnvoy(unittest.TestCase):
+    """A GRPCRoute on the seed's gRPC Server, authorized per route; then the same Server in
+    audit mode."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.h = Harness.shared()
+
+    def bundle(self, port, access=None):
+        b = fixture("seed-002-emojivoto.json", "grpc", port)
+        server, _saz = b["resources"]
+        if access:
+            server["spec"]["accessPolicy"] = access
+        b["resources"] = [server, {
+            "apiVersion": "gateway.networking.k8s.io/v1", "kind": "GRPCRoute",
+            "metadata": {"namespace": "emojivoto", "name": "vote-dog"},
+            "spec": {"parentRefs": [{"group": "policy.linkerd.io", "kind": "Server", "name": "voting-grpc"}],
+                     "rules": [{"matches": [{"method": {"service": "emojivoto.v1.VotingService",
+                                                        "method": "VoteDog"}}]}]},
+        }, {
+            "apiVersion": "policy.linkerd.io/v1alpha1", "kind": "AuthorizationPolicy",
+            "metadata": {"namespace": "emojivoto", "name": "vote-dog"},
+            "spec": {"targetRef": {"group": "gateway.networking.k8s.io", "kind": "GRPCRoute", "name": "vote-dog"},
+                     "requiredAuthenticationRefs": [{"kind": "ServiceAccount", "name": "web"}]},
+        }]
+        return b
+
+    def test_grpc_route(self):
+        port = free_port()
+        with self.h.envoy(self.bundle(port), require_client_cert=False, listen_port=port) as envoy:
+            self.assertEqual(envoy.grpc_call(WEB, VOTE), grpc.StatusCode.OK)
+            code, details, _ = envoy.grpc_call_full(BOT, VOTE)
+            self.assertEqual(code, grpc.StatusCode.PERMISSION_DENIED, details)
+            self.assertIn("GRPCRoute emojivoto/vote-dog", details)
+            self.assertEqual(envoy.grpc_call(WEB, "/emojivoto.v1.VotingService/VoteCat"), grpc.StatusCode.NOT_FOUND)
+
+    def test_audit_allows_and_reports(self):
+        port = free_port()
+        with self.h.envoy(self.bundle(port, access="audit"), require_client_cert=False, listen_port=port) as envoy:
+            self.assertEqual(envoy.grpc_call(BOT, VOTE), grpc.StatusCode.OK)
+            self.assertIsNotNone(envoy.wait_for_log("spiffe-authz dry-run deny (not enforced)"))
+            # No route still answers NOT_FOUND: audit only widens authorization.
+            self.assertEqual(envoy.grpc_call(BOT, "/emojivoto.v1.VotingService/VoteCat"), grpc.StatusCode.NOT_FOUND)
+
+
 class PerRouteInEnvoy(unittest.TestCase):
     """policies/linkerd/per-route.json: route authorizations, server-level ones, and the 404."""
 
