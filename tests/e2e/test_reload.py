@@ -190,6 +190,20 @@ class LiveReload(unittest.TestCase):
             self.assertIn(field, log, f"the filter's log does not name {field}")
         self.assertIn("spiffe-authz: bundle rejected: resources[", log)
 
+    def test_the_checker_catches_misdecisions(self):
+        # Push 1 (B) applied at t=10, push 2 (A) at t=20.
+        tl = [(0, "A", 0.0, 0.0), (1, "B", 9.0, 10.0), (2, "A", 19.0, 20.0)]
+        deny = "RBAC: access denied by AuthorizationPolicy app/v{}-deny"
+        ok = [("alice", 5, 5.1, 200, ""), ("alice", 15, 15.1, 403, deny.format(1)),
+              ("alice", 19.5, 19.6, 403, deny.format(1)),  # push 2 not applied yet
+              ("dave", 25, 25.1, 403, deny.format(2)), ("bob", 15, 15.1, 200, "")]
+        bad = [("alice", 15, 15.1, 200, ""),                 # only B was serving: alice is denied
+               ("bob", 15, 15.1, 403, deny.format(1)),       # push 1 (B) does not deny bob
+               ("dave", 25, 25.1, 403, deny.format(1)),      # push 1 was replaced at t=20
+               ("carol", 5, 5.1, 503, ""), ("dave", 5, 5.1, 403, "RBAC: access denied")]
+        self.assertEqual([r for r in ok if self.check(tl, *r)], [])
+        self.assertEqual([r for r in bad if not self.check(tl, *r)], [])
+
     @staticmethod
     def check(timeline, name, t0, t1, status, body):
         """None if some bundle that could be serving during [t0, t1] answers `status`."""
