@@ -1,3 +1,4 @@
+#![allow(dead_code)] // Each test binary uses a different part of the generator.
 //! A tiny deterministic generator for the property tests (xorshift64*): no dependency, the same
 //! sequence on every machine, so a failure names a seed that reproduces it.
 

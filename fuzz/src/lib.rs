@@ -1,0 +1,151 @@
+//! The fuzz targets' bodies, shared by cargo-fuzz (`fuzz_targets/*.rs`, nightly) and by the
+//! stable-Rust driver `tests/fuzz_smoke.rs`, which includes this file as a module and feeds it
+//! the committed corpus plus deterministic mutations. Every target must return normally for
+//! every input: a panic is a finding. Only `spiffe_authz` and `std` may be used here.
+
+use std::path::PathBuf;
+
+use spiffe_authz::request::path::{self, Backslash, EscapedSlashes, Options};
+use spiffe_authz::request::{normalize_host, parse_authority};
+use spiffe_authz::{Engine, Peer, Request, Workload};
+
+/// The bundle parser of every dialect: `Engine::from_json` on arbitrary bytes; when a bundle
+/// loads, a few requests through it.
+pub fn bundle(data: &[u8]) {
+    for defaults in [Workload::default(), workload()] {
+        if let Ok(e) = Engine::from_json(data, &defaults) {
+            for (m, p) in [("GET", "/"), ("POST", "/admin/x"), ("GET", "/api/v1/items")] {
+                let mut r = Request::new(m, p);
+                r.peer = Peer::from_uri_san("spiffe://cluster.local/ns/default/sa/default");
+                r.set_authority("example.com:80");
+                r.add_header("content-type", "application/grpc");
+                let _ = e.evaluate(&r);
+                let _ = e.explain(&r);
+            }
+        }
+    }
+}
+
+/// The canonicalizer (with each option set) and the other edge parsers (authority, URI SAN) on
+/// arbitrary text; checks the canonical form's invariants.
+pub fn path(data: &[u8]) {
+    let s = String::from_utf8_lossy(data);
+    for opts in option_sets() {
+        if let Ok(c) = path::canonical(&s, &opts) {
+            let p = c.path.as_str();
+            assert!(p.starts_with('/'), "{s:?} -> {p:?}");
+            assert!(
+                !p.contains("//") && !p.contains("/./") && !p.contains("/../"),
+                "{s:?} -> {p:?}"
+            );
+            assert!(!p.ends_with("/.") && !p.ends_with("/.."), "{s:?} -> {p:?}");
+            assert!(p.bytes().all(|b| b.is_ascii_graphic()), "{s:?} -> {p:?}");
+            assert!(c.forward().starts_with(p), "{s:?}");
+            let again = path::canonicalize(p, &opts);
+            assert!(again.as_deref() == Ok(p), "not idempotent: {s:?} -> {p:?} -> {again:?}");
+        }
+    }
+    let _ = parse_authority(&s);
+    let _ = normalize_host(&s);
+    let _ = Peer::from_uri_san(&s);
+}
+
+/// The evaluator: a request built from the bytes, through a policy fixture (first byte) or,
+/// when the first byte is 0xFF, through a bundle taken from the input (up to a NUL byte).
+pub fn evaluate(data: &[u8]) {
+    let Some((&sel, rest)) = data.split_first() else {
+        return;
+    };
+    if sel == 0xFF {
+        let (json, req) = match rest.iter().position(|&b| b == 0) {
+            Some(i) => (&rest[..i], &rest[i + 1..]),
+            None => (rest, &[][..]),
+        };
+        if let Ok(e) = Engine::from_json(json, &workload()) {
+            decide(&e, sel, req);
+        }
+        return;
+    }
+    FIXTURES.with(|es| {
+        if let Some(e) = es.get(usize::from(sel) % es.len().max(1)) {
+            decide(e, sel, rest);
+        }
+    });
+}
+
+/// Builds a request from `method\npath\nauthority\nprincipal\nname:value\n...` and decides it
+/// as the filter would (canonical path), and once more with the raw path (robustness).
+fn decide(e: &Engine, sel: u8, req: &[u8]) {
+    let text = String::from_utf8_lossy(req);
+    let mut lines = text.split('\n');
+    let method = lines.next().unwrap_or("GET");
+    let raw_path = lines.next().unwrap_or("/");
+    let authority = lines.next().unwrap_or("");
+    let principal = lines.next().unwrap_or("");
+    let mut r = Request::new(method, "/");
+    r.peer = Peer::from_uri_san(principal);
+    r.set_authority(authority);
+    r.port = (sel & 1 == 1).then_some(8080);
+    r.source_ip = (sel & 2 == 2).then(|| std::net::IpAddr::from([10, 0, 0, sel]));
+    r.grpc = sel & 4 == 4;
+    for h in lines {
+        let (k, v) = h.split_once(':').unwrap_or((h, ""));
+        r.add_header(k, v.trim());
+    }
+    if let Ok(c) = path::canonical(raw_path, e.path_options()) {
+        r.path = c.path;
+        let a = e.evaluate(&r).verdict.effect;
+        let b = e.evaluate(&r).verdict.effect;
+        assert!(a == b, "nondeterministic decision");
+        let _ = e.explain(&r);
+    }
+    r.path = raw_path.to_string();
+    let _ = e.evaluate(&r);
+}
+
+fn option_sets() -> [Options; 3] {
+    let mut keep = Options::default();
+    keep.escaped_slashes = EscapedSlashes::Keep;
+    let mut unescape = Options::default();
+    unescape.escaped_slashes = EscapedSlashes::Unescape;
+    unescape.backslash = Backslash::Slash;
+    [Options::default(), keep, unescape]
+}
+
+fn workload() -> Workload {
+    Workload {
+        namespace: Some("default".into()),
+        service_account: Some("default".into()),
+        app_id: Some("default".into()),
+        ..Workload::default()
+    }
+}
+
+thread_local! {
+    /// Every bundle under `policies/` that loads.
+    static FIXTURES: Vec<Engine> = fixtures();
+}
+
+fn fixtures() -> Vec<Engine> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = [root.join("policies"), root.join("../policies")]
+        .into_iter()
+        .find(|d| d.is_dir());
+    let mut files: Vec<PathBuf> = dir
+        .and_then(|d| std::fs::read_dir(d).ok())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|d| std::fs::read_dir(d.path()).ok())
+        .flatten()
+        .flatten()
+        .map(|f| f.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json") && !p.to_string_lossy().ends_with(".cases.json"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .filter_map(|f| std::fs::read(f).ok())
+        .filter_map(|b| Engine::from_json(&b, &Workload::default()).ok())
+        .collect()
+}
