@@ -15,6 +15,7 @@ pub struct Engine {
     workload: Workload,
     warnings: Vec<Warning>,
     headers_read: Vec<String>,
+    reads: crate::request::Reads,
     strip_headers: Vec<&'static str>,
     path_options: crate::request::path::Options,
     #[cfg(feature = "fault-injection")]
@@ -56,6 +57,9 @@ impl Engine {
         let mut headers_read: Vec<String> = layers.iter().flat_map(|l| l.headers_read()).collect();
         headers_read.sort();
         headers_read.dedup();
+        let reads = layers
+            .iter()
+            .fold(crate::request::Reads::NONE, |acc, l| acc.union(l.reads()));
         let mut strip_headers: Vec<&'static str> =
             layers.iter().flat_map(|l| l.strip_headers().iter().copied()).collect();
         strip_headers.sort_unstable();
@@ -67,6 +71,7 @@ impl Engine {
             workload,
             warnings,
             headers_read,
+            reads,
             strip_headers,
             path_options: bundle.settings.path.clone(),
             #[cfg(feature = "fault-injection")]
@@ -100,6 +105,12 @@ impl Engine {
     /// Request headers some rule reads (lowercase).
     pub fn headers_read(&self) -> &[String] {
         &self.headers_read
+    }
+
+    /// Connection attributes the bundle's decisions can depend on (the filter reads only
+    /// these from the host; the peer and the request headers it reads always).
+    pub fn reads(&self) -> crate::request::Reads {
+        self.reads
     }
 
     /// Request headers removed before forwarding (a trailing `*` is a prefix).

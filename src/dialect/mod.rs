@@ -40,6 +40,12 @@ pub trait Layer {
         Vec::new()
     }
 
+    /// Connection attributes the layer's decisions can depend on; the filter reads only
+    /// these. The default, everything, is always correct, only slower.
+    fn reads(&self) -> crate::request::Reads {
+        crate::request::Reads::ALL
+    }
+
     /// Header names (lowercase; a trailing `*` is a prefix) removed from every request before
     /// it is forwarded, so that a client cannot spoof what the layer sets.
     fn strip_headers(&self) -> &[&'static str] {

@@ -58,7 +58,11 @@ pub(crate) fn request_headers() -> Vec<(String, String)> {
     hostcalls::get_map_bytes(MapType::HttpRequestHeaders)
         .map(|m| {
             m.into_iter()
-                .map(|(k, v)| (k, String::from_utf8_lossy(&v).into_owned()))
+                // Valid UTF-8 (the usual case) keeps its buffer: no copy per header.
+                .map(|(k, v)| {
+                    let v = String::from_utf8(v).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+                    (k, v)
+                })
                 .collect()
         })
         .unwrap_or_default()

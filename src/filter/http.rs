@@ -86,23 +86,36 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
-/// Fills the [`Request`]: each attribute read once.
+/// Fills the [`Request`]: each attribute read once, and only those the bundle's rules can look
+/// at (each read is a host call, dearer than the decision itself: README "Performance").
 fn build_request(engine: &Engine, headers: &[(String, String)], path: String, grpc: bool) -> Request {
+    let reads = engine.reads();
     let mut req = Request {
         path,
         grpc,
         method: header(headers, ":method").unwrap_or("").to_string(),
         peer: host::string(&["connection", "uri_san_peer_certificate"])
             .map_or(Peer::Unauthenticated, |uri| Peer::from_uri_san(&uri)),
-        port: host::int(&["destination", "port"]).and_then(|p| u16::try_from(p).ok()),
-        destination_ip: host::ip(&["destination", "address"]),
-        sni: host::string(&["connection", "requested_server_name"]).filter(|s| !s.is_empty()),
+        port: reads
+            .port
+            .then(|| host::int(&["destination", "port"]).and_then(|p| u16::try_from(p).ok()))
+            .flatten(),
+        destination_ip: reads
+            .destination_ip
+            .then(|| host::ip(&["destination", "address"]))
+            .flatten(),
+        sni: reads
+            .sni
+            .then(|| host::string(&["connection", "requested_server_name"]).filter(|s| !s.is_empty()))
+            .flatten(),
         ..Request::default()
     };
     // `source.address` is the connection's peer unless the HCM trusts X-Forwarded-For hops
     // (envoy/envoy.yaml sets use_remote_address: true and trusts none), so the two agree.
-    req.source_ip = host::ip(&["source", "address"]);
-    req.remote_ip = req.source_ip;
+    if reads.source_ip {
+        req.source_ip = host::ip(&["source", "address"]);
+        req.remote_ip = req.source_ip;
+    }
     req.set_authority(header(headers, ":authority").unwrap_or(""));
     let wanted = engine.headers_read();
     for (k, v) in headers {

@@ -25,6 +25,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::fmt::Write;
 
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::MetricType;
@@ -54,6 +55,8 @@ impl Outcome {
 thread_local! {
     /// Metric ids by full name, per VM (a VM is single-threaded).
     static IDS: RefCell<HashMap<String, u32>> = RefCell::new(HashMap::new());
+    /// The name being looked up, reused: counting allocates nothing once a counter exists.
+    static NAME: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
 /// Counts one decision: the enforced verdict under allowed/denied (or, in a dry-run bundle,
@@ -79,31 +82,43 @@ pub(crate) fn count(d: &Decision<'_>) {
 
 fn inc(outcome: Outcome, v: &Verdict<'_>) {
     let dialect = v.dialect.map_or("bundle", |d| d.name());
-    let name = match v.by {
-        Some(by) => format!(
-            "dialect=.={dialect};.;policy_kind=.={};.;policy_namespace=.={};.;policy_name=.={};.;{}",
-            by.meta.kind,
-            by.meta.namespace,
-            by.meta.name,
-            outcome.metric()
-        ),
-        None => format!(
-            "dialect=.={dialect};.;policy_kind=.=default;.;policy_namespace=.=-;.;policy_name=.={};.;{}",
-            v.effect.name(),
-            outcome.metric()
-        ),
-    };
+    NAME.with(|name| {
+        let Ok(mut name) = name.try_borrow_mut() else { return };
+        name.clear();
+        // Writing to a String cannot fail.
+        let _ = match v.by {
+            Some(by) => write!(
+                name,
+                "dialect=.={dialect};.;policy_kind=.={};.;policy_namespace=.={};.;policy_name=.={};.;{}",
+                by.meta.kind,
+                by.meta.namespace,
+                by.meta.name,
+                outcome.metric()
+            ),
+            None => write!(
+                name,
+                "dialect=.={dialect};.;policy_kind=.=default;.;policy_namespace=.=-;.;policy_name=.={};.;{}",
+                v.effect.name(),
+                outcome.metric()
+            ),
+        };
+        increment(&name);
+    });
+}
+
+/// Adds one to the counter `name`, defining it on first use.
+fn increment(name: &str) {
     IDS.with(|ids| {
         let Ok(mut ids) = ids.try_borrow_mut() else { return };
-        let id = match ids.get(&name) {
+        let id = match ids.get(name) {
             Some(id) => *id,
             None => {
                 // Envoy's defineMetric fails only for an unknown metric type (never for a
                 // counter), so the SDK's panic on a non-Ok status cannot happen here.
-                let Ok(id) = hostcalls::define_metric(MetricType::Counter, &name) else {
+                let Ok(id) = hostcalls::define_metric(MetricType::Counter, name) else {
                     return;
                 };
-                ids.insert(name, id);
+                ids.insert(name.to_string(), id);
                 id
             }
         };

@@ -33,6 +33,8 @@ impl RootContext for Root {
         // Allowed requests log at debug; the log crate formats only when the host's wasm log
         // level (read here, at load) admits the line.
         super::set_log_level();
+        // Load cost, reported below (README "Performance"): host clock, VM linear memory.
+        let started = proxy_wasm::hostcalls::get_current_time().ok();
         let Some(bytes) = host::plugin_configuration(plugin_configuration_size) else {
             return reject("bundle: the plugin configuration is empty (expected the bundle JSON)");
         };
@@ -43,10 +45,15 @@ impl RootContext for Root {
                     host::log(LogLevel::Warn, &format!("spiffe-authz: warning: {w}"));
                 }
                 let wl = engine.workload();
+                let configure_ms = started
+                    .and_then(|t| proxy_wasm::hostcalls::get_current_time().ok()?.duration_since(t).ok())
+                    .map_or(-1.0, |d| d.as_secs_f64() * 1e3);
+                // Pages of 64 KiB: everything the VM holds (module data, heap, slack).
+                let vm_memory_bytes = core::arch::wasm32::memory_size(0) * 65536;
                 host::log(
                     LogLevel::Info,
                     &format!(
-                        "spiffe-authz: bundle loaded ({} bytes; workload namespace={:?} serviceAccount={:?} labels={:?}; dry-run={})",
+                        "spiffe-authz: bundle loaded ({} bytes; workload namespace={:?} serviceAccount={:?} labels={:?}; dry-run={}; configure_ms={configure_ms:.1} vm_memory_bytes={vm_memory_bytes})",
                         bytes.len(),
                         wl.namespace(),
                         wl.service_account.as_deref().unwrap_or(""),

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::{IpSet, PathPattern, PathSet, StringSet};
-use crate::request::{Peer, Request};
+use crate::request::{Peer, Reads, Request};
 
 /// A test on a request. Dialects build these at configure time; evaluating one never fails.
 #[derive(Clone, Debug)]
@@ -139,7 +139,7 @@ impl Pred {
             Pred::Principal(s) => id.is_some_and(|id| s.matches(id.as_str())),
             Pred::Namespace(s) => id.and_then(|id| id.namespace()).is_some_and(|ns| s.matches(ns)),
             Pred::ServiceAccount(s) => id.is_some_and(|id| match (id.namespace(), id.service_account()) {
-                (Some(ns), Some(sa)) => s.matches(&format!("{ns}/{sa}")),
+                (Some(ns), Some(sa)) => with_joined(ns, sa, |v| s.matches(v)),
                 _ => false,
             }),
             Pred::TrustDomain(s) => id.is_some_and(|id| s.matches(id.trust_domain())),
@@ -181,6 +181,19 @@ impl Pred {
         }
     }
 
+    /// Adds the connection attributes this test reads to `out` (the filter reads only these).
+    pub fn reads(&self, out: &mut Reads) {
+        match self {
+            Pred::SourceIp(_) | Pred::RemoteIp(_) => out.source_ip = true,
+            Pred::DestinationIp(_) => out.destination_ip = true,
+            Pred::Port(_) => out.port = true,
+            Pred::Sni(_) => out.sni = true,
+            Pred::Not(p) => p.reads(out),
+            Pred::All(ps) | Pred::Any(ps) => ps.iter().for_each(|p| p.reads(out)),
+            _ => {}
+        }
+    }
+
     /// Header names this test reads (the filter fetches only these).
     pub fn headers_read<'a>(&'a self, out: &mut HashMap<&'a str, ()>) {
         match self {
@@ -191,6 +204,24 @@ impl Pred {
             Pred::All(ps) | Pred::Any(ps) => ps.iter().for_each(|p| p.headers_read(out)),
             _ => {}
         }
+    }
+}
+
+/// Calls `f` with `"{ns}/{sa}"`, built on the stack: this runs for every request a
+/// ServiceAccount rule is asked about, and Kubernetes names (63 and 253 bytes) always fit.
+fn with_joined<R>(ns: &str, sa: &str, f: impl FnOnce(&str) -> R) -> R {
+    let mut buf = [0u8; 320];
+    let n = ns.len() + 1 + sa.len();
+    if n > buf.len() {
+        return f(&format!("{ns}/{sa}"));
+    }
+    buf[..ns.len()].copy_from_slice(ns.as_bytes());
+    buf[ns.len()] = b'/';
+    buf[ns.len() + 1..n].copy_from_slice(sa.as_bytes());
+    // Two valid strs joined by an ASCII byte are valid UTF-8.
+    match std::str::from_utf8(&buf[..n]) {
+        Ok(v) => f(v),
+        Err(_) => f(&format!("{ns}/{sa}")),
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod host;
 pub mod path;
+mod reads;
 
 use std::net::IpAddr;
 
@@ -13,6 +14,7 @@ use crate::spiffe::SpiffeId;
 
 pub use host::{normalize_host, parse_authority, HostError};
 pub use path::{Canonical, PathError};
+pub use reads::Reads;
 
 /// Who is calling, as proven by the validated client certificate.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -326,6 +326,11 @@ impl Layer for DaprLayer {
         self.judge(req, None)
     }
 
+    /// Dapr decides by caller, method (path), verb and gRPC-ness alone: no connection attribute.
+    fn reads(&self) -> crate::request::Reads {
+        crate::request::Reads::NONE
+    }
+
     fn explain(&self, req: &Request) -> Vec<String> {
         let mut out = vec![match &self.meta {
             Some(m) => format!("{m}"),

@@ -308,4 +308,13 @@ impl Layer for IstioLayer {
     fn headers_read(&self) -> Vec<String> {
         self.headers.clone()
     }
+
+    /// Only what the rules test: Istio decides by its rules alone.
+    fn reads(&self) -> crate::request::Reads {
+        let mut out = crate::request::Reads::NONE;
+        for set in [&self.deny, &self.allow, &self.audit, &self.dry_deny, &self.dry_allow] {
+            set.rules.iter().for_each(|r| r.pred.reads(&mut out));
+        }
+        out
+    }
 }
