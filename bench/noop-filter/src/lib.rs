@@ -1,0 +1,100 @@
+//! A Proxy-Wasm HTTP filter that does nothing: the floor spiffe-authz is measured against.
+//! One root context, one HTTP context per stream, every callback the SDK's default (continue).
+//!
+//! For profiling (`bench/run.py --probes`), its plugin configuration may name host calls to make
+//! on each request's headers, the same ones spiffe-authz makes, without any policy work:
+//! `headers` (the whole request header map), `uri`, `dport`, `daddr`, `sni`, `saddr` (the
+//! Envoy attributes spiffe-authz reads), `path` (one header by name), `metric` (a counter).
+//! Empty configuration: nothing at all.
+
+use std::rc::Rc;
+
+use proxy_wasm::hostcalls;
+use proxy_wasm::traits::{Context, HttpContext, RootContext};
+use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel, MapType, MetricType};
+
+proxy_wasm::main! {{
+    proxy_wasm::set_log_level(LogLevel::Warn);
+    proxy_wasm::set_root_context(|_| Box::new(Root { calls: Rc::new(Vec::new()), metric: None }));
+}}
+
+#[derive(Clone, Copy)]
+enum Call {
+    Headers,
+    Property(&'static [&'static str]),
+    Header(&'static str),
+    Metric,
+}
+
+struct Root {
+    calls: Rc<Vec<Call>>,
+    metric: Option<u32>,
+}
+
+impl Context for Root {}
+
+impl RootContext for Root {
+    fn on_configure(&mut self, size: usize) -> bool {
+        let conf = hostcalls::get_buffer(BufferType::PluginConfiguration, 0, size)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let conf = String::from_utf8_lossy(&conf);
+        let calls = conf
+            .split(',')
+            .filter_map(|c| match c.trim() {
+                "headers" => Some(Call::Headers),
+                "uri" => Some(Call::Property(&["connection", "uri_san_peer_certificate"])),
+                "dport" => Some(Call::Property(&["destination", "port"])),
+                "daddr" => Some(Call::Property(&["destination", "address"])),
+                "sni" => Some(Call::Property(&["connection", "requested_server_name"])),
+                "saddr" => Some(Call::Property(&["source", "address"])),
+                "path" => Some(Call::Header(":path")),
+                "metric" => Some(Call::Metric),
+                _ => None,
+            })
+            .collect();
+        self.calls = Rc::new(calls);
+        self.metric = hostcalls::define_metric(MetricType::Counter, "noop.requests").ok();
+        true
+    }
+
+    fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
+        Some(Box::new(Noop { calls: self.calls.clone(), metric: self.metric }))
+    }
+
+    fn get_type(&self) -> Option<ContextType> {
+        Some(ContextType::HttpContext)
+    }
+}
+
+struct Noop {
+    calls: Rc<Vec<Call>>,
+    metric: Option<u32>,
+}
+
+impl Context for Noop {}
+
+impl HttpContext for Noop {
+    fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
+        for call in self.calls.iter() {
+            match *call {
+                Call::Headers => {
+                    let _ = std::hint::black_box(hostcalls::get_map_bytes(MapType::HttpRequestHeaders));
+                }
+                Call::Property(p) => {
+                    let _ = std::hint::black_box(hostcalls::get_property(p.to_vec()));
+                }
+                Call::Header(h) => {
+                    let _ = std::hint::black_box(hostcalls::get_map_value_bytes(MapType::HttpRequestHeaders, h));
+                }
+                Call::Metric => {
+                    if let Some(id) = self.metric {
+                        let _ = hostcalls::increment_metric(id, 1);
+                    }
+                }
+            }
+        }
+        Action::Continue
+    }
+}

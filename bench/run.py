@@ -1,0 +1,330 @@
+#!/usr/bin/env python3
+"""The benchmark behind README "Performance": what spiffe-authz costs inside Envoy, against no
+filter, a no-op wasm filter (the floor any wasm filter pays) and Envoy's native RBAC filter.
+
+    ./build.sh bench            # full run, about 10-15 minutes on 2 cores; rewrites bench/RESULTS.md
+    ./build.sh bench --quick    # about 2 minutes, fewer configurations; writes target/bench/
+    bench/run.py --rounds 3 --duration 3 --only none,noop,istio-10k   # ad hoc
+
+wrk (HTTP/1.1, keep-alive) -> client Envoy (plain HTTP in, mTLS out with a SPIFFE client
+certificate) -> server Envoy (--concurrency 1; the filter under test; direct_response).
+One server Envoy per configuration, all started before measuring; rounds visit every
+configuration in a rotated order, so that machine noise is spread over all of them. Figures
+per configuration are medians over rounds of per-round values; ratios are taken within a round
+(against that round's no-filter and no-op measurements) before the median.
+
+Server CPU per request = delta of utime+stime in /proc/<server pid>/stat over the measured
+interval / delta of the server's `http.inbound.downstream_rq_completed`. Latency p50/p99 and
+throughput come from wrk.
+"""
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+sys.path.insert(0, str(HERE))
+
+import bundles  # noqa: E402
+import envoys  # noqa: E402
+import report  # noqa: E402
+from harness import Pki, envoy_binary, free_port  # noqa: E402  (the e2e suite's PKI)
+
+WASM = pathlib.Path(os.environ.get("SPIFFE_AUTHZ_WASM", ROOT / "dist" / "spiffe_authz.wasm"))
+NOOP_DIR = HERE / "noop-filter"
+NOOP_TARGET = ROOT / "target" / "bench-noop"
+NOOP_WASM = NOOP_TARGET / "wasm32-wasip1" / "release" / "noop_filter.wasm"
+OUT = ROOT / "target" / "bench"
+WRK_LUA = HERE / "wrk-report.lua"
+
+K = 1000
+
+
+class Config:
+    """One server configuration: kind none | noop | wasm (spiffe-authz) | rbac."""
+
+    def __init__(self, kind, dialect=None, principals=0, paths=0, calls=""):
+        self.kind, self.dialect, self.principals, self.paths = kind, dialect, principals, paths
+        self.calls = calls
+        if kind in ("none", "noop"):
+            self.name = kind
+        elif kind == "probe":
+            self.name = f"probe-{calls.replace(',', '+')}"
+        else:
+            who = "rbac" if kind == "rbac" else dialect
+            self.name = f"{who}-{_n(principals)}x{_n(paths)}"
+        self.bundle_bytes = None
+        self.envoy = None
+        self.server_port = None  # the server Envoy's mTLS listener
+        self.client_port = None  # the client Envoy's plain-HTTP listener for this server
+
+    @property
+    def identity(self):
+        return bundles.caller(self.dialect or "istio")
+
+    @property
+    def path(self):
+        return bundles.request_path(self.paths or 1)
+
+
+def _n(v):
+    return f"{v // K}k" if v >= K and v % K == 0 else str(v)
+
+
+# Profiling probes (--probes): the no-op filter making some of spiffe-authz's host calls per
+# request (see bench/noop-filter/src/lib.rs), to tell the host calls' cost from the engine's.
+PROBES = ["headers", "uri", "uri,dport,daddr,sni,saddr", "metric", "headers,uri,dport,daddr,sni,saddr,metric"]
+
+
+def configs(quick, rbac_cap, probes=False):
+    out = [Config("none"), Config("noop")]
+    if probes:
+        out += [Config("probe", calls=c) for c in PROBES]
+    sizes = [1, 10 * K] if quick else [1, K, 10 * K, 100 * K]
+    out += [Config("wasm", "istio", p, 10) for p in sizes]
+    if not quick:
+        out.append(Config("wasm", "istio", 100 * K, 10 * K))
+        out += [Config("wasm", d, 10 * K, 10) for d in ("drako", "linkerd", "dapr")]
+    out += [Config("rbac", "istio", p, 10) for p in sizes if p <= rbac_cap]
+    return out
+
+
+def log(msg):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# -- preparation ---------------------------------------------------------------------------------
+
+
+def ensure_wrk():
+    if shutil.which("wrk"):
+        return shutil.which("wrk")
+    log("installing wrk (apt-get install -y wrk)")
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    r = subprocess.run([*sudo, "apt-get", "install", "-y", "wrk"], capture_output=True)
+    if r.returncode != 0:
+        subprocess.run([*sudo, "apt-get", "update"], capture_output=True)
+        subprocess.run([*sudo, "apt-get", "install", "-y", "wrk"], check=True, capture_output=True)
+    return shutil.which("wrk")
+
+
+def build_noop():
+    log("building the no-op filter (bench/noop-filter, wasm32-wasip1)")
+    env = {**os.environ, "CARGO_TARGET_DIR": str(NOOP_TARGET)}
+    subprocess.run(["cargo", "build", "-q", "--release", "--target", "wasm32-wasip1",
+                    "--manifest-path", str(NOOP_DIR / "Cargo.toml")], check=True, env=env)
+    return NOOP_WASM
+
+
+def write_bundles(cfgs, directory):
+    """Writes each wasm configuration's bundle; returns the engine micro-benchmark's cases."""
+    cases = []
+    for c in cfgs:
+        if c.kind != "wasm":
+            continue
+        text = json.dumps(bundles.DIALECTS[c.dialect](c.principals, c.paths, port=c.server_port))
+        c.bundle_text = text
+        c.bundle_bytes = len(text)
+        (directory / f"{c.name}.json").write_text(text)
+        cases.append({"name": c.name, "file": f"{c.name}.json", "principal": c.identity,
+                      "path": c.path, "port": c.server_port})
+    # The engine alone at both ends of the principal range, whatever the configuration list.
+    for p in (1, 100 * K):
+        name = f"istio-{_n(p)}x10"
+        if not any(x["name"] == name for x in cases):
+            (directory / f"{name}.json").write_text(json.dumps(bundles.istio(p, 10)))
+            cases.append({"name": name, "file": f"{name}.json", "principal": bundles.caller("istio"),
+                          "path": bundles.request_path(10), "port": None})
+    (directory / "cases.json").write_text(json.dumps(cases))
+    return cases
+
+
+def engine_micro(directory):
+    """Runs tests/bench_engine.rs (native, release) over the bundles; returns its BENCH lines."""
+    log("engine micro-benchmark (cargo test --release --test bench_engine)")
+    # Its own target directory, without LTO: builds faster and leaves target/release (the CLI)
+    # alone. opt-level stays the release profile's ("s", as the shipped .wasm).
+    env = {**os.environ, "SPIFFE_AUTHZ_BENCH_DIR": str(directory),
+           "CARGO_TARGET_DIR": str(ROOT / "target" / "bench-engine"), "CARGO_PROFILE_RELEASE_LTO": "false"}
+    r = subprocess.run(
+        ["cargo", "test", "-q", "--release", "--test", "bench_engine", "--", "--ignored", "--nocapture",
+         "--test-threads", "1"], cwd=ROOT, env=env, capture_output=True, text=True)
+    rows = [json.loads(line[6:]) for line in r.stdout.splitlines() if line.startswith("BENCH ")]
+    if r.returncode != 0 or not rows:
+        log(f"engine micro-benchmark failed:\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}")
+    return rows
+
+
+# -- measuring -----------------------------------------------------------------------------------
+
+
+def wrk(binary, port, path, seconds, connections):
+    r = subprocess.run(
+        [binary, "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "30s", "-s", str(WRK_LUA),
+         f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, timeout=seconds + 60)
+    for line in r.stdout.splitlines():
+        if line.startswith("WRKJSON "):
+            return json.loads(line[8:])
+    raise RuntimeError(f"wrk printed no summary:\n{r.stdout}\n{r.stderr}")
+
+
+def measure(c, wrk_bin, seconds, warmup, connections):
+    """One measurement of configuration c: warm-up, then `seconds` of load."""
+    wrk(wrk_bin, c.client_port, c.path, warmup, connections)
+    e = c.envoy
+    n0, t0 = e.counter("http.inbound.downstream_rq_completed"), e.cpu_seconds()
+    w = wrk(wrk_bin, c.client_port, c.path, seconds, connections)
+    t1, n1 = e.cpu_seconds(), e.counter("http.inbound.downstream_rq_completed")
+    done = n1 - n0
+    if w["non2xx"] or w["errors"]:
+        raise RuntimeError(f"{c.name}: {w['non2xx']} non-2xx answers and {w['errors']} errors: "
+                           f"the configuration does not allow the benchmark's request")
+    return {
+        "cpu_us": (t1 - t0) / max(done, 1) * 1e6,
+        "requests": done,
+        "rps": w["requests"] / (w["duration_us"] / 1e6),
+        "p50_ms": w["p50"] / 1e3,
+        "p99_ms": w["p99"] / 1e3,
+    }
+
+
+def configure_line(log_text):
+    """The filter's on_configure report (elapsed ms and VM linear memory), if it logs one."""
+    m = re.findall(r"spiffe-authz: bundle loaded \((\d+) bytes;.*?configure_ms=([\d.]+) vm_memory_bytes=(\d+)",
+                   log_text)
+    if not m:
+        return None
+    size, ms, mem = m[-1]
+    return {"json_bytes": int(size), "configure_ms": float(ms), "vm_memory_bytes": int(mem),
+            "configures": len(m), "all_ms": [float(x[1]) for x in m], "all_memory": [int(x[2]) for x in m]}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="2-minute smoke run (fewer sizes and rounds)")
+    ap.add_argument("--rounds", type=int, help="rounds over all configurations (default 7; quick 2)")
+    ap.add_argument("--duration", type=float, help="measured seconds per configuration and round (default 5; quick 2)")
+    ap.add_argument("--warmup", type=float, default=1, help="unmeasured seconds before each measurement")
+    ap.add_argument("--connections", type=int, default=4, help="wrk connections (default 4)")
+    ap.add_argument("--rbac-cap", type=int, default=100 * K,
+                    help="largest principal count measured with native RBAC (default 100000)")
+    ap.add_argument("--probes", action="store_true",
+                    help="also measure the no-op filter making spiffe-authz's host calls (profiling)")
+    ap.add_argument("--only", help="comma-separated configuration names (none and noop are always kept)")
+    ap.add_argument("--no-micro", action="store_true", help="skip the native engine micro-benchmark")
+    ap.add_argument("--out", help="results directory (default target/bench)")
+    ap.add_argument("--results-md", help="write the report here (default: bench/RESULTS.md for a full run, "
+                                         "target/bench/RESULTS.md otherwise)")
+    a = ap.parse_args()
+    rounds = a.rounds or (2 if a.quick else 7)
+    seconds = a.duration or (2 if a.quick else 5)
+    started = time.time()
+
+    cfgs = configs(a.quick, a.rbac_cap, a.probes)
+    if a.only:
+        keep = set(a.only.split(",")) | {"none", "noop"}
+        cfgs = [c for c in cfgs if c.name in keep or c.kind == "probe"]
+    out = pathlib.Path(a.out) if a.out else OUT
+    out.mkdir(parents=True, exist_ok=True)
+    work = pathlib.Path(tempfile.mkdtemp(prefix="spiffe-authz-bench-"))
+    wrk_bin = ensure_wrk()
+    if not WASM.exists():
+        sys.exit(f"{WASM} is missing: run ./build.sh first")
+    noop = build_noop()
+    for c in cfgs:
+        c.server_port = free_port()
+    bdir = work / "bundles"
+    bdir.mkdir()
+    write_bundles(cfgs, bdir)
+    micro = [] if a.no_micro else engine_micro(bdir)
+
+    pki = Pki(work / "pki")
+    binary = envoy_binary()
+    version = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout.strip()
+    base = (os.getpid() % 20000) * 50 + 1_000_000
+    started_envoys = []
+    results = {c.name: [] for c in cfgs}
+    try:
+        for i, c in enumerate(cfgs):
+            if c.kind == "none":
+                filters = []
+            elif c.kind == "noop":
+                filters = [envoys.wasm_filter("noop", noop, "")]
+            elif c.kind == "probe":
+                filters = [envoys.wasm_filter("noop", noop, c.calls)]
+            elif c.kind == "wasm":
+                filters = [envoys.wasm_filter("spiffe_authz", WASM, c.bundle_text)]
+            else:
+                filters = [bundles.rbac_filter(c.principals, c.paths)]
+            boot = envoys.server_bootstrap(filters, port=c.server_port, pki=pki)
+            c.envoy = envoys.Envoy(binary, work, c.name, boot, base + i)
+            log(f"starting server {c.name}")
+            c.envoy.start()
+            started_envoys.append(c.envoy)
+            log(f"  ready in {c.envoy.ready_s:.2f}s, RSS {c.envoy.rss_bytes() / 2**20:.0f} MiB")
+        for c in cfgs:
+            c.client_port = free_port()
+        routes = [(c.client_port, c.server_port, pki.client(c.identity)) for c in cfgs]
+        client = envoys.Envoy(binary, work, "client", envoys.client_bootstrap(routes, pki=pki), base + len(cfgs))
+        client.start()
+        started_envoys.append(client)
+        for r in range(rounds):
+            shift = (r * max(1, len(cfgs) // rounds)) % len(cfgs)
+            order = cfgs[shift:] + cfgs[:shift]
+            log(f"round {r + 1}/{rounds}: {' '.join(c.name for c in order)}")
+            for c in order:
+                m = measure(c, wrk_bin, seconds, a.warmup, a.connections)
+                m["round"] = r
+                results[c.name].append(m)
+                log(f"  {c.name:22s} {m['cpu_us']:9.1f} us/req  {m['rps']:8.0f} rps  "
+                    f"p50 {m['p50_ms']:.2f} ms  p99 {m['p99_ms']:.2f} ms")
+        memory = {c.name: c.envoy.rss_bytes() for c in cfgs}
+        configure = {c.name: configure_line(c.envoy.log()) for c in cfgs if c.kind == "wasm"}
+        ready = {c.name: c.envoy.ready_s for c in cfgs}
+    finally:
+        for e in started_envoys:
+            e.stop()
+
+    data = {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": {"nproc": os.cpu_count(), "cpu": _cpu_model(), "kernel": platform.release(), "envoy": version},
+        "settings": {"rounds": rounds, "seconds": seconds, "warmup": a.warmup, "connections": a.connections,
+                     "quick": a.quick, "rbac_cap": a.rbac_cap},
+        "configs": [{"name": c.name, "kind": c.kind, "dialect": c.dialect, "principals": c.principals,
+                     "paths": c.paths, "calls": c.calls, "bundle_bytes": c.bundle_bytes} for c in cfgs],
+        "runs": results, "rss": memory, "configure": configure, "ready_s": ready, "micro": micro,
+        "wasm_bytes": WASM.stat().st_size, "noop_wasm_bytes": noop.stat().st_size,
+        "elapsed_s": time.time() - started,
+    }
+    (out / "results.json").write_text(json.dumps(data, indent=1))
+    md = a.results_md or (HERE / "RESULTS.md" if not (a.quick or a.only or a.rounds or a.duration)
+                          else out / "RESULTS.md")
+    report.write(data, pathlib.Path(md))
+    log(f"done in {data['elapsed_s'] / 60:.1f} min: {md} and {out / 'results.json'}")
+    print(report.tables(data))
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def _cpu_model():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+if __name__ == "__main__":
+    main()
