@@ -6,7 +6,8 @@ use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::{Action, GrpcStatusCode, LogLevel, MapType};
 
-use crate::request::path::{canonicalize, Options};
+use crate::request::parse_authority;
+use crate::request::path::canonical;
 use crate::{Decision, Effect, Engine, Peer, Request, Verdict};
 
 use super::host;
@@ -36,8 +37,20 @@ impl HttpContext for Http {
         let all_headers = host::request_headers();
         let grpc = header(&all_headers, "content-type").is_some_and(|v| v.starts_with("application/grpc"));
         let raw_path = header(&all_headers, ":path").unwrap_or("");
-        let path = match canonicalize(raw_path, &Options::default()) {
-            Ok(p) => p,
+        // The path decided on is the path forwarded: canonical (`:path` rewritten when it
+        // differs, query kept), or refused with 400 (see request::path and settings.path).
+        let path = match canonical(raw_path, engine.path_options()) {
+            Ok(c) => {
+                let forward = c.forward();
+                if c.changed
+                    && hostcalls::set_map_value(MapType::HttpRequestHeaders, ":path", Some(&forward)).is_err()
+                {
+                    // Never forward a path other than the one decided on.
+                    metrics::inc(Counter::Denied);
+                    return local_reply(503, grpc, "spiffe-authz: cannot forward the canonical path");
+                }
+                c.path
+            }
             Err(e) => {
                 metrics::inc(Counter::BadRequest);
                 host::log(
@@ -47,6 +60,14 @@ impl HttpContext for Http {
                 return local_reply(400, grpc, "spiffe-authz: bad request path");
             }
         };
+        if let Err(e) = parse_authority(header(&all_headers, ":authority").unwrap_or("")) {
+            metrics::inc(Counter::BadRequest);
+            host::log(
+                LogLevel::Info,
+                &format!("spiffe-authz: bad request: authority refused ({e}); 400"),
+            );
+            return local_reply(400, grpc, "spiffe-authz: bad request authority");
+        }
         let req = build_request(&engine, &all_headers, path, grpc);
         strip(&engine, &all_headers);
         let d = engine.evaluate(&req);
