@@ -67,3 +67,99 @@ fn the_request_type_is_used() {
     // Keeps the import used in both feature configurations.
     assert_eq!(Request::new("GET", "/a/../b").path, "/b");
 }
+
+/// Every string of every policy fixture, replaced in turn by values that break careless string
+/// code (multi-byte characters at the ends, NUL, lone wildcards, long values): loading never
+/// panics, it loads or it is refused.
+#[test]
+fn odd_strings_in_any_field_of_any_fixture_never_panic() {
+    const ODD: &[&str] = &[
+        "",
+        "\u{e9}",
+        "a\u{e9}",
+        "\u{e9}*",
+        "*\u{e9}",
+        "/\u{e9}",
+        "/a\u{e9}*",
+        "/\u{e9}/{*}",
+        "{\u{e9}}",
+        ":\u{e9}",
+        "\u{e9}+",
+        "\u{e9}?",
+        "*",
+        "**",
+        "\0",
+        "/",
+        "//",
+        "[",
+        "spiffe://\u{e9}",
+        "\u{1F600}/ns/\u{e9}",
+    ];
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+    let mut files: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .flatten()
+        .flat_map(|d| std::fs::read_dir(d.path()).into_iter().flatten().flatten())
+        .map(|f| f.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json") && !p.to_string_lossy().ends_with(".cases.json"))
+        .collect();
+    files.sort();
+    let mut loads = 0;
+    for f in &files {
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(f).unwrap()).unwrap();
+        let mut at = Vec::new();
+        strings(&v, &mut Vec::new(), &mut at);
+        for p in &at {
+            for odd in ODD
+                .iter()
+                .map(|s| s.to_string())
+                .chain([format!("/{}", "a/".repeat(300))])
+            {
+                let mut w = v.clone();
+                if let Some(slot) = p.iter().try_fold(&mut w, |w, k| match k {
+                    Key::I(i) => w.get_mut(*i),
+                    Key::K(k) => w.get_mut(k.as_str()),
+                }) {
+                    *slot = serde_json::Value::String(odd.clone());
+                }
+                let bytes = serde_json::to_vec(&w).unwrap();
+                let r = std::panic::catch_unwind(|| {
+                    if let Ok(e) = Engine::from_json(&bytes, &Workload::default()) {
+                        let _ = e.evaluate(&Request::new("GET", "/\u{e9}"));
+                    }
+                });
+                assert!(r.is_ok(), "{}: {p:?} = {odd:?} panicked", f.display());
+                loads += 1;
+            }
+        }
+    }
+    assert!(loads > 1_000, "{loads}");
+}
+
+#[derive(Clone, Debug)]
+enum Key {
+    I(usize),
+    K(String),
+}
+
+/// The paths of every string leaf.
+fn strings(v: &serde_json::Value, here: &mut Vec<Key>, out: &mut Vec<Vec<Key>>) {
+    match v {
+        serde_json::Value::String(_) => out.push(here.clone()),
+        serde_json::Value::Array(xs) => {
+            for (i, x) in xs.iter().enumerate() {
+                here.push(Key::I(i));
+                strings(x, here, out);
+                here.pop();
+            }
+        }
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                here.push(Key::K(k.clone()));
+                strings(x, here, out);
+                here.pop();
+            }
+        }
+        _ => {}
+    }
+}

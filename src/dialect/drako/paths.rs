@@ -31,9 +31,10 @@ pub(super) fn path_pattern(p: &str) -> Result<Vec<PathPattern>, String> {
     };
     for (i, s) in raw.iter().enumerate() {
         let last = i + 1 == raw.len();
-        let (body, suffix) = match s.len() {
-            0 => (*s, None),
-            n => (&s[..n - 1], s[n - 1..].chars().next()),
+        // Split off the last character, not the last byte: a segment may end in UTF-8.
+        let (body, suffix) = match s.char_indices().next_back() {
+            Some((at, c)) => (&s[..at], Some(c)),
+            None => (*s, None),
         };
         match (*s, suffix) {
             ("*", _) => segs.push(Seg::Rest { min: 1 }),
