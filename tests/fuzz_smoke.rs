@@ -136,3 +136,8 @@ fn path_canonicalizer_survives_the_corpus_and_mutations() {
 fn evaluator_survives_the_corpus_and_mutations() {
     run("evaluate", targets::evaluate, iters(10_000), 3);
 }
+
+#[test]
+fn every_dialect_survives_odd_field_values() {
+    run("fields", targets::fields, iters(5_000), 4);
+}

@@ -1,7 +1,7 @@
 //! The fuzz targets' bodies, shared by cargo-fuzz (`fuzz_targets/*.rs`, nightly) and by the
 //! stable-Rust driver `tests/fuzz_smoke.rs`, which includes this file as a module and feeds it
 //! the committed corpus plus deterministic mutations. Every target must return normally for
-//! every input: a panic is a finding. Only `spiffe_authz` and `std` may be used here.
+//! every input: a panic is a finding. Only `spiffe_authz`, `serde_json` and `std` may be used.
 
 use std::path::PathBuf;
 
@@ -23,6 +23,76 @@ pub fn bundle(data: &[u8]) {
                 let _ = e.explain(&r);
             }
         }
+    }
+}
+
+/// Structure-aware bundle fuzzing: one string field of a policy fixture (chosen by the first
+/// three bytes) replaced by the rest of the input, so every dialect's field parsers see odd
+/// values inside otherwise valid objects (byte-level mutation rarely keeps JSON valid).
+pub fn fields(data: &[u8]) {
+    let [f, hi, lo, rest @ ..] = data else {
+        return;
+    };
+    let value = String::from_utf8_lossy(rest);
+    FIXTURE_JSON.with(|docs| {
+        let Some(doc) = docs.get(usize::from(*f) % docs.len().max(1)) else {
+            return;
+        };
+        let mut leaves = Vec::new();
+        leaf_paths(doc, &mut Vec::new(), &mut leaves);
+        let Some(at) = leaves.get((usize::from(*hi) << 8 | usize::from(*lo)) % leaves.len().max(1)) else {
+            return;
+        };
+        let mut doc = doc.clone();
+        let mut slot = Some(&mut doc);
+        for k in at {
+            slot = slot.and_then(|v| match k {
+                Key::Index(i) => v.get_mut(*i),
+                Key::Name(n) => v.get_mut(n.as_str()),
+            });
+        }
+        if let Some(slot) = slot {
+            *slot = serde_json::Value::String(value.into_owned());
+        }
+        if let Ok(bytes) = serde_json::to_vec(&doc) {
+            bundle(&bytes);
+        }
+    });
+}
+
+enum Key {
+    Index(usize),
+    Name(String),
+}
+
+fn leaf_paths(v: &serde_json::Value, here: &mut Vec<(bool, usize, String)>, out: &mut Vec<Vec<Key>>) {
+    match v {
+        serde_json::Value::String(_) => out.push(
+            here.iter()
+                .map(|(is_index, i, n)| {
+                    if *is_index {
+                        Key::Index(*i)
+                    } else {
+                        Key::Name(n.clone())
+                    }
+                })
+                .collect(),
+        ),
+        serde_json::Value::Array(xs) => {
+            for (i, x) in xs.iter().enumerate() {
+                here.push((true, i, String::new()));
+                leaf_paths(x, here, out);
+                here.pop();
+            }
+        }
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                here.push((false, 0, k.clone()));
+                leaf_paths(x, here, out);
+                here.pop();
+            }
+        }
+        _ => {}
     }
 }
 
@@ -123,10 +193,18 @@ fn workload() -> Workload {
 
 thread_local! {
     /// Every bundle under `policies/` that loads.
-    static FIXTURES: Vec<Engine> = fixtures();
+    static FIXTURES: Vec<Engine> = fixture_bytes()
+        .iter()
+        .filter_map(|b| Engine::from_json(b, &Workload::default()).ok())
+        .collect();
+    /// The same bundles as JSON values.
+    static FIXTURE_JSON: Vec<serde_json::Value> = fixture_bytes()
+        .iter()
+        .filter_map(|b| serde_json::from_slice(b).ok())
+        .collect();
 }
 
-fn fixtures() -> Vec<Engine> {
+fn fixture_bytes() -> Vec<Vec<u8>> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let dir = [root.join("policies"), root.join("../policies")]
         .into_iter()
@@ -143,9 +221,5 @@ fn fixtures() -> Vec<Engine> {
         .filter(|p| p.extension().is_some_and(|x| x == "json") && !p.to_string_lossy().ends_with(".cases.json"))
         .collect();
     files.sort();
-    files
-        .iter()
-        .filter_map(|f| std::fs::read(f).ok())
-        .filter_map(|b| Engine::from_json(&b, &Workload::default()).ok())
-        .collect()
+    files.iter().filter_map(|f| std::fs::read(f).ok()).collect()
 }
