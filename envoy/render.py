@@ -32,11 +32,14 @@ def render(
     grpc_port=50051,
     require_client_cert=True,
     node_metadata=None,
+    normalization=True,
 ):
-    """The bootstrap YAML for one Envoy. `bundle_text` is the bundle JSON, passed verbatim."""
+    """The bootstrap YAML for one Envoy. `bundle_text` is the bundle JSON, passed verbatim.
+    normalization=False turns Envoy's path normalization off (Envoy's own defaults), to prove the
+    filter alone keeps policy and backend on one path."""
     with open(TEMPLATE) as f:
         template = string.Template(f.read())
-    return template.substitute(
+    text = template.substitute(
         ADMIN_PORT=int(admin_port),
         LISTEN_PORT=int(listen_port),
         ECHO_PORT=int(echo_port),
@@ -50,6 +53,16 @@ def render(
         BUNDLE=json.dumps(bundle_text),
         NODE_METADATA=json.dumps(node_metadata or {}),
     )
+    if not normalization:
+        for on, off in (
+            ("normalize_path: true", "normalize_path: false"),
+            ("merge_slashes: true", "merge_slashes: false"),
+            ("path_with_escaped_slashes_action: REJECT_REQUEST", "path_with_escaped_slashes_action: KEEP_UNCHANGED"),
+        ):
+            if on not in text:
+                raise ValueError(f"envoy.yaml no longer says {on!r}: update render(normalization=False)")
+            text = text.replace(on, off)
+    return text
 
 
 def main():

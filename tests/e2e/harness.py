@@ -253,12 +253,13 @@ class Envoy:
 
     bundle: a path (str/Path to a file), a dict, or JSON text. require_client_cert=False lets
     clients without a certificate reach the filter. node_metadata: bootstrap node.metadata.
-    listen_port: 0 (default) lets the kernel choose; `.port` tells which. Envoy runs with
+    listen_port: 0 (default) lets the kernel choose; `.port` tells which. normalization=False
+    renders Envoy with its path normalization off; wasm: another filter build. Envoy runs with
     --component-log-level wasm:debug, so allowed requests are logged too (`spiffe-authz allow:`).
     """
 
     def __init__(self, harness, bundle, *, require_client_cert=True, node_metadata=None, log_level="info",
-                 component_log_level="wasm:debug", listen_port=0):
+                 component_log_level="wasm:debug", listen_port=0, normalization=True, wasm=None):
         self.h = harness
         self.bundle_text = _bundle_text(bundle)
         self.require_client_cert = require_client_cert
@@ -266,6 +267,8 @@ class Envoy:
         self.log_level = log_level
         self.component_log_level = component_log_level
         self.listen_port = listen_port
+        self.normalization = normalization
+        self.wasm = pathlib.Path(wasm) if wasm else WASM
         self.proc = None
         self.port = None
         self.admin_port = None
@@ -282,9 +285,10 @@ class Envoy:
         """Starts Envoy and waits until the listener serves. Raises EnvoyFailed with the log."""
         cfg = render.render(
             self.bundle_text, ca=str(self.h.pki.ca), server_cert=str(self.h.pki.server[0]),
-            server_key=str(self.h.pki.server[1]), wasm=str(WASM), echo_port=self.h.echo.port,
+            server_key=str(self.h.pki.server[1]), wasm=str(self.wasm), echo_port=self.h.echo.port,
             grpc_port=self.h.grpc.port, require_client_cert=self.require_client_cert,
             node_metadata=self.node_metadata, listen_port=self.listen_port,
+            normalization=self.normalization,
         )
         (self.dir / "envoy.yaml").write_text(cfg)
         admin_file = self.dir / "admin.address"
