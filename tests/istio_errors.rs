@@ -63,9 +63,9 @@ fn refused_with_resource_field_and_reason() {
             "must not be empty",
         ),
         (
-            r#"{"rules": [{"from": [{"source": {"requestPrincipals": ["iss/sub"]}}]}]}"#,
-            "source.requestPrincipals",
-            "JWT",
+            r#"{"rules": [{"from": [{"source": {"requestPrincipals": [""]}}]}]}"#,
+            "source.requestPrincipals[0]",
+            "must not be empty",
         ),
         (
             r#"{"rules": [{"from": [{"source": {"ipBlocks": ["10.0.0.0/40"]}}]}]}"#,
@@ -118,9 +118,9 @@ fn refused_with_resource_field_and_reason() {
             "not a supported condition key",
         ),
         (
-            r#"{"rules": [{"when": [{"key": "request.auth.claims[iss]", "values": ["x"]}]}]}"#,
+            r#"{"rules": [{"when": [{"key": "request.auth.claims.iss", "values": ["x"]}]}]}"#,
             "when[0].key",
-            "JWT",
+            "request.auth.claims[name]",
         ),
         (
             r#"{"rules": [{"when": [{"key": "experimental.envoy.filters.x", "values": ["x"]}]}]}"#,

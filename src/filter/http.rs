@@ -137,6 +137,12 @@ fn build_request(engine: &Engine, headers: &[(String, String)], path: String, gr
         req.source_ip = host::ip(&["source", "address"]);
         req.remote_ip = req.source_ip;
     }
+    // The JWT Envoy's jwt_authn validated (its payload in the stream's metadata; Istio keys it
+    // by issuer), for requestPrincipals and request.auth.*. Unreadable means no JWT.
+    if reads.jwt {
+        req.jwt = host::property(&["metadata", "filter_metadata", "envoy.filters.http.jwt_authn"])
+            .and_then(|b| crate::request::jwt::from_metadata(&b));
+    }
     req.set_authority(header(headers, ":authority").unwrap_or(""));
     let wanted = engine.headers_read();
     for (k, v) in headers {

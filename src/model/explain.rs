@@ -58,6 +58,7 @@ impl Pred {
             }
             Pred::Sni(s) => format!("SNI {} {}", r.sni.as_deref().unwrap_or("none"), not_in(s)),
             Pred::Grpc => "not a gRPC request".into(),
+            Pred::Jwt(f, s) => format!("{} {}", f.describe(r), not_in(s)),
             Pred::Not(p) => format!("excluded by a negative field: {}", p.holding(r)),
             Pred::All(ps) => ps
                 .iter()
@@ -90,6 +91,7 @@ impl Pred {
             Pred::Port(_) => format!("port {} is listed", r.port.unwrap_or(0)),
             Pred::SourceIp(_) | Pred::RemoteIp(_) | Pred::DestinationIp(_) => "the address is listed".into(),
             Pred::Header(n, _) | Pred::HeaderValues(n, _, _) => format!("header {n} has a listed value"),
+            Pred::Jwt(f, _) => format!("{} is listed", f.describe(r)),
             Pred::All(ps) if ps.len() == 1 => ps.iter().map(|p| p.holding(r)).collect(),
             _ => "the negated test holds".into(),
         }

@@ -10,12 +10,14 @@ mod affix;
 mod explain;
 mod index;
 mod ip;
+mod jwt;
 mod path;
 mod pred;
 mod strings;
 
 pub use index::{RuleIndex, Scratch};
 pub use ip::{Cidr, IpSet};
+pub use jwt::JwtField;
 pub use path::{PathMap, PathPattern, PathSet, Seg};
 pub use pred::{Pred, Quant};
 pub use strings::{StringMatch, StringSet};

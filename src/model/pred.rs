@@ -47,6 +47,8 @@ pub enum Pred {
     Sni(StringSet),
     /// The request is gRPC.
     Grpc,
+    /// A value of the request's validated JWT is in the set (none without a JWT).
+    Jwt(super::JwtField, StringSet),
     /// Negation.
     Not(Box<Pred>),
     /// Conjunction (empty = true).
@@ -154,6 +156,7 @@ impl Pred {
             Pred::HeaderValues(name, s, q) => q.matches(r.header_values(name), s),
             Pred::Sni(s) => r.sni.as_deref().is_some_and(|v| s.matches(v)),
             Pred::Grpc => r.grpc,
+            Pred::Jwt(f, s) => f.matches(r, s),
             Pred::Not(p) => !p.matches(r),
             Pred::All(ps) => ps.iter().all(|p| p.matches(r)),
             Pred::Any(ps) => ps.iter().any(|p| p.matches(r)),
@@ -188,6 +191,7 @@ impl Pred {
             Pred::DestinationIp(_) => out.destination_ip = true,
             Pred::Port(_) => out.port = true,
             Pred::Sni(_) => out.sni = true,
+            Pred::Jwt(..) => out.jwt = true,
             Pred::Not(p) => p.reads(out),
             Pred::All(ps) | Pred::Any(ps) => ps.iter().for_each(|p| p.reads(out)),
             _ => {}

@@ -5,6 +5,7 @@
 //! dodged by spelling: hosts are lowercased without port or trailing dot, paths are canonical.
 
 mod host;
+pub mod jwt;
 pub mod path;
 mod reads;
 
@@ -70,6 +71,8 @@ pub struct Request {
     pub headers: Vec<(String, String)>,
     /// `content-type: application/grpc*`.
     pub grpc: bool,
+    /// The payload of the request's JWT, if Envoy's `jwt_authn` validated one (see [`jwt`]).
+    pub jwt: Option<serde_json::Value>,
 }
 
 impl Request {

@@ -18,6 +18,9 @@ pub struct Reads {
     pub destination_ip: bool,
     /// The TLS SNI (`connection.requested_server_name`).
     pub sni: bool,
+    /// The payload of the JWT Envoy's `jwt_authn` validated (stream metadata), for
+    /// `requestPrincipals` and `request.auth.*`.
+    pub jwt: bool,
 }
 
 impl Reads {
@@ -27,6 +30,7 @@ impl Reads {
         source_ip: true,
         destination_ip: true,
         sni: true,
+        jwt: true,
     };
 
     /// None beyond the peer and the headers.
@@ -35,6 +39,7 @@ impl Reads {
         source_ip: false,
         destination_ip: false,
         sni: false,
+        jwt: false,
     };
 
     /// What either reads.
@@ -44,6 +49,7 @@ impl Reads {
             source_ip: self.source_ip || o.source_ip,
             destination_ip: self.destination_ip || o.destination_ip,
             sni: self.sni || o.sni,
+            jwt: self.jwt || o.jwt,
         }
     }
 }

@@ -49,6 +49,10 @@ pub struct Case {
     pub set_headers: Option<std::collections::BTreeMap<String, String>>,
     /// Whether the request is forwarded (checked when given; see the module docs).
     pub allowed: Option<bool>,
+    /// The payload of a validated JWT (what Envoy's jwt_authn leaves in metadata), if any.
+    /// The Envoy end-to-end run cannot make up such a token: mark these cases `"e2e": false`
+    /// (tests/e2e/test_jwt.py signs real tokens instead).
+    pub jwt: Option<serde_json::Value>,
     /// Whether the Envoy end-to-end run can reproduce this case (default true; false for cases
     /// that need a source address or port other than loopback's).
     #[serde(default)]
@@ -73,6 +77,7 @@ impl Case {
         }
         r.port = self.port;
         r.source_ip = self.source_ip.as_deref().and_then(|s| s.parse().ok());
+        r.jwt = self.jwt.clone();
         for (k, v) in &self.headers {
             r.add_header(k, v);
         }

@@ -29,7 +29,8 @@ request options:
   --port N             the destination port
   --source-ip IP       the peer address
   --header 'name: value'   repeatable
-  --grpc               a gRPC request (content-type: application/grpc)";
+  --grpc               a gRPC request (content-type: application/grpc)
+  --jwt JSON           the payload of a JWT Envoy's jwt_authn validated (requestPrincipals, request.auth.*)";
 
 pub fn help() -> &'static str {
     HELP
@@ -73,6 +74,15 @@ impl Args {
                         .split_once(':')
                         .ok_or_else(|| format!("--header {v:?} is not 'name: value'"))?;
                     a.request.add_header(n.trim(), val.trim());
+                }
+                "--jwt" => {
+                    let v = value(arg)?;
+                    let payload: serde_json::Value =
+                        serde_json::from_str(&v).map_err(|e| format!("--jwt: not a JSON object: {e}"))?;
+                    if !payload.is_object() {
+                        return Err("--jwt: not a JSON object".into());
+                    }
+                    a.request.jwt = Some(payload);
                 }
                 "--grpc" => {
                     a.request.grpc = true;

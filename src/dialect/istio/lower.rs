@@ -3,7 +3,7 @@
 
 use super::wire::{Condition, Operation, Rule, Source};
 use crate::dialect::Ctx;
-use crate::model::{IpSet, PathPattern, Pred, Seg, StringMatch, StringSet};
+use crate::model::{IpSet, JwtField, PathPattern, Pred, Seg, StringMatch, StringSet};
 use crate::spiffe::SCHEME;
 
 /// A lowering error: the field (relative to the rule) and what is wrong.
@@ -173,18 +173,6 @@ fn ports(vs: &[String], name: &str) -> R<Vec<u16>> {
 }
 
 fn source(s: &Source, policy_ns: &str, ctx: &Ctx<'_>, notes: &mut Notes) -> R<Pred> {
-    let jwt = [
-        ("requestPrincipals", &s.request_principals),
-        ("notRequestPrincipals", &s.not_request_principals),
-    ];
-    for (name, v) in jwt {
-        if v.as_ref().is_some_and(|v| !v.is_empty()) {
-            return Err((
-                name.into(),
-                "needs a validated JWT (Envoy jwt_authn), which this version does not read yet".into(),
-            ));
-        }
-    }
     let has = |v: &Option<Vec<String>>| v.as_ref().is_some_and(|v| !v.is_empty());
     if (has(&s.principals) || has(&s.not_principals)) && (has(&s.service_accounts) || has(&s.not_service_accounts)) {
         return Err((
@@ -203,6 +191,15 @@ fn source(s: &Source, policy_ns: &str, ctx: &Ctx<'_>, notes: &mut Notes) -> R<Pr
         &mut parts,
     )?;
     notes.extend(notes_here);
+    // `iss/sub` of the JWT Envoy's jwt_authn validated (Istio RequestAuthentication).
+    field(
+        "requestPrincipals",
+        &s.request_principals,
+        &s.not_request_principals,
+        strings,
+        |set| Pred::Jwt(JwtField::Principal, set),
+        &mut parts,
+    )?;
     field(
         "namespaces",
         &s.namespaces,
@@ -346,11 +343,12 @@ fn condition(c: &Condition, policy_ns: &str, ctx: &Ctx<'_>) -> R<Pred> {
             "source.principal" => Pred::Principal(principals(vs, name, ctx, &mut Notes::new())?),
             "source.serviceAccount" => Pred::ServiceAccount(service_accounts(vs, name, policy_ns)?),
             "connection.sni" => Pred::Sni(strings(vs, name)?),
+            "request.auth.principal" => Pred::Jwt(JwtField::Principal, strings(vs, name)?),
+            "request.auth.audiences" => Pred::Jwt(JwtField::Audiences, strings(vs, name)?),
+            "request.auth.presenter" => Pred::Jwt(JwtField::Presenter, strings(vs, name)?),
+            k if k.starts_with("request.auth.claims") => Pred::Jwt(claim_path(k)?, strings(vs, name)?),
             k if k.starts_with("request.auth.") => {
-                return Err((
-                    "key".into(),
-                    format!("{k:?} needs a validated JWT (Envoy jwt_authn), which this version does not read yet"),
-                ))
+                return Err(("key".into(), format!("{k:?} is not a supported condition key")))
             }
             k if k.starts_with("experimental.envoy.filters.") => {
                 return Err((
@@ -369,4 +367,54 @@ fn condition(c: &Condition, policy_ns: &str, ctx: &Ctx<'_>) -> R<Pred> {
         parts.push(Pred::negate(build(&vs, "notValues")?));
     }
     Ok(Pred::all(parts))
+}
+
+/// `request.auth.claims[a][b]` → the claim path `a`, `b` (Istio: one `[name]` per level).
+fn claim_path(key: &str) -> R<JwtField> {
+    let bad = || {
+        (
+            "key".to_string(),
+            format!("{key:?}: expected request.auth.claims[name] (nested: [a][b])"),
+        )
+    };
+    let mut rest = key.strip_prefix("request.auth.claims").ok_or_else(bad)?;
+    let mut path = Vec::new();
+    while !rest.is_empty() {
+        let (name, after) = rest.strip_prefix('[').and_then(|r| r.split_once(']')).ok_or_else(bad)?;
+        if name.is_empty() || name.contains('[') {
+            return Err(bad());
+        }
+        path.push(name.into());
+        rest = after;
+    }
+    if path.is_empty() {
+        return Err(bad());
+    }
+    Ok(JwtField::Claim(path))
+}
+
+#[cfg(test)]
+mod jwt_tests {
+    use super::*;
+
+    #[test]
+    fn claim_paths_follow_istio_brackets() {
+        let path = |k: &str| match claim_path(k) {
+            Ok(JwtField::Claim(p)) => Some(p.iter().map(|s| s.to_string()).collect::<Vec<_>>()),
+            _ => None,
+        };
+        assert_eq!(path("request.auth.claims[groups]"), Some(vec!["groups".into()]));
+        assert_eq!(
+            path("request.auth.claims[org][team]"),
+            Some(vec!["org".into(), "team".into()])
+        );
+        for bad in [
+            "request.auth.claims",
+            "request.auth.claims[]",
+            "request.auth.claims.groups",
+            "request.auth.claims[a",
+        ] {
+            assert_eq!(path(bad), None, "{bad}");
+        }
+    }
 }
