@@ -30,6 +30,7 @@ Environment: ENVOY (the binary; default: `envoy` next to this Python, i.e. the v
 SPIFFE_AUTHZ_WASM (default dist/spiffe_authz.wasm), E2E_KEEP=1 keeps the temp directory.
 """
 import atexit
+import copy
 import http.client
 import itertools
 import json
@@ -256,12 +257,20 @@ class Envoy:
     listen_port: 0 (default) lets the kernel choose; `.port` tells which. normalization=False
     renders Envoy with its path normalization off; wasm: another filter build. Envoy runs with
     --component-log-level wasm:debug, so allowed requests are logged too (`spiffe-authz allow:`).
+
+    extra_bundles: more bundles, each on a listener of its own in the same Envoy (same template,
+    same VM: the module is compiled once, each bundle has its own root context and engine);
+    `envoy.listener(i)` is a view whose requests go to bundle i (0 = `bundle`). The filter's
+    counters are per VM, so they add up across those listeners.
     """
 
     def __init__(self, harness, bundle, *, require_client_cert=True, node_metadata=None, log_level="info",
-                 component_log_level="wasm:debug", listen_port=0, normalization=True, wasm=None):
+                 component_log_level="wasm:debug", listen_port=0, normalization=True, wasm=None,
+                 extra_bundles=()):
         self.h = harness
         self.bundle_text = _bundle_text(bundle)
+        self.extra_bundles = [_bundle_text(b) for b in extra_bundles]
+        self.ports = []
         self.require_client_cert = require_client_cert
         self.node_metadata = node_metadata
         self.log_level = log_level
@@ -281,16 +290,44 @@ class Envoy:
     def __exit__(self, *exc):
         self.stop()
 
-    def start(self, timeout=30):
-        """Starts Envoy and waits until the listener serves. Raises EnvoyFailed with the log."""
-        cfg = render.render(
-            self.bundle_text, ca=str(self.h.pki.ca), server_cert=str(self.h.pki.server[0]),
+    def _render(self, bundle_text, listen_port):
+        return render.render(
+            bundle_text, ca=str(self.h.pki.ca), server_cert=str(self.h.pki.server[0]),
             server_key=str(self.h.pki.server[1]), wasm=str(self.wasm), echo_port=self.h.echo.port,
             grpc_port=self.h.grpc.port, require_client_cert=self.require_client_cert,
-            node_metadata=self.node_metadata, listen_port=self.listen_port,
+            node_metadata=self.node_metadata, listen_port=listen_port,
             normalization=self.normalization,
         )
-        (self.dir / "envoy.yaml").write_text(cfg)
+
+    def config(self):
+        """The bootstrap YAML: envoy/envoy.yaml rendered, plus one copy of its listener per extra
+        bundle (renamed inbound_mtls_<i>, root_id spiffe_authz_<i>: a root context per bundle)."""
+        cfg = self._render(self.bundle_text, self.listen_port)
+        items = []
+        for i, b in enumerate(self.extra_bundles, 1):
+            text = self._render(b, 0)
+            item = text[text.index("  - name: inbound_mtls\n"):text.index("\n  clusters:")]
+            for old, new in (("- name: inbound_mtls\n", f"- name: inbound_mtls_{i}\n"),
+                             ("root_id: spiffe_authz\n", f"root_id: spiffe_authz_{i}\n")):
+                if old not in item:
+                    raise ValueError(f"envoy.yaml no longer says {old!r}: update Envoy.config()")
+                item = item.replace(old, new, 1)
+            items.append(item)
+        if items:
+            at = cfg.index("\n  clusters:")
+            cfg = cfg[:at] + "\n" + "\n".join(items) + cfg[at:]
+        return cfg
+
+    def listener(self, i):
+        """A view of this Envoy whose request()/grpc_call() go to bundle i's listener. Stop the
+        Envoy itself, not a view."""
+        view = copy.copy(self)
+        view.port = self.ports[i]
+        return view
+
+    def start(self, timeout=30):
+        """Starts Envoy and waits until the listeners serve. Raises EnvoyFailed with the log."""
+        (self.dir / "envoy.yaml").write_text(self.config())
         admin_file = self.dir / "admin.address"
         base_id = (os.getpid() % 100000) * 100 + next(_base_ids)
         self.log = open(self.log_path, "wb")
@@ -307,22 +344,25 @@ class Envoy:
                 raise EnvoyFailed(f"envoy exited with status {self.proc.returncode}", self.read_log())
             if admin_file.exists() and admin_file.read_text().strip():
                 self.admin_port = int(admin_file.read_text().strip().rsplit(":", 1)[1])
-                self.port = self._listener_port()
-                if self.port:
+                self.ports = self._listener_ports()
+                if self.ports:
+                    self.port = self.ports[0]
                     return self
             time.sleep(0.05)
         self.stop()
         raise EnvoyFailed("envoy did not become ready", self.read_log())
 
-    def _listener_port(self):
+    def _listener_ports(self):
+        """[port of inbound_mtls, inbound_mtls_1, ...] once all listen, else None."""
+        names = ["inbound_mtls"] + [f"inbound_mtls_{i}" for i in range(1, len(self.extra_bundles) + 1)]
         try:
             status = json.loads(self.admin("/listeners?format=json"))
-            for ls in status.get("listener_statuses", []):
-                port = ls["local_address"]["socket_address"].get("port_value")
-                if ls["name"] == "inbound_mtls" and port:
-                    return port
+            ports = {ls["name"]: ls["local_address"]["socket_address"].get("port_value")
+                     for ls in status.get("listener_statuses", [])}
         except (OSError, ValueError, KeyError):
             return None
+        if all(ports.get(n) for n in names):
+            return [ports[n] for n in names]
         return None
 
     def stop(self):
@@ -491,6 +531,18 @@ class Harness:
         """An Envoy for `bundle` (not started: use `with h.envoy(...) as e:`). See Envoy."""
         return Envoy(self, bundle, **kw)
 
+    def run_case_files(self, paths):
+        """Runs several cases files through ONE Envoy (a listener per bundle, the module compiled
+        once): {path: failures}. Same checks as run_case_file."""
+        paths = [pathlib.Path(p) for p in paths]
+        files = [json.loads(p.read_text()) for p in paths]
+        out = {}
+        with self.envoy(files[0]["bundle"], require_client_cert=False,
+                        extra_bundles=[cf["bundle"] for cf in files[1:]]) as envoy:
+            for i, (path, cf) in enumerate(zip(paths, files)):
+                out[path] = self._run_cases(envoy.listener(i), path, cf)
+        return out
+
     def run_case_file(self, path):
         """Runs a policies/**/*.cases.json file through one Envoy (client certificates optional,
         so cases without a principal arrive unauthenticated). Returns failures as readable lines
@@ -500,17 +552,20 @@ class Harness:
         the backend."""
         path = pathlib.Path(path)
         cf = json.loads(path.read_text())
-        failures = []
         with self.envoy(cf["bundle"], require_client_cert=False) as envoy:
-            for case in cf["cases"]:
-                if not runnable(case):
-                    continue
-                try:
-                    problem = self._run_case(envoy, case)
-                except Exception as e:  # a harness error is a failure of this case, not the file
-                    problem = f"{type(e).__name__}: {e}"
-                if problem:
-                    failures.append(f"{path.name}: case {case['name']!r}: {problem}")
+            return self._run_cases(envoy, path, cf)
+
+    def _run_cases(self, envoy, path, cf):
+        failures = []
+        for case in cf["cases"]:
+            if not runnable(case):
+                continue
+            try:
+                problem = self._run_case(envoy, case)
+            except Exception as e:  # a harness error is a failure of this case, not the file
+                problem = f"{type(e).__name__}: {e}"
+            if problem:
+                failures.append(f"{path.name}: case {case['name']!r}: {problem}")
         return failures
 
     def _run_case(self, envoy, case):

@@ -1,4 +1,4 @@
-"""Every policies/**/*.cases.json through a real Envoy, one Envoy per file.
+"""Every policies/**/*.cases.json through a real Envoy: one Envoy, one listener per file.
 
 The same files run natively and in a wasm VM (tests/conformance.rs); here each case is a real
 HTTPS (or gRPC) request with a client certificate for its principal. Cases with `port`,
@@ -18,9 +18,9 @@ class CaseFiles(unittest.TestCase):
     def test_every_case_file(self):
         files = case_files()
         self.assertTrue(files, "no policies/**/*.cases.json found")
-        for path in files:
+        for path, failures in self.h.run_case_files(files).items():
             with self.subTest(path=str(path.relative_to(ROOT))):
-                self.assertEqual(self.h.run_case_file(path), [])
+                self.assertEqual(failures, [])
 
 
 if __name__ == "__main__":

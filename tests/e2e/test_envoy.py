@@ -34,12 +34,17 @@ def bundle(*resources, workload=None, settings=None):
 
 
 class RequiredClientCertificates(unittest.TestCase):
-    """envoy/envoy.yaml as shipped: client certificates required; the seed-001 bundle."""
+    """envoy/envoy.yaml as shipped: client certificates required; the seed-001 bundle (and, on a
+    second listener, a bundle with a DENY policy)."""
 
     @classmethod
     def setUpClass(cls):
         cls.h = Harness.shared()
-        cls.envoy = cls.h.envoy(SEED).start()
+        cls.envoy = cls.h.envoy(SEED, extra_bundles=[bundle(
+            policy("allow-all", {"rules": [{}]}),
+            policy("deny-admin", {"action": "DENY", "rules": [{"to": [{"operation": {"paths": ["/admin/*"]}}]}]}),
+            workload={"namespace": "myapp"},
+        )]).start()
 
     @classmethod
     def tearDownClass(cls):
@@ -62,14 +67,10 @@ class RequiredClientCertificates(unittest.TestCase):
         self.assertEqual(len(self.h.echo.received), before, "a denied request never reaches the backend")
 
     def test_deny_body_names_the_deciding_policy(self):
-        with self.h.envoy(bundle(
-            policy("allow-all", {"rules": [{}]}),
-            policy("deny-admin", {"action": "DENY", "rules": [{"to": [{"operation": {"paths": ["/admin/*"]}}]}]}),
-            workload={"namespace": "myapp"},
-        )) as envoy:
-            r = envoy.request(FRONTEND, "GET", "/admin/x")
-            self.assertEqual((r.status, r.text), (403, "RBAC: access denied by AuthorizationPolicy myapp/deny-admin\n"))
-            self.assertEqual(envoy.request(FRONTEND, "GET", "/public").status, 200)
+        envoy = self.envoy.listener(1)
+        r = envoy.request(FRONTEND, "GET", "/admin/x")
+        self.assertEqual((r.status, r.text), (403, "RBAC: access denied by AuthorizationPolicy myapp/deny-admin\n"))
+        self.assertEqual(envoy.request(FRONTEND, "GET", "/public").status, 200)
 
     def test_no_client_certificate_is_refused_by_tls(self):
         with self.assertRaises((OSError, ConnectionError)):
@@ -214,33 +215,42 @@ class RefusedBundles(unittest.TestCase):
 
 
 class DryRun(unittest.TestCase):
+    """Listener 0: an enforced bundle with a dry-run DENY policy; listener 1: a dry-run bundle."""
+
     @classmethod
     def setUpClass(cls):
         cls.h = Harness.shared()
-
-    def test_dry_run_policy_is_logged_and_counted_never_enforced(self):
-        with self.h.envoy(bundle(
+        cls.envoy = cls.h.envoy(bundle(
             policy("allow-all", {"rules": [{}]}),
             policy("deny-other", {"action": "DENY", "rules": [{"from": [{"source": {"principals": [OTHER[9:]]}}]}]},
                    annotations={"istio.io/dry-run": "true"}),
             workload={"namespace": "myapp"},
-        )) as envoy:
-            r = envoy.request(OTHER, "GET", "/x")
-            self.assertEqual(r.status, 200)
-            self.assertEqual(envoy.stats()["spiffe_authz.dry_run_denied"], 1)
-            line = envoy.wait_for_log("spiffe-authz dry-run deny")
-            self.assertIsNotNone(line)
-            self.assertIn("AuthorizationPolicy myapp/deny-other", line)
-
-    def test_dry_run_bundle_forwards_what_it_would_deny(self):
-        with self.h.envoy(bundle(
+        ), extra_bundles=[bundle(
             policy("allow-frontend", {"rules": [{"from": [{"source": {"principals": [FRONTEND[9:]]}}]}]}),
             workload={"namespace": "myapp"}, settings={"mode": "dry-run"},
-        )) as envoy:
-            self.assertEqual(envoy.request(OTHER, "GET", "/x").status, 200)
-            stats = envoy.stats()
-            self.assertEqual(stats["spiffe_authz.dry_run_denied"], 1)
-            self.assertEqual(stats["spiffe_authz.denied"], 0)
+        )]).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.envoy.stop()
+
+    def test_dry_run_policy_is_logged_and_counted_never_enforced(self):
+        before = self.envoy.stats()
+        r = self.envoy.request(OTHER, "GET", "/x")
+        self.assertEqual(r.status, 200)
+        after = self.envoy.stats()
+        self.assertEqual(after["spiffe_authz.dry_run_denied"], before["spiffe_authz.dry_run_denied"] + 1)
+        line = self.envoy.wait_for_log('dry-run deny (not enforced): dialect=istio policy="AuthorizationPolicy '
+                                       'myapp/deny-other" rule=0')
+        self.assertIsNotNone(line)
+        self.assertIn("[info][wasm]", line)
+
+    def test_dry_run_bundle_forwards_what_it_would_deny(self):
+        before = self.envoy.stats()
+        self.assertEqual(self.envoy.listener(1).request(OTHER, "GET", "/y").status, 200)
+        after = self.envoy.stats()
+        self.assertEqual(after["spiffe_authz.dry_run_denied"], before["spiffe_authz.dry_run_denied"] + 1)
+        self.assertEqual(after["spiffe_authz.denied"], before["spiffe_authz.denied"])
 
 
 class NodeMetadata(unittest.TestCase):
@@ -259,25 +269,24 @@ class NodeMetadata(unittest.TestCase):
         cls.h = Harness.shared()
 
     def test_namespace_and_labels_from_node_metadata_select_policies(self):
+        # Listener 1: the same bundle naming its own namespace, which wins over the node's.
         md = {"NAMESPACE": "myapp", "SERVICE_ACCOUNT": "backend-sa", "LABELS": {"app": "backend", "version": "v1"}}
-        with self.h.envoy(self.BUNDLE, node_metadata=md) as envoy:
+        own = dict(self.BUNDLE, workload={"namespace": "elsewhere"})
+        with self.h.envoy(self.BUNDLE, node_metadata=md, extra_bundles=[own]) as envoy:
             self.assertEqual(envoy.request(FRONTEND, "GET", "/x").status, 200)
             self.assertEqual(envoy.request(OTHER, "GET", "/x").status, 403)
-            line = envoy.wait_for_log("spiffe-authz: bundle loaded")
+            line = envoy.wait_for_log('spiffe-authz: bundle loaded (%d bytes; workload namespace="myapp"'
+                                      % len(json.dumps(self.BUNDLE)))
+            self.assertIsNotNone(line)
             self.assertIn('namespace="myapp" serviceAccount="backend-sa" labels=2', line)
+            # bundle fields win over node metadata
+            self.assertIsNotNone(envoy.wait_for_log('namespace="elsewhere" serviceAccount="backend-sa" labels=2'))
+            self.assertEqual(envoy.listener(1).request(OTHER, "GET", "/x").status, 200)
 
     def test_labels_that_do_not_match_the_selector(self):
         # The selector picks app=backend only: for app=frontend no policy applies -> Istio allows.
         md = {"NAMESPACE": "myapp", "LABELS": {"app": "frontend"}}
         with self.h.envoy(self.BUNDLE, node_metadata=md) as envoy:
-            self.assertEqual(envoy.request(OTHER, "GET", "/x").status, 200)
-
-    def test_bundle_fields_win_over_node_metadata(self):
-        b = dict(self.BUNDLE, workload={"namespace": "elsewhere"})
-        md = {"NAMESPACE": "myapp", "LABELS": {"app": "backend"}}
-        with self.h.envoy(b, node_metadata=md) as envoy:
-            line = envoy.wait_for_log("spiffe-authz: bundle loaded")
-            self.assertIn('namespace="elsewhere"', line)
             self.assertEqual(envoy.request(OTHER, "GET", "/x").status, 200)
 
 
