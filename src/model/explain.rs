@@ -58,6 +58,7 @@ impl Pred {
             }
             Pred::Sni(s) => format!("SNI {} {}", r.sni.as_deref().unwrap_or("none"), not_in(s)),
             Pred::Grpc => "not a gRPC request".into(),
+            Pred::Jwt(_, _) if r.jwt.is_none() => "the request has no validated JWT".into(),
             Pred::Jwt(f, s) => format!("{} {}", f.describe(r), not_in(s)),
             Pred::Not(p) => format!("excluded by a negative field: {}", p.holding(r)),
             Pred::All(ps) => ps
