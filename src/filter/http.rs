@@ -42,8 +42,7 @@ impl HttpContext for Http {
         let path = match canonical(raw_path, engine.path_options()) {
             Ok(c) => {
                 let forward = c.forward();
-                if c.changed
-                    && hostcalls::set_map_value(MapType::HttpRequestHeaders, ":path", Some(&forward)).is_err()
+                if c.changed && hostcalls::set_map_value(MapType::HttpRequestHeaders, ":path", Some(&forward)).is_err()
                 {
                     // Never forward a path other than the one decided on.
                     metrics::inc(Counter::Denied);
