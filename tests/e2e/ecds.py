@@ -17,7 +17,7 @@ import subprocess
 import time
 
 import harness
-from harness import ROOT, WASM, Envoy, EnvoyFailed, envoy_binary
+from harness import ROOT, Envoy, EnvoyFailed, envoy_binary
 
 CLI = pathlib.Path(os.environ.get("SPIFFE_AUTHZ_CLI", ROOT / "dist" / "spiffe-authz"))
 TEMPLATE = ROOT / "envoy" / "ecds.yaml"
@@ -59,12 +59,24 @@ class EcdsEnvoy(Envoy):
                 raise EnvoyFailed(f"envoy exited with status {self.proc.returncode}", self.read_log())
             if admin_file.exists() and admin_file.read_text().strip():
                 self.admin_port = int(admin_file.read_text().strip().rsplit(":", 1)[1])
-                self.port = self._listener_port()
+                self.port = self._inbound_port()
                 if self.port and self.ecds_stats().get("config_reload", 0) >= 1:
+                    self.ports = [self.port]
                     return self
             time.sleep(0.05)
         self.stop()
         raise EnvoyFailed("envoy did not become ready", self.read_log())
+
+    def _inbound_port(self):
+        """The port of the inbound_mtls listener once it listens, else None."""
+        try:
+            status = json.loads(self.admin("/listeners?format=json"))
+            for ls in status.get("listener_statuses", []):
+                if ls["name"] == "inbound_mtls":
+                    return ls["local_address"]["socket_address"].get("port_value")
+        except (OSError, ValueError, KeyError):
+            return None
+        return None
 
     def push(self, bundle, validate=True):
         """Pushes a bundle (path, dict or JSON text) with `spiffe-authz push`; returns the version.
@@ -73,7 +85,7 @@ class EcdsEnvoy(Envoy):
         self.pushes += 1
         src = self.dir / f"push-{self.pushes}.json"
         src.write_text(text)
-        args = [str(CLI), "push", "--bundle", str(src), "--dir", str(self.ecds_dir), "--wasm", str(WASM)]
+        args = [str(CLI), "push", "--bundle", str(src), "--dir", str(self.ecds_dir), "--wasm", str(self.wasm)]
         if not validate:
             args.append("--no-validate")
         out = subprocess.run(args, capture_output=True, text=True)

@@ -16,7 +16,6 @@ import tarfile
 import tempfile
 import unittest
 
-import harness
 from ecds import CLI
 from harness import ROOT, WASM, Harness
 
@@ -88,13 +87,9 @@ class Delivery(unittest.TestCase):
         # The packaged module is the filter: Envoy loads it and enforces.
         extracted = f"{self.tmp.name}/plugin.wasm"
         pathlib.Path(extracted).write_bytes(module)
-        saved, harness.WASM = harness.WASM, type(WASM)(extracted)
-        try:
-            with self.h.envoy("policies/istio/seed-001-backend.json") as envoy:
-                ok = envoy.request("spiffe://cluster.local/ns/myapp/sa/frontend-sa", "GET", "/api/profile")
-                no = envoy.request("spiffe://cluster.local/ns/myapp/sa/other", "GET", "/api/profile")
-        finally:
-            harness.WASM = saved
+        with self.h.envoy("policies/istio/seed-001-backend.json", wasm=extracted) as envoy:
+            ok = envoy.request("spiffe://cluster.local/ns/myapp/sa/frontend-sa", "GET", "/api/profile")
+            no = envoy.request("spiffe://cluster.local/ns/myapp/sa/other", "GET", "/api/profile")
         self.assertEqual((ok.status, no.status), (200, 403))
         # `wasmplugin --oci-layout` puts this manifest digest in WasmPlugin.spec.sha256.
         plugin = cli("wasmplugin", "--bundle", "policies/istio/seed-001-backend.json",

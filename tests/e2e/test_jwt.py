@@ -72,21 +72,12 @@ class JwtEnvoy(harness.Envoy):
         super().__init__(h, bundle, **kw)
         self.jwks = jwks
 
-    def start(self, timeout=30):
-        original = harness.render.render
-        entry = f"          - {jwt_authn(self.jwks)}\n"
-
-        def with_jwt(*a, **kw):
-            cfg = original(*a, **kw)
-            anchor = "          - name: spiffe_authz\n"
-            assert anchor in cfg, "envoy/envoy.yaml changed: update test_jwt.py"
-            return cfg.replace(anchor, entry + anchor, 1)
-
-        harness.render.render = with_jwt
-        try:
-            return super().start(timeout)
-        finally:
-            harness.render.render = original
+    def config(self):
+        cfg = super().config()
+        anchor = "          - name: spiffe_authz\n"
+        if anchor not in cfg:
+            raise ValueError("envoy/envoy.yaml no longer has the spiffe_authz filter entry: update test_jwt.py")
+        return cfg.replace(anchor, f"          - {jwt_authn(self.jwks)}\n" + anchor, 1)
 
 
 class Jwt(unittest.TestCase):
