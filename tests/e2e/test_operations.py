@@ -4,10 +4,11 @@ policies and dry-run bundles (computed, logged, counted, never enforced), and co
 load/reject counters.
 """
 import json
-import pathlib
 import re
+import subprocess
 import unittest
 
+from ecds import CLI
 from harness import ROOT, Harness
 
 TD = "cluster.local"
@@ -73,8 +74,13 @@ class Operations(unittest.TestCase):
             for who, method, path, want in sent:
                 self.assertEqual(envoy.request(who, method, path).status, want, (who, method, path))
             counts = prometheus(envoy)
+            exposition = envoy.admin("/stats/prometheus")
             log = envoy.read_log()
-        print("\n" + authz_table(counts))
+        # What an operator runs: the table `linkerd viz authz` shows, from the same endpoint.
+        table = subprocess.run([str(CLI), "authz"], input=exposition, capture_output=True, text=True, check=True).stdout
+        print("\n" + table)
+        self.assertRegex(table, r"istio +AuthorizationPolicy shop/deny-evil +0 +4 +100.0 +0 +0")
+        self.assertRegex(table, r"istio +AuthorizationPolicy shop/allow-web +4 +0 +0.0 +0 +0")
         want = {
             ("spiffe_authz_policy_allowed", "AuthorizationPolicy", "shop", "allow-web"): 4,
             ("spiffe_authz_policy_denied", "default", "-", "deny"): 2,

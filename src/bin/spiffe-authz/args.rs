@@ -20,6 +20,7 @@ commands:
   wasmplugin --bundle FILE --url URL ...      an Istio WasmPlugin carrying the bundle (--help: options)
   package   --wasm FILE --out DIR             the module as an OCI image layout (Wasm image spec, compat)
   push      --bundle FILE --dir ECDS_DIR      a new bundle for a running Envoy (ECDS file, atomic rename)
+  authz     [-f STATS.txt]                    per policy: allowed / denied, from Envoy's /stats/prometheus
 
 request options:
   --principal URI      the client certificate's URI SAN (spiffe://td/ns/NS/sa/SA); none = no certificate

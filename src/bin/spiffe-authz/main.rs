@@ -2,6 +2,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod args;
+mod authz;
 mod bundle;
 mod flags;
 mod manifests;
@@ -45,6 +46,7 @@ fn run(cmd: &str, argv: &[String]) -> Result<ExitCode, String> {
         "wasmplugin" => Some((wasmplugin::run, wasmplugin::HELP)),
         "package" => Some((oci::run, oci::HELP)),
         "push" => Some((push::run, push::HELP)),
+        "authz" => Some((authz::run, authz::HELP)),
         _ => None,
     };
     if let Some((run, help)) = own {
