@@ -108,6 +108,20 @@ impl LinkerdLayer {
     }
 }
 
+/// Why a default authorization allowed (static: allowed requests allocate no reason).
+fn default_allow_reason(name: &str) -> &'static str {
+    match name {
+        "localhost" => "default:localhost: Linkerd's proxy always permits loopback clients",
+        "all-unauthenticated" => "default:all-unauthenticated permits every client",
+        "all-authenticated" => "default:all-authenticated permits every client with a mesh identity",
+        "cluster-unauthenticated" => "default:cluster-unauthenticated permits every client in the cluster networks",
+        "cluster-authenticated" => {
+            "default:cluster-authenticated permits clients with a mesh identity in the cluster networks"
+        }
+        _ => "a default authorization permits the client",
+    }
+}
+
 fn describe(c: &Client<'_>) -> String {
     let who = c.uri.unwrap_or("an unauthenticated client");
     match c.ip {
@@ -138,54 +152,55 @@ impl Layer for LinkerdLayer {
                 format!("no route of {} matches {} {}", s.label, req.method, req.path),
             ),
             Outcome::Decided { server, route, by } => {
-                let at = match &route {
+                // Allowed requests are the common case: their reasons are static (the
+                // verdict's `by` names the authorization); only denials are worded in full.
+                let at = || match &route {
                     Some(f) if f.route.meta.is_some() => format!("{} ({})", server.label, self.route_name(f)),
                     _ => server.label.clone(),
                 };
-                let route_ref = route.and_then(|f| f.route.meta.map(|m| (m, f.rule)));
+                let deciding = || {
+                    route
+                        .and_then(|f| f.route.meta.map(|m| (m, f.rule)))
+                        .and_then(|(m, r)| self.rule_ref(Some(m), Some(r)))
+                        .or_else(|| self.rule_ref(server.meta, None))
+                };
                 match by {
                     Some(Source::Default("audit")) => {
-                        let deciding = route_ref
-                            .and_then(|(m, r)| self.rule_ref(Some(m), Some(r)))
-                            .or_else(|| self.rule_ref(server.meta, None));
                         fx.dry_run.push(v(
                             Effect::Deny,
-                            deciding,
+                            deciding(),
                             format!(
-                                "audit: no authorization of {at} permits {}; allowed because the policy is audit",
+                                "audit: no authorization of {} permits {}; allowed because the policy is audit",
+                                at(),
                                 describe(&client)
                             ),
                         ));
-                        v(
+                        Verdict::new(
+                            Dialect::Linkerd,
                             Effect::Allow,
-                            deciding,
-                            format!("{at}: allowed by default:audit (reported)"),
+                            deciding(),
+                            "allowed by default:audit (reported as the denial it would be)",
                         )
                     }
-                    Some(Source::Resource(i)) => v(
+                    Some(Source::Resource(i)) => Verdict::new(
+                        Dialect::Linkerd,
                         Effect::Allow,
                         self.rule_ref(Some(i), None),
-                        format!(
-                            "{at}: {} permits {}",
-                            self.source_name(Source::Resource(i)),
-                            describe(&client)
-                        ),
+                        "an authorization of the Server or its route permits the client",
                     ),
-                    Some(d @ Source::Default(_)) => v(
+                    Some(Source::Default(name)) => Verdict::new(
+                        Dialect::Linkerd,
                         Effect::Allow,
                         self.rule_ref(server.meta, None),
-                        format!("{at}: {} permits {}", self.source_name(d), describe(&client)),
+                        default_allow_reason(name),
                     ),
                     None => {
-                        let deciding = route_ref
-                            .and_then(|(m, r)| self.rule_ref(Some(m), Some(r)))
-                            .or_else(|| self.rule_ref(server.meta, None));
                         let why = if server.meta.is_none() && server.access == DefaultPolicy::Deny {
                             "the port has no Server and the default inbound policy is deny".to_string()
                         } else {
-                            format!("no authorization of {at} permits {}", describe(&client))
+                            format!("no authorization of {} permits {}", at(), describe(&client))
                         };
-                        v(Effect::Deny, deciding, why)
+                        v(Effect::Deny, deciding(), why)
                     }
                 }
             }
