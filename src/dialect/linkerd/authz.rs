@@ -50,6 +50,7 @@ pub(super) struct Authz {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Miss {
     Network,
+    NoAddress,
     NoIdentity,
     Identity,
 }
@@ -58,6 +59,7 @@ impl fmt::Display for Miss {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Miss::Network => "client address not in its networks",
+            Miss::NoAddress => "client address unknown, and it admits only some networks (CLI: --source-ip)",
             Miss::NoIdentity => "client has no mesh identity",
             Miss::Identity => "client identity not listed",
         })
@@ -68,7 +70,7 @@ impl Authz {
     /// Does the authorization permit the client?
     pub fn check(&self, c: &Client<'_>) -> Result<(), Miss> {
         if !self.networks.contains(c.ip) {
-            return Err(Miss::Network);
+            return Err(if c.ip.is_none() { Miss::NoAddress } else { Miss::Network });
         }
         match &self.authn {
             Authn::Unauthenticated => Ok(()),
