@@ -152,66 +152,25 @@ pub(super) fn compile(
             }
             "HTTPRoute" => {
                 let s: wire::HttpRouteSpec = r.spec()?;
+                let rules = s.rules.as_deref().unwrap_or(&[]);
                 note_ignored(
                     r,
-                    s.rules
-                        .iter()
-                        .flatten()
-                        .map(|x| (x.backend_refs.is_some(), x.timeouts.is_some())),
+                    rules.iter().map(|x| (x.backend_refs.is_some(), x.timeouts.is_some())),
                     warnings,
                 );
-                let rules = s
-                    .rules
-                    .iter()
-                    .flatten()
-                    .enumerate()
-                    .map(|(j, rule)| lower::http_rule(rule, &format!("spec.rules[{j}]")))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| at(r, e))?;
-                let obj = RouteObj {
-                    res: i,
-                    order: route_order(r),
-                    parents: lower::route_parents(s.parent_refs.as_deref(), &r.namespace),
-                    hosts: lower::hostnames(s.hostnames.as_deref()).map_err(|e| at(r, e))?,
-                    rules: if rules.is_empty() { vec![Vec::new()] } else { rules },
-                };
-                if obj.parents.is_empty() {
-                    warnings.push(r.warning(
-                        "spec.parentRefs",
-                        "names no Server: an outbound route, not enforced here",
-                    ));
-                } else if local {
+                let rules = lower_rules(r, rules, lower::http_rule)?;
+                let parents = (s.parent_refs.as_deref(), s.hostnames.as_deref());
+                if let Some(obj) = route_obj(r, i, route_order(r), parents, rules, local, warnings)? {
                     http.push(obj);
                 }
             }
             "GRPCRoute" => {
                 let s: wire::GrpcRouteSpec = r.spec()?;
-                note_ignored(
-                    r,
-                    s.rules.iter().flatten().map(|x| (x.backend_refs.is_some(), false)),
-                    warnings,
-                );
-                let rules = s
-                    .rules
-                    .iter()
-                    .flatten()
-                    .enumerate()
-                    .map(|(j, rule)| lower::grpc_rule(rule, &format!("spec.rules[{j}]")))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| at(r, e))?;
-                let obj = RouteObj {
-                    res: i,
-                    order: route_order(r),
-                    parents: lower::route_parents(s.parent_refs.as_deref(), &r.namespace),
-                    hosts: lower::hostnames(s.hostnames.as_deref()).map_err(|e| at(r, e))?,
-                    rules: if rules.is_empty() { vec![Vec::new()] } else { rules },
-                };
-                if obj.parents.is_empty() {
-                    warnings.push(r.warning(
-                        "spec.parentRefs",
-                        "names no Server: an outbound route, not enforced here",
-                    ));
-                } else if local {
+                let rules = s.rules.as_deref().unwrap_or(&[]);
+                note_ignored(r, rules.iter().map(|x| (x.backend_refs.is_some(), false)), warnings);
+                let rules = lower_rules(r, rules, lower::grpc_rule)?;
+                let parents = (s.parent_refs.as_deref(), s.hostnames.as_deref());
+                if let Some(obj) = route_obj(r, i, route_order(r), parents, rules, local, warnings)? {
                     grpc.push(obj);
                 }
             }
@@ -263,6 +222,49 @@ pub(super) fn compile(
         control_plane_ns: ls.control_plane_namespace.clone(),
         headers,
     })
+}
+
+/// Lowers every rule of a route, naming the failing one.
+fn lower_rules<W, M>(
+    r: &Resource<'_>,
+    rules: &[W],
+    lower: impl Fn(&W, &str) -> Result<Vec<M>, Fail>,
+) -> Result<Vec<Vec<M>>, BundleError> {
+    rules
+        .iter()
+        .enumerate()
+        .map(|(j, rule)| lower(rule, &format!("spec.rules[{j}]")))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| at(r, e))
+}
+
+/// An HTTPRoute or GRPCRoute of this workload's namespace, or `None` when it attaches to no
+/// Server (an outbound route: warned about, not enforced) or is not local.
+fn route_obj<M>(
+    r: &Resource<'_>,
+    res: usize,
+    order: (bool, String, String, String, String),
+    (parent_refs, hostnames): (Option<&[wire::ParentRef]>, Option<&[String]>),
+    rules: Vec<Vec<M>>,
+    local: bool,
+    warnings: &mut Vec<Warning>,
+) -> Result<Option<RouteObj<M>>, BundleError> {
+    let obj = RouteObj {
+        res,
+        order,
+        parents: lower::route_parents(parent_refs, &r.namespace),
+        hosts: lower::hostnames(hostnames).map_err(|e| at(r, e))?,
+        // A route without rules matches every request.
+        rules: if rules.is_empty() { vec![Vec::new()] } else { rules },
+    };
+    if obj.parents.is_empty() {
+        warnings.push(r.warning(
+            "spec.parentRefs",
+            "names no Server: an outbound route, not enforced here",
+        ));
+        return Ok(None);
+    }
+    Ok(local.then_some(obj))
 }
 
 fn note_ignored(r: &Resource<'_>, rules: impl Iterator<Item = (bool, bool)>, warnings: &mut Vec<Warning>) {
