@@ -4,8 +4,13 @@
 //! narrows it best; a request looks up its own principal and path and evaluates only the rules
 //! found there, plus the few that no attribute narrows. The cost per request follows the number
 //! of rules that could match, not the size of the bundle.
+//!
+//! Principals are filed by a 64-bit hash, not by the string: the rules' own predicates already
+//! hold every principal, and an index holding them again would double the memory of a bundle of
+//! 100,000 principals. A hash collision only adds a candidate, which its predicate then refuses.
 
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 
 use super::{PathMap, Pred};
 use crate::request::Request;
@@ -13,9 +18,41 @@ use crate::request::Request;
 /// Rule ids (positions in the list given to [`RuleIndex::build`]) filed for lookup.
 #[derive(Clone, Debug, Default)]
 pub struct RuleIndex {
-    by_principal: HashMap<Box<str>, Vec<u32>>,
+    by_principal: HashMap<u64, Ids>,
     by_path: PathMap<u32>,
     always: Vec<u32>,
+}
+
+/// The rule ids filed under one key, ascending. Most principals name one rule: kept inline.
+#[derive(Clone, Debug)]
+enum Ids {
+    One(u32),
+    Many(Vec<u32>),
+}
+
+impl Ids {
+    fn push(&mut self, id: u32) {
+        match self {
+            Ids::One(first) => *self = Ids::Many(vec![*first, id]),
+            Ids::Many(v) => v.push(id),
+        }
+    }
+
+    fn as_slice(&self) -> &[u32] {
+        match self {
+            Ids::One(id) => std::slice::from_ref(id),
+            Ids::Many(v) => v,
+        }
+    }
+}
+
+/// The key a principal is filed under. SipHash with fixed keys: the same at build and lookup,
+/// and a client cannot choose which principals its certificate collides with cheaply enough to
+/// matter (a collision costs one extra predicate test).
+fn principal_key(p: &str) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    p.hash(&mut h);
+    h.finish()
 }
 
 /// A reusable buffer for candidate ids.
@@ -65,7 +102,17 @@ impl RuleIndex {
             match filing {
                 Filing::Principal(keys) => {
                     for k in keys {
-                        idx.by_principal.entry(k.into()).or_default().push(id);
+                        match idx.by_principal.entry(principal_key(k)) {
+                            std::collections::hash_map::Entry::Occupied(mut e) => {
+                                // A rule listing a principal twice is filed once.
+                                if e.get().as_slice().last() != Some(&id) {
+                                    e.get_mut().push(id);
+                                }
+                            }
+                            std::collections::hash_map::Entry::Vacant(e) => {
+                                e.insert(Ids::One(id));
+                            }
+                        }
                     }
                 }
                 Filing::Path(keys) => keys.into_iter().for_each(|k| idx.by_path.insert(k, id)),
@@ -80,8 +127,8 @@ impl RuleIndex {
         out.clear();
         out.extend_from_slice(&self.always);
         if let Some(id) = req.peer.id() {
-            if let Some(ids) = self.by_principal.get(id.as_str()) {
-                out.extend_from_slice(ids);
+            if let Some(ids) = self.by_principal.get(&principal_key(id.as_str())) {
+                out.extend_from_slice(ids.as_slice());
             }
         }
         self.by_path.for_each_match(&req.path, |id| out.push(*id));
@@ -107,8 +154,8 @@ impl RuleIndex {
         };
         scan(&self.always, &mut best);
         if let Some(peer) = req.peer.id() {
-            if let Some(ids) = self.by_principal.get(peer.as_str()) {
-                scan(ids, &mut best);
+            if let Some(ids) = self.by_principal.get(&principal_key(peer.as_str())) {
+                scan(ids.as_slice(), &mut best);
             }
         }
         self.by_path

@@ -185,21 +185,24 @@ impl DaprLayer {
 
     /// The decision, noting each step in `log` when asked (for `explain`).
     fn judge(&self, req: &Request, mut log: Option<&mut Vec<String>>) -> Verdict<'_> {
-        let mut note = |s: String| {
-            if let Some(l) = log.as_deref_mut() {
-                l.push(s);
-            }
-        };
+        // Notes are formatted only for `explain`: deciding a request formats none of them.
+        macro_rules! note {
+            ($($arg:tt)*) => {
+                if let Some(l) = log.as_deref_mut() {
+                    l.push(format!($($arg)*));
+                }
+            };
+        }
         let kind = if req.grpc { "gRPC" } else { "HTTP" };
         let method = match method::normalize(&req.path, req.grpc) {
             Ok(m) => m,
             Err(e) => {
-                note(format!("method {:?} ({kind}): refused: {e}", req.path));
+                note!("method {:?} ({kind}): refused: {e}", req.path);
                 return self.verdict(false, None, format!("Dapr refuses the call: {e}"));
             }
         };
         let Some(acl) = &self.acl else {
-            note("no access control list: Dapr allows every call".into());
+            note!("no access control list: Dapr allows every call");
             return self.verdict(true, None, "no accessControl: Dapr allows every call".into());
         };
         let mut action = acl.default_action.as_str();
@@ -208,7 +211,7 @@ impl DaprLayer {
             DefaultFrom::MissingWithPolicies => "missing, so deny",
             DefaultFrom::MissingNoPolicies => "missing with no policies, so allow",
         };
-        note(format!("global defaultAction: {action} ({from})"));
+        note!("global defaultAction: {action} ({from})");
         let global = |why: String| {
             let ok = allows(acl.default_action.as_str());
             self.verdict(
@@ -219,13 +222,11 @@ impl DaprLayer {
         };
         let (td, ns, app) = match caller(&req.peer) {
             Caller::Unverified => {
-                note("caller: no verifiable SPIFFE ID".into());
+                note!("caller: no verifiable SPIFFE ID");
                 return global("the caller has no verifiable SPIFFE ID".into());
             }
             Caller::Malformed(id) => {
-                note(format!(
-                    "caller: {id}: not spiffe://<trustDomain>/ns/<namespace>/<appId>"
-                ));
+                note!("caller: {id}: not spiffe://<trustDomain>/ns/<namespace>/<appId>");
                 return self.verdict(
                     false,
                     None,
@@ -234,31 +235,28 @@ impl DaprLayer {
             }
             Caller::App { td, ns, app } => (td, ns, app),
         };
-        note(format!("caller: app {app:?}, namespace {ns:?}, trust domain {td:?}"));
+        note!("caller: app {app:?}, namespace {ns:?}, trust domain {td:?}");
         let Some(p) = acl.policy(app, ns) else {
-            note(format!("policy lookup {app}||{ns}: none"));
+            note!("policy lookup {app}||{ns}: none");
             return global(format!("no policy for app {app} in namespace {ns}"));
         };
-        note(format!(
-            "policy lookup {app}||{ns}: spec.accessControl.policies[{}]",
-            p.index
-        ));
+        note!("policy lookup {app}||{ns}: spec.accessControl.policies[{}]", p.index);
         if p.trust_domain != td {
-            note(format!(
+            note!(
                 "trust domain: policy requires {:?}, caller has {td:?}: mismatch",
                 p.trust_domain
-            ));
+            );
             return global(format!(
                 "policies[{}] (app {app}, namespace {ns}) requires trust domain {}, the caller's is {td}",
                 p.index, p.trust_domain
             ));
         }
-        note(format!("trust domain {td:?}: matches"));
+        note!("trust domain {td:?}: matches");
         let mut decided = "the global defaultAction".to_string();
         if !p.default_action.is_empty() {
             action = &p.default_action;
             decided = "the app's defaultAction".into();
-            note(format!("app defaultAction: {action}"));
+            note!("app defaultAction: {action}");
         }
         let (op_name, trie) = if req.grpc {
             (method.clone(), &p.grpc)
@@ -266,7 +264,7 @@ impl DaprLayer {
             (method::go_lower(&method), &p.http)
         };
         let Some(j) = trie.search(&op_name) else {
-            note(format!("operation {op_name:?} ({kind}): no operation matches"));
+            note!("operation {op_name:?} ({kind}): no operation matches");
             return self.verdict(
                 allows(action),
                 Some(p),
@@ -279,13 +277,10 @@ impl DaprLayer {
         let Some(op) = p.ops.get(j as usize) else {
             return self.verdict(false, Some(p), "internal: operation index out of range".into());
         };
-        note(format!(
-            "operation {op_name:?} ({kind}): matches operations[{j}] {:?}",
-            op.name
-        ));
+        note!("operation {op_name:?} ({kind}): matches operations[{j}] {:?}", op.name);
         let at = format!("policies[{}].operations[{j}] {}", p.index, op.name);
         if req.grpc {
-            note(format!("gRPC: the operation's action {:?} decides", op.action));
+            note!("gRPC: the operation's action {:?} decides", op.action);
             return self.verdict(
                 allows(&op.action),
                 Some(p),
@@ -293,7 +288,7 @@ impl DaprLayer {
             );
         }
         let Some(v) = verb(&req.method) else {
-            note("verb NONE: the app's defaultAction decides, even when empty".into());
+            note!("verb NONE: the app's defaultAction decides, even when empty");
             return self.verdict(
                 allows(&p.default_action),
                 Some(p),
@@ -301,14 +296,14 @@ impl DaprLayer {
             );
         };
         if let Some(a) = op.verbs.get(v) {
-            note(format!("verb {v}: listed, action {a:?}"));
+            note!("verb {v}: listed, action {a:?}");
             return self.verdict(allows(a), Some(p), format!("{at}: verb {v}: {a}"));
         }
         if let Some(a) = op.verbs.get("*") {
-            note(format!("verb {v}: not listed; '*' action {a:?}"));
+            note!("verb {v}: not listed; '*' action {a:?}");
             return self.verdict(allows(a), Some(p), format!("{at}: verb {v} via '*': {a}"));
         }
-        note(format!("verb {v}: not listed, no '*': {decided} ({action}) stands"));
+        note!("verb {v}: not listed, no '*': {decided} ({action}) stands");
         self.verdict(
             allows(action),
             Some(p),
