@@ -68,6 +68,8 @@ def _label(c):
     if c["kind"] == "probe":
         return f"no-op filter + host calls: {c['calls']}"
     who = "native RBAC" if c["kind"] == "rbac" else f"spiffe-authz, {c['dialect']}"
+    if c["name"].endswith("-alt"):
+        who += f" ({c['wasm'].rsplit('/', 1)[-1]})"
     return f"{who}, {c['principals']:,} principals × {c['paths']:,} paths"
 
 

@@ -54,16 +54,17 @@ K = 1000
 class Config:
     """One server configuration: kind none | noop | wasm (spiffe-authz) | rbac."""
 
-    def __init__(self, kind, dialect=None, principals=0, paths=0, calls=""):
+    def __init__(self, kind, dialect=None, principals=0, paths=0, calls="", wasm=None):
         self.kind, self.dialect, self.principals, self.paths = kind, dialect, principals, paths
         self.calls = calls
+        self.wasm = wasm or WASM
         if kind in ("none", "noop"):
             self.name = kind
         elif kind == "probe":
             self.name = f"probe-{calls.replace(',', '+')}"
         else:
             who = "rbac" if kind == "rbac" else dialect
-            self.name = f"{who}-{_n(principals)}x{_n(paths)}"
+            self.name = f"{who}-{_n(principals)}x{_n(paths)}" + ("-alt" if wasm else "")
         self.bundle_bytes = None
         self.envoy = None
         self.server_port = None  # the server Envoy's mTLS listener
@@ -158,8 +159,9 @@ def engine_micro(directory):
     env = {**os.environ, "SPIFFE_AUTHZ_BENCH_DIR": str(directory),
            "CARGO_TARGET_DIR": str(ROOT / "target" / "bench-engine"), "CARGO_PROFILE_RELEASE_LTO": "false"}
     r = subprocess.run(
-        ["cargo", "test", "-q", "--release", "--test", "bench_engine", "--", "--ignored", "--nocapture",
-         "--test-threads", "1"], cwd=ROOT, env=env, capture_output=True, text=True)
+        # --no-default-features: the engine without the CLI (whose binary the test does not need).
+        ["cargo", "test", "-q", "--release", "--no-default-features", "--test", "bench_engine", "--",
+         "--ignored", "--nocapture", "--test-threads", "1"], cwd=ROOT, env=env, capture_output=True, text=True)
     rows = [json.loads(line[6:]) for line in r.stdout.splitlines() if line.startswith("BENCH ")]
     if r.returncode != 0 or not rows:
         log(f"engine micro-benchmark failed:\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}")
@@ -221,6 +223,7 @@ def main():
                     help="largest principal count measured with native RBAC (default 100000)")
     ap.add_argument("--probes", action="store_true",
                     help="also measure the no-op filter making spiffe-authz's host calls (profiling)")
+    ap.add_argument("--alt-wasm", help="also measure this build of spiffe-authz (istio, 1 and 10,000 principals)")
     ap.add_argument("--only", help="comma-separated configuration names (none and noop are always kept)")
     ap.add_argument("--no-micro", action="store_true", help="skip the native engine micro-benchmark")
     ap.add_argument("--out", help="results directory (default target/bench)")
@@ -232,9 +235,11 @@ def main():
     started = time.time()
 
     cfgs = configs(a.quick, a.rbac_cap, a.probes)
+    if a.alt_wasm:
+        cfgs += [Config("wasm", "istio", p, 10, wasm=pathlib.Path(a.alt_wasm)) for p in (1, 10 * K)]
     if a.only:
         keep = set(a.only.split(",")) | {"none", "noop"}
-        cfgs = [c for c in cfgs if c.name in keep or c.kind == "probe"]
+        cfgs = [c for c in cfgs if c.name in keep or c.kind == "probe" or c.name.endswith("-alt")]
     out = pathlib.Path(a.out) if a.out else OUT
     out.mkdir(parents=True, exist_ok=True)
     work = pathlib.Path(tempfile.mkdtemp(prefix="spiffe-authz-bench-"))
@@ -264,7 +269,7 @@ def main():
             elif c.kind == "probe":
                 filters = [envoys.wasm_filter("noop", noop, c.calls)]
             elif c.kind == "wasm":
-                filters = [envoys.wasm_filter("spiffe_authz", WASM, c.bundle_text)]
+                filters = [envoys.wasm_filter("spiffe_authz", c.wasm, c.bundle_text)]
             else:
                 filters = [bundles.rbac_filter(c.principals, c.paths)]
             boot = envoys.server_bootstrap(filters, port=c.server_port, pki=pki)
@@ -302,7 +307,8 @@ def main():
         "settings": {"rounds": rounds, "seconds": seconds, "warmup": a.warmup, "connections": a.connections,
                      "quick": a.quick, "rbac_cap": a.rbac_cap},
         "configs": [{"name": c.name, "kind": c.kind, "dialect": c.dialect, "principals": c.principals,
-                     "paths": c.paths, "calls": c.calls, "bundle_bytes": c.bundle_bytes} for c in cfgs],
+                     "paths": c.paths, "calls": c.calls, "bundle_bytes": c.bundle_bytes,
+                     "wasm": str(c.wasm) if c.kind == "wasm" else None} for c in cfgs],
         "runs": results, "rss": memory, "configure": configure, "ready_s": ready, "micro": micro,
         "wasm_bytes": WASM.stat().st_size, "noop_wasm_bytes": noop.stat().st_size,
         "elapsed_s": time.time() - started,
