@@ -94,7 +94,8 @@ pub struct Options {
     pub backslash: Backslash,
     /// `canonical` (default) or `reject-if-changed`.
     pub forward: Forward,
-    /// The longest `:path` accepted, in bytes, query included (default 8192).
+    /// The longest `:path` accepted, in bytes, query included, as sent and as forwarded
+    /// (default 8192).
     pub max_length: usize,
 }
 
@@ -203,6 +204,11 @@ pub fn canonical(raw: &str, opts: &Options) -> Result<Canonical, PathError> {
     }
     let decoded = decode(path_part, opts)?;
     let path = remove_dots(&decoded)?;
+    // Encoding may lengthen the path (`|` → `%7C`): the limit holds for what is forwarded too,
+    // so a canonical path is always accepted again as it is.
+    if path.len() + query.map_or(0, |q| q.len() + 1) > opts.max_length {
+        return Err(PathError::TooLong { max: opts.max_length });
+    }
     let changed = fragment || path != path_part;
     if changed && opts.forward == Forward::RejectIfChanged {
         return Err(PathError::NotCanonical);
@@ -426,6 +432,14 @@ mod tests {
         for (raw, want) in cases {
             assert_eq!(canon(raw).as_ref(), Err(want), "{raw:?}");
         }
+        // Found by the fuzzer: within the limit as sent, beyond it once encoded.
+        let grows = format!("/{}", "|".repeat(DEFAULT_MAX_LENGTH / 2));
+        assert_eq!(
+            canon(&grows),
+            Err(PathError::TooLong {
+                max: DEFAULT_MAX_LENGTH
+            })
+        );
         let long = format!("/{}", "a".repeat(DEFAULT_MAX_LENGTH));
         assert_eq!(
             canon(&long),
