@@ -44,6 +44,11 @@ class RequiredClientCertificates(unittest.TestCase):
             policy("allow-all", {"rules": [{}]}),
             policy("deny-admin", {"action": "DENY", "rules": [{"to": [{"operation": {"paths": ["/admin/*"]}}]}]}),
             workload={"namespace": "myapp"},
+        ), bundle(
+            policy("allow-loopback", {"rules": [{"from": [{"source": {"ipBlocks": ["127.0.0.1/32"],
+                                                                      "remoteIpBlocks": ["127.0.0.1/32"]}}]}]}),
+            policy("deny-tennet", {"action": "DENY", "rules": [{"from": [{"source": {"remoteIpBlocks": ["10.0.0.0/8"]}}]}]}),
+            workload={"namespace": "myapp"},
         )]).start()
 
     @classmethod
@@ -71,6 +76,12 @@ class RequiredClientCertificates(unittest.TestCase):
         r = envoy.request(FRONTEND, "GET", "/admin/x")
         self.assertEqual((r.status, r.text), (403, "RBAC: access denied by AuthorizationPolicy myapp/deny-admin\n"))
         self.assertEqual(envoy.request(FRONTEND, "GET", "/public").status, 200)
+
+    def test_x_forwarded_for_cannot_choose_the_source_ip(self):
+        # use_remote_address: true, xff_num_trusted_hops: 0 (envoy/envoy.yaml)
+        envoy = self.envoy.listener(2)
+        self.assertEqual(envoy.request(OTHER, "GET", "/x").status, 200)
+        self.assertEqual(envoy.request(OTHER, "GET", "/x", headers=[("x-forwarded-for", "10.1.2.3")]).status, 200)
 
     def test_no_client_certificate_is_refused_by_tls(self):
         with self.assertRaises((OSError, ConnectionError)):
