@@ -126,7 +126,7 @@ impl RuleIndex {
     pub fn candidates(&self, req: &Request, out: &mut Scratch) {
         out.clear();
         out.extend_from_slice(&self.always);
-        if let Some(id) = req.peer.id() {
+        if let Some(id) = req.peer.id().filter(|_| !self.by_principal.is_empty()) {
             if let Some(ids) = self.by_principal.get(&principal_key(id.as_str())) {
                 out.extend_from_slice(ids.as_slice());
             }
@@ -153,7 +153,8 @@ impl RuleIndex {
             }
         };
         scan(&self.always, &mut best);
-        if let Some(peer) = req.peer.id() {
+        // Hashing the peer costs as much as the rest of a lookup: not when no rule is filed by it.
+        if let Some(peer) = req.peer.id().filter(|_| !self.by_principal.is_empty()) {
             if let Some(ids) = self.by_principal.get(&principal_key(peer.as_str())) {
                 scan(ids.as_slice(), &mut best);
             }
