@@ -126,6 +126,20 @@ def tables(data):
         L.append(f"| {_label(by[n])} | {_f(v['p50_ms'])} | {_f(v['p50_ms/none'])} | {_f(v['p50_ms/noop'])} | "
                  f"{_f(v['p99_ms'])} | {_f(v['p99_ms/none'])} | {_f(v['p99_ms/noop'])} | "
                  f"{_f(v['rps'], '{:.0f}')} | {_f(v['rps/none'])} | {_f(v['rps/noop'])} |")
+    if data.get("profiles"):
+        L.append("\n### Where the server's CPU goes (perf, CPU-clock samples in one extra round; µs per request)\n")
+        L.append("Sampling inflates every figure alike; compare rows, not with the tables above. `wasm` is V8's "
+                 "generated code (perf's `[JIT]` maps: the module and V8's call stubs); `envoy` is Envoy's own code, "
+                 "including the host side of every Proxy-Wasm call.\n")
+        L.append("| configuration | envoy | wasm (JIT) | kernel | libc | total |")
+        L.append("|---|---:|---:|---:|---:|---:|")
+        for c in data["configs"]:
+            p = data["profiles"].get(c["name"])
+            if not p:
+                continue
+            jit = sum(v for k, v in p.items() if k.startswith("[JIT]") or k == "[unknown]")
+            L.append(f"| {_label(c)} | {p.get('envoy', 0):.1f} | {jit:.1f} | {p.get('[kernel.kallsyms]', 0):.1f} | "
+                     f"{p.get('libc.so.6', 0):.1f} | {sum(p.values()):.1f} |")
     L.append("\n### Loading (server Envoy)\n")
     L.append("| configuration | bundle JSON | Envoy ready s | on_configure ms (per VM) | VM linear memory | ÷ JSON | server RSS |")
     L.append("|---|---:|---:|---:|---:|---:|---:|")

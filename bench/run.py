@@ -85,7 +85,7 @@ def _n(v):
 
 # Profiling probes (--probes): the no-op filter making some of spiffe-authz's host calls per
 # request (see bench/noop-filter/src/lib.rs), to tell the host calls' cost from the engine's.
-PROBES = ["headers", "uri", "uri,dport,daddr,sni,saddr", "metric", "headers,uri,dport,daddr,sni,saddr,metric"]
+PROBES = ["uri", "headers", "uri,path", "uri,headers,metric,metric"]
 
 
 def configs(quick, rbac_cap, probes=False):
@@ -181,13 +181,23 @@ def wrk(binary, port, path, seconds, connections):
     raise RuntimeError(f"wrk printed no summary:\n{r.stdout}\n{r.stderr}")
 
 
-def measure(c, wrk_bin, seconds, warmup, connections):
-    """One measurement of configuration c: warm-up, then `seconds` of load."""
+def measure(c, wrk_bin, seconds, warmup, connections, perf_dir=None):
+    """One measurement of configuration c: warm-up, then `seconds` of load. With perf_dir, the
+    server is also sampled by `perf record` (CPU clock) and its profile summarized by DSO."""
     wrk(wrk_bin, c.client_port, c.path, warmup, connections)
     e = c.envoy
+    perf = None
+    if perf_dir:
+        data = perf_dir / f"{c.name}.perf"
+        perf = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-F", "2000", "-o", str(data),
+                                 "-p", str(e.proc.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.3)
     n0, t0 = e.counter("http.inbound.downstream_rq_completed"), e.cpu_seconds()
     w = wrk(wrk_bin, c.client_port, c.path, seconds, connections)
     t1, n1 = e.cpu_seconds(), e.counter("http.inbound.downstream_rq_completed")
+    if perf:
+        perf.send_signal(2)
+        perf.wait(30)
     done = n1 - n0
     if w["non2xx"] or w["errors"]:
         raise RuntimeError(f"{c.name}: {w['non2xx']} non-2xx answers and {w['errors']} errors: "
@@ -199,6 +209,21 @@ def measure(c, wrk_bin, seconds, warmup, connections):
         "p50_ms": w["p50"] / 1e3,
         "p99_ms": w["p99"] / 1e3,
     }
+
+
+def perf_by_dso(data, requests):
+    """{dso: µs per request} from a perf.data file: where the server's CPU time goes (V8's
+    wasm code shows as anonymous memory, `[JIT]` or `[unknown]`; Envoy's own code as `envoy`)."""
+    r = subprocess.run(["perf", "report", "-i", str(data), "--stdio", "--sort", "dso", "-F", "sample,dso"],
+                       capture_output=True, text=True)
+    rows = {}
+    for line in r.stdout.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0].isdigit():
+            rows[" ".join(parts[1:])] = int(parts[0])
+    total = sum(rows.values())
+    # cpu-clock at 2000 Hz: one sample = 500 µs of CPU.
+    return {k: v * 500 / max(requests, 1) for k, v in sorted(rows.items(), key=lambda kv: -kv[1])[:8]} if total else {}
 
 
 def configure_line(log_text):
@@ -224,6 +249,9 @@ def main():
     ap.add_argument("--probes", action="store_true",
                     help="also measure the no-op filter making spiffe-authz's host calls (profiling)")
     ap.add_argument("--alt-wasm", help="also measure this build of spiffe-authz (istio, 1 and 10,000 principals)")
+    ap.add_argument("--perf", action="store_true",
+                    help="after the measured rounds, one more (not counted: sampling costs CPU) in which each "
+                         "server is sampled by perf (CPU clock) and its time split by DSO")
     ap.add_argument("--only", help="comma-separated configuration names (none and noop are always kept)")
     ap.add_argument("--no-micro", action="store_true", help="skip the native engine micro-benchmark")
     ap.add_argument("--out", help="results directory (default target/bench)")
@@ -284,12 +312,21 @@ def main():
         client = envoys.Envoy(binary, work, "client", envoys.client_bootstrap(routes, pki=pki), base + len(cfgs))
         client.start()
         started_envoys.append(client)
-        for r in range(rounds):
+        profiles = {}
+        for r in range(rounds + (1 if a.perf and shutil.which("perf") else 0)):
             shift = (r * max(1, len(cfgs) // rounds)) % len(cfgs)
             order = cfgs[shift:] + cfgs[:shift]
-            log(f"round {r + 1}/{rounds}: {' '.join(c.name for c in order)}")
+            profiling = r == rounds
+            log(f"round {r + 1}/{rounds}{' (perf profile, not counted)' if profiling else ''}: "
+                f"{' '.join(c.name for c in order)}")
             for c in order:
-                m = measure(c, wrk_bin, seconds, a.warmup, a.connections)
+                perf_dir = out / "perf" if profiling else None
+                if perf_dir:
+                    perf_dir.mkdir(exist_ok=True)
+                m = measure(c, wrk_bin, seconds, a.warmup, a.connections, perf_dir)
+                if perf_dir:
+                    profiles[c.name] = perf_by_dso(perf_dir / f"{c.name}.perf", m["requests"])
+                    continue
                 m["round"] = r
                 results[c.name].append(m)
                 log(f"  {c.name:22s} {m['cpu_us']:9.1f} us/req  {m['rps']:8.0f} rps  "
@@ -309,7 +346,7 @@ def main():
         "configs": [{"name": c.name, "kind": c.kind, "dialect": c.dialect, "principals": c.principals,
                      "paths": c.paths, "calls": c.calls, "bundle_bytes": c.bundle_bytes,
                      "wasm": str(c.wasm) if c.kind == "wasm" else None} for c in cfgs],
-        "runs": results, "rss": memory, "configure": configure, "ready_s": ready, "micro": micro,
+        "runs": results, "profiles": profiles if a.perf else {}, "rss": memory, "configure": configure, "ready_s": ready, "micro": micro,
         "wasm_bytes": WASM.stat().st_size, "noop_wasm_bytes": noop.stat().st_size,
         "elapsed_s": time.time() - started,
     }
