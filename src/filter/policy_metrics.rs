@@ -57,7 +57,14 @@ thread_local! {
     static IDS: RefCell<HashMap<String, u32>> = RefCell::new(HashMap::new());
     /// The name being looked up, reused: counting allocates nothing once a counter exists.
     static NAME: RefCell<String> = const { RefCell::new(String::new()) };
+    /// Counter ids by (outcome, address of the deciding resource's Meta; 0 for defaults), so a
+    /// request finds its counter without formatting and hashing a ~130-byte name. The labels are
+    /// kept and compared: an address that a later bundle reuses cannot count under a stale name.
+    static RECENT: RefCell<HashMap<(u8, usize), Known>> = RefCell::new(HashMap::new());
 }
+
+/// A counter seen before: its labels (dialect, kind, namespace, name) and its id.
+type Known = ([String; 4], u32);
 
 /// Counts one decision: the enforced verdict under allowed/denied (or, in a dry-run bundle,
 /// under dry_run_*), and every dry-run verdict besides.
@@ -82,6 +89,23 @@ pub(crate) fn count(d: &Decision<'_>) {
 
 fn inc(outcome: Outcome, v: &Verdict<'_>) {
     let dialect = v.dialect.map_or("bundle", |d| d.name());
+    let (labels, at) = match v.by {
+        Some(by) => (
+            [dialect, &by.meta.kind, &by.meta.namespace, &by.meta.name],
+            std::ptr::from_ref(by.meta) as usize,
+        ),
+        None => ([dialect, "default", "-", v.effect.name()], 0),
+    };
+    let key = (outcome as u8, at);
+    let hit = RECENT.with(|r| {
+        let r = r.try_borrow().ok()?;
+        let (seen, id) = r.get(&key)?;
+        seen.iter().zip(labels).all(|(a, b)| a == b).then_some(*id)
+    });
+    if let Some(id) = hit {
+        let _ = hostcalls::increment_metric(id, 1);
+        return;
+    }
     NAME.with(|name| {
         let Ok(mut name) = name.try_borrow_mut() else { return };
         name.clear();
@@ -102,26 +126,27 @@ fn inc(outcome: Outcome, v: &Verdict<'_>) {
                 outcome.metric()
             ),
         };
-        increment(&name);
+        let Some(id) = counter(&name) else { return };
+        RECENT.with(|r| {
+            if let Ok(mut r) = r.try_borrow_mut() {
+                r.insert(key, (labels.map(String::from), id));
+            }
+        });
+        let _ = hostcalls::increment_metric(id, 1);
     });
 }
 
-/// Adds one to the counter `name`, defining it on first use.
-fn increment(name: &str) {
+/// The id of the counter `name`, defined on first use.
+fn counter(name: &str) -> Option<u32> {
     IDS.with(|ids| {
-        let Ok(mut ids) = ids.try_borrow_mut() else { return };
-        let id = match ids.get(name) {
-            Some(id) => *id,
-            None => {
-                // Envoy's defineMetric fails only for an unknown metric type (never for a
-                // counter), so the SDK's panic on a non-Ok status cannot happen here.
-                let Ok(id) = hostcalls::define_metric(MetricType::Counter, name) else {
-                    return;
-                };
-                ids.insert(name.to_string(), id);
-                id
-            }
-        };
-        let _ = hostcalls::increment_metric(id, 1);
-    });
+        let mut ids = ids.try_borrow_mut().ok()?;
+        if let Some(id) = ids.get(name) {
+            return Some(*id);
+        }
+        // Envoy's defineMetric fails only for an unknown metric type (never for a counter), so
+        // the SDK's panic on a non-Ok status cannot happen here.
+        let id = hostcalls::define_metric(MetricType::Counter, name).ok()?;
+        ids.insert(name.to_string(), id);
+        Some(id)
+    })
 }
