@@ -4,7 +4,7 @@ filter, a no-op wasm filter (the floor any wasm filter pays) and Envoy's native 
 
     ./build.sh bench            # full run, about 10-15 minutes on 2 cores; rewrites bench/RESULTS.md
     ./build.sh bench --quick    # about 2 minutes, fewer configurations; writes target/bench/
-    bench/run.py --rounds 3 --duration 3 --only none,noop,istio-10k   # ad hoc
+    bench/run.py --rounds 3 --duration 3 --only istio-10kx10,rbac-10kx10   # ad hoc (none, noop always)
 
 wrk (HTTP/1.1, keep-alive) -> client Envoy (plain HTTP in, mTLS out with a SPIFFE client
 certificate) -> server Envoy (--concurrency 1; the filter under test; direct_response).
@@ -95,6 +95,7 @@ def configs(quick, rbac_cap, probes=False):
     sizes = [1, 10 * K] if quick else [1, K, 10 * K, 100 * K]
     out += [Config("wasm", "istio", p, 10) for p in sizes]
     if not quick:
+        # The bundle of the load target (100,000 principals, 10,000 paths), measured per request too.
         out.append(Config("wasm", "istio", 100 * K, 10 * K))
         out += [Config("wasm", d, 10 * K, 10) for d in ("drako", "linkerd", "dapr")]
     out += [Config("rbac", "istio", p, 10) for p in sizes if p <= rbac_cap]
@@ -239,27 +240,34 @@ def configure_line(log_text):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="2-minute smoke run (fewer sizes and rounds)")
-    ap.add_argument("--rounds", type=int, help="rounds over all configurations (default 7; quick 2)")
-    ap.add_argument("--duration", type=float, help="measured seconds per configuration and round (default 5; quick 2)")
+    ap.add_argument("--quick", action="store_true",
+                    help="2-minute smoke run: fewer sizes and rounds, no probes, no profile, no micro-benchmark")
+    ap.add_argument("--rounds", type=int, help="rounds over all configurations (default 6; quick 2)")
+    ap.add_argument("--duration", type=float, help="measured seconds per configuration and round (default 4; quick 2)")
     ap.add_argument("--warmup", type=float, default=1, help="unmeasured seconds before each measurement")
     ap.add_argument("--connections", type=int, default=4, help="wrk connections (default 4)")
     ap.add_argument("--rbac-cap", type=int, default=100 * K,
                     help="largest principal count measured with native RBAC (default 100000)")
-    ap.add_argument("--probes", action="store_true",
-                    help="also measure the no-op filter making spiffe-authz's host calls (profiling)")
+    ap.add_argument("--probes", action=argparse.BooleanOptionalAction, default=None,
+                    help="also measure the no-op filter making spiffe-authz's host calls (default: on, off in --quick)")
     ap.add_argument("--alt-wasm", help="also measure this build of spiffe-authz (istio, 1 and 10,000 principals)")
-    ap.add_argument("--perf", action="store_true",
+    ap.add_argument("--perf", action=argparse.BooleanOptionalAction, default=None,
                     help="after the measured rounds, one more (not counted: sampling costs CPU) in which each "
-                         "server is sampled by perf (CPU clock) and its time split by DSO")
+                         "server is sampled by perf (CPU clock) and its time split by DSO (default: on if perf "
+                         "is installed, off in --quick)")
     ap.add_argument("--only", help="comma-separated configuration names (none and noop are always kept)")
-    ap.add_argument("--no-micro", action="store_true", help="skip the native engine micro-benchmark")
+    ap.add_argument("--micro", action=argparse.BooleanOptionalAction, default=None,
+                    help="the native engine micro-benchmark (default: on, off in --quick)")
     ap.add_argument("--out", help="results directory (default target/bench)")
     ap.add_argument("--results-md", help="write the report here (default: bench/RESULTS.md for a full run, "
                                          "target/bench/RESULTS.md otherwise)")
     a = ap.parse_args()
-    rounds = a.rounds or (2 if a.quick else 7)
-    seconds = a.duration or (2 if a.quick else 5)
+    rounds = a.rounds or (2 if a.quick else 6)
+    seconds = a.duration or (2 if a.quick else 4)
+    for opt in ("probes", "perf", "micro"):
+        if getattr(a, opt) is None:
+            setattr(a, opt, not a.quick)
+    a.perf = a.perf and bool(shutil.which("perf"))
     started = time.time()
 
     cfgs = configs(a.quick, a.rbac_cap, a.probes)
@@ -280,7 +288,7 @@ def main():
     bdir = work / "bundles"
     bdir.mkdir()
     write_bundles(cfgs, bdir)
-    micro = [] if a.no_micro else engine_micro(bdir)
+    micro = engine_micro(bdir) if a.micro else []
 
     pki = Pki(work / "pki")
     binary = envoy_binary()
@@ -313,7 +321,7 @@ def main():
         client.start()
         started_envoys.append(client)
         profiles = {}
-        for r in range(rounds + (1 if a.perf and shutil.which("perf") else 0)):
+        for r in range(rounds + (1 if a.perf else 0)):
             shift = (r * max(1, len(cfgs) // rounds)) % len(cfgs)
             order = cfgs[shift:] + cfgs[:shift]
             profiling = r == rounds
