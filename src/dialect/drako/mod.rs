@@ -193,6 +193,15 @@ impl Layer for DrakoLayer {
         Dialect::Drako
     }
 
+    /// Of the connection, only the client address (Origin policies); hosts, ports and paths
+    /// come from the request headers.
+    fn reads(&self) -> crate::request::Reads {
+        crate::request::Reads {
+            source_ip: true,
+            ..crate::request::Reads::NONE
+        }
+    }
+
     fn decide<'e>(&'e self, req: &Request, fx: &mut Effects<'e>) -> Verdict<'e> {
         let b = match self.selected(req) {
             (Some(b), None) => b,

@@ -135,6 +135,16 @@ impl Layer for LinkerdLayer {
         Dialect::Linkerd
     }
 
+    /// The destination port selects the Server; the client address meets NetworkAuthentications
+    /// and the cluster networks of the default policies.
+    fn reads(&self) -> crate::request::Reads {
+        crate::request::Reads {
+            port: true,
+            source_ip: true,
+            ..crate::request::Reads::NONE
+        }
+    }
+
     fn decide<'e>(&'e self, req: &Request, fx: &mut Effects<'e>) -> Verdict<'e> {
         let client = Client::of(req, &self.c.control_plane_ns);
         let v = |effect, by, reason: String| Verdict::new(Dialect::Linkerd, effect, by, reason);
