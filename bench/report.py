@@ -164,6 +164,17 @@ def tables(data):
                      f"{m['load_ms']:.0f} | {_bytes(m['engine_bytes'])} | {m['engine_bytes'] / m['json_bytes']:.1f} | "
                      f"{m['decide_ns']:.0f} | {m['decide_allocs']:.1f} | {m['build_and_decide_ns']:.0f} | "
                      f"{m['build_and_decide_allocs']:.1f} |")
+    if data.get("vm"):
+        L.append("\n### The module alone in V8 (Node, stub host: bench/vm-harness.mjs)\n")
+        L.append("Time inside the VM for one stream (context create, request headers, response headers, log, "
+                 "done, delete) and the host calls the module makes for it; Envoy's side of those calls is "
+                 "not included (see the probes above).\n")
+        L.append("| module, bundle | µs in the VM per request | host calls per request | on_configure ms | memory |")
+        L.append("|---|---:|---|---:|---:|")
+        for v in data["vm"]:
+            hc = ", ".join(f"{k.removeprefix('proxy_')} ×{n}" for k, n in sorted(v["host_calls_per_request"].items()))
+            L.append(f"| {v['name']} | {v['ns_per_request'] / 1e3:.2f} | {hc or 'none'} | {v['configure_ms']:.0f} | "
+                     f"{_bytes(v['memory_bytes'])} |")
     L.append("\n### Targets (issue 6)\n")
     L.append("| target | met | evidence |")
     L.append("|---|---|---|")

@@ -169,6 +169,28 @@ def engine_micro(directory):
     return rows
 
 
+def vm_alone(cfgs, directory, noop):
+    """bench/vm-harness.mjs (Node's V8, a stub host) per module and bundle: ns inside the VM per
+    request and the host calls made per request, without Envoy's side of those calls."""
+    node = shutil.which("node")
+    if not node:
+        log("node not found: skipping the VM-alone measurement")
+        return []
+    log("the module alone in V8 (node bench/vm-harness.mjs)")
+    runs = [("noop", noop, "-", bundles.caller("istio"), bundles.request_path(10))]
+    runs += [(c.name, c.wasm, str(directory / f"{c.name}.json"), c.identity, c.path)
+             for c in cfgs if c.kind == "wasm" and not c.name.endswith("-alt")]
+    rows = []
+    for name, wasm, bundle, who, path in runs:
+        r = subprocess.run([node, str(HERE / "vm-harness.mjs"), str(wasm), bundle, who, path, "1"],
+                           capture_output=True, text=True, timeout=300)
+        try:
+            rows.append({"name": name, **json.loads(r.stdout.strip().splitlines()[-1])})
+        except (ValueError, IndexError):
+            log(f"vm-harness failed for {name}: {r.stderr[-500:]}")
+    return rows
+
+
 # -- measuring -----------------------------------------------------------------------------------
 
 
@@ -289,6 +311,7 @@ def main():
     bdir.mkdir()
     write_bundles(cfgs, bdir)
     micro = engine_micro(bdir) if a.micro else []
+    vm = vm_alone(cfgs, bdir, noop) if a.micro else []
 
     pki = Pki(work / "pki")
     binary = envoy_binary()
@@ -355,6 +378,7 @@ def main():
                      "paths": c.paths, "calls": c.calls, "bundle_bytes": c.bundle_bytes,
                      "wasm": str(c.wasm) if c.kind == "wasm" else None} for c in cfgs],
         "runs": results, "profiles": profiles if a.perf else {}, "rss": memory, "configure": configure, "ready_s": ready, "micro": micro,
+        "vm": vm,
         "wasm_bytes": WASM.stat().st_size, "noop_wasm_bytes": noop.stat().st_size,
         "elapsed_s": time.time() - started,
     }
