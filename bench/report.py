@@ -76,7 +76,7 @@ def _label(c):
 def targets(data, s):
     """[(target, met: bool | None, evidence)]."""
     out = []
-    ours = [c for c in data["configs"] if c["kind"] == "wasm" and c["name"] in s]
+    ours = [c for c in data["configs"] if c["kind"] == "wasm" and c["name"] in s and not c["name"].endswith("-alt")]
     worst = max(ours, key=lambda c: s[c["name"]]["added/noop_added"] or 0, default=None)
     if worst:
         r = s[worst["name"]]["added/noop_added"]
