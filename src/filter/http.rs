@@ -29,6 +29,7 @@ impl Context for Http {}
 
 impl HttpContext for Http {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
+        metrics::tick();
         let Some(engine) = self.engine.clone() else {
             // Fail closed: no bundle, no access.
             metrics::inc(Counter::Denied);

@@ -63,6 +63,7 @@ impl RootContext for Root {
                 );
                 self.engine = Some(Rc::new(engine));
                 metrics::inc(Counter::ConfigLoaded);
+                metrics::record_memory();
                 true
             }
             // The error names the resource and the field: `resources[1] (AuthorizationPolicy
