@@ -1,6 +1,15 @@
 //! `spiffe-authz`: the engine of the filter, offline.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+/// `println!` that never panics: when the reader has gone (`spiffe-authz check ... | head`), the
+/// output is dropped and the exit code still tells the decision.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 mod args;
 mod authz;
 mod bundle;
@@ -24,7 +33,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     if matches!(cmd.as_str(), "-h" | "--help" | "help") {
-        println!("{}", args::help());
+        outln!("{}", args::help());
         return ExitCode::SUCCESS;
     }
     match run(cmd, rest) {
@@ -51,7 +60,7 @@ fn run(cmd: &str, argv: &[String]) -> Result<ExitCode, String> {
     };
     if let Some((run, help)) = own {
         if argv.iter().any(|a| a == "-h" || a == "--help") {
-            println!("{help}");
+            outln!("{help}");
             return Ok(ExitCode::SUCCESS);
         }
         return run(argv).map_err(|e| format!("{e}\n(see spiffe-authz {cmd} --help)"));
@@ -64,7 +73,7 @@ fn run(cmd: &str, argv: &[String]) -> Result<ExitCode, String> {
         "check" => {
             let engine = load(&args)?;
             let d = engine.evaluate(&args.request);
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&decision_json(&d)).unwrap_or_default()
             );
@@ -87,14 +96,14 @@ fn run(cmd: &str, argv: &[String]) -> Result<ExitCode, String> {
         "validate" => {
             let engine = load(&args)?;
             for w in engine.warnings() {
-                println!("warning: {w}");
+                outln!("warning: {w}");
             }
             let layers: Vec<String> = engine
                 .explain(&args.request)
                 .into_iter()
                 .map(|(d, _)| d.to_string())
                 .collect();
-            println!(
+            outln!(
                 "ok: layers [{}], {} warning(s){}",
                 layers.join(", "),
                 engine.warnings().len(),

@@ -59,7 +59,7 @@ pub fn run(argv: &[String]) -> Result<ExitCode, String> {
         return Err(format!("{wasm_path}: not a WebAssembly module"));
     }
     let digest = write_layout(out, &wasm, tag)?;
-    println!("{digest}");
+    outln!("{digest}");
     eprintln!(
         "wrote {} (tag {tag}); WasmPlugin sha256 for oci:// = {}",
         out.display(),

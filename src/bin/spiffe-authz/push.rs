@@ -66,7 +66,7 @@ pub fn run(argv: &[String]) -> Result<ExitCode, String> {
     let wasm = absolute(Path::new(flags.one("--wasm")?.unwrap_or("dist/spiffe_authz.wasm")))?;
     let filter = flags.one("--name")?.unwrap_or("spiffe_authz");
     let version = write(dir, filter, &wasm, &bundle)?;
-    println!("{version}");
+    outln!("{version}");
     Ok(ExitCode::SUCCESS)
 }
 
