@@ -33,6 +33,13 @@ pub struct Bundle<'a> {
 impl<'a> Bundle<'a> {
     /// Parses the envelope, naming the field that is wrong.
     pub fn parse(json: &'a str) -> Result<Bundle<'a>, BundleError> {
+        // serde would also read a struct from a JSON array (`[{...}, {...}, []]`, by position).
+        if !json.trim_start().starts_with('{') {
+            return Err(BundleError::Envelope {
+                field: String::new(),
+                message: "expected a JSON object {\"workload\": ..., \"settings\": ..., \"resources\": [...]}".into(),
+            });
+        }
         let de = &mut serde_json::Deserializer::from_str(json);
         let b: Bundle<'a> = serde_path_to_error::deserialize(de).map_err(|e| BundleError::Envelope {
             field: path_of(e.path()),

@@ -156,6 +156,8 @@ fn broken_policies_are_refused_even_when_they_select_another_workload() {
 fn envelope_errors_name_the_field() {
     let cases: &[(&str, &str)] = &[
         ("not json", "bundle: "),
+        ("[]", "expected a JSON object"),
+        (r#"[{"namespace": "a"}, {}, []]"#, "expected a JSON object"),
         (r#"{"workload": {"namespace": 3}}"#, "workload.namespace"),
         (r#"{"settings": {"defaultAction": "maybe"}}"#, "settings.defaultAction"),
         (
