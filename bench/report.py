@@ -157,6 +157,8 @@ def tables(data):
                  "build Request + decide ns | allocs |")
         L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for m in data["micro"]:
+            if m["name"].endswith("-alt"):
+                continue
             if "error" in m:
                 L.append(f"| {m['name']} | refused: {m['error'][:80]} | | | | | | | |")
                 continue

@@ -139,6 +139,8 @@ def write_bundles(cfgs, directory):
         c.bundle_text = text
         c.bundle_bytes = len(text)
         (directory / f"{c.name}.json").write_text(text)
+        if c.name.endswith("-alt"):
+            continue  # the same bundle as its shipped-build twin: the engine alone cannot differ
         cases.append({"name": c.name, "file": f"{c.name}.json", "principal": c.identity,
                       "path": c.path, "port": c.server_port})
     # The engine alone at both ends of the principal range, whatever the configuration list.
@@ -348,8 +350,8 @@ def main():
             shift = (r * max(1, len(cfgs) // rounds)) % len(cfgs)
             order = cfgs[shift:] + cfgs[:shift]
             profiling = r == rounds
-            log(f"round {r + 1}/{rounds}{' (perf profile, not counted)' if profiling else ''}: "
-                f"{' '.join(c.name for c in order)}")
+            label = "profile round (perf, not counted)" if profiling else f"round {r + 1}/{rounds}"
+            log(f"{label}: {' '.join(c.name for c in order)}")
             for c in order:
                 perf_dir = out / "perf" if profiling else None
                 if perf_dir:
