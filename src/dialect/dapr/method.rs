@@ -14,6 +14,7 @@
 //! separator while the application receives it encoded. Deciding on one reading while the
 //! application serves the other is exactly the bypass #9805 closed.
 
+use crate::request::path::hex;
 use std::fmt;
 
 /// Why Dapr (or this filter, for the encoded separator) refuses a method.
@@ -45,15 +46,6 @@ impl fmt::Display for MethodError {
                  a separator, the application receives it encoded, so the call is refused",
             ),
         }
-    }
-}
-
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
     }
 }
 
