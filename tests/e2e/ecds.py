@@ -17,7 +17,7 @@ import subprocess
 import time
 
 import harness
-from harness import ROOT, Envoy, EnvoyFailed, envoy_binary
+from harness import ROOT, Envoy
 
 CLI = pathlib.Path(os.environ.get("SPIFFE_AUTHZ_CLI", ROOT / "dist" / "spiffe-authz"))
 TEMPLATE = ROOT / "envoy" / "ecds.yaml"
@@ -37,35 +37,24 @@ class EcdsEnvoy(Envoy):
 
     def start(self, timeout=30):
         self.push(self.bundle_text)
-        cfg = string.Template(TEMPLATE.read_text()).substitute(
+        return super().start(timeout)
+
+    def config(self):
+        """envoy/ecds.yaml, rendered: the filter arrives by ECDS from `ecds_dir`."""
+        return string.Template(TEMPLATE.read_text()).substitute(
             ADMIN_PORT=0, LISTEN_PORT=int(self.listen_port), ECHO_PORT=self.h.echo.port,
             SERVER_CERT=str(self.h.pki.server[0]), SERVER_KEY=str(self.h.pki.server[1]), CA=str(self.h.pki.ca),
             REQUIRE_CLIENT_CERT="true" if self.require_client_cert else "false",
             NODE_METADATA=json.dumps(self.node_metadata or {}), ECDS_DIR=str(self.ecds_dir),
         )
-        (self.dir / "envoy.yaml").write_text(cfg)
-        admin_file = self.dir / "admin.address"
-        base_id = (os.getpid() % 100000) * 100 + next(harness._base_ids)
-        self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(
-            [envoy_binary(), "-c", str(self.dir / "envoy.yaml"), "--base-id", str(base_id),
-             "--concurrency", str(self.concurrency), "--log-level", self.log_level,
-             "--component-log-level", self.component_log_level, "--admin-address-path", str(admin_file)],
-            stdout=self.log, stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise EnvoyFailed(f"envoy exited with status {self.proc.returncode}", self.read_log())
-            if admin_file.exists() and admin_file.read_text().strip():
-                self.admin_port = int(admin_file.read_text().strip().rsplit(":", 1)[1])
-                self.port = self._inbound_port()
-                if self.port and self.ecds_stats().get("config_reload", 0) >= 1:
-                    self.ports = [self.port]
-                    return self
-            time.sleep(0.05)
-        self.stop()
-        raise EnvoyFailed("envoy did not become ready", self.read_log())
+
+    def _ready(self):
+        """Ready once the listener serves AND the first bundle arrived by ECDS."""
+        self.port = self._inbound_port()
+        if self.port and self.ecds_stats().get("config_reload", 0) >= 1:
+            self.ports = [self.port]
+            return True
+        return False
 
     def _inbound_port(self):
         """The port of the inbound_mtls listener once it listens, else None."""

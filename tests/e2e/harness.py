@@ -284,6 +284,7 @@ class Envoy:
         self.listen_port = listen_port
         self.normalization = normalization
         self.wasm = pathlib.Path(wasm) if wasm else WASM
+        self.concurrency = 1
         self.proc = None
         self.port = None
         self.admin_port = None
@@ -339,7 +340,7 @@ class Envoy:
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
             [envoy_binary(), "-c", str(self.dir / "envoy.yaml"), "--base-id", str(base_id),
-             "--concurrency", "1", "--log-level", self.log_level,
+             "--concurrency", str(self.concurrency), "--log-level", self.log_level,
              "--component-log-level", self.component_log_level,
              "--admin-address-path", str(admin_file)],
             stdout=self.log, stderr=subprocess.STDOUT,
@@ -350,13 +351,19 @@ class Envoy:
                 raise EnvoyFailed(f"envoy exited with status {self.proc.returncode}", self.read_log())
             if admin_file.exists() and admin_file.read_text().strip():
                 self.admin_port = int(admin_file.read_text().strip().rsplit(":", 1)[1])
-                self.ports = self._listener_ports()
-                if self.ports:
-                    self.port = self.ports[0]
+                if self._ready():
                     return self
             time.sleep(0.05)
         self.stop()
         raise EnvoyFailed("envoy did not become ready", self.read_log())
+
+    def _ready(self):
+        """True once every listener serves (sets .ports and .port). Subclasses say what else
+        "ready" means."""
+        self.ports = self._listener_ports()
+        if self.ports:
+            self.port = self.ports[0]
+        return bool(self.ports)
 
     def _listener_ports(self):
         """[port of inbound_mtls, inbound_mtls_1, ...] once all listen, else None."""
