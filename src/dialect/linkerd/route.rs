@@ -128,6 +128,35 @@ pub(super) struct Found<'a> {
 
 type Key = (Option<(u8, usize)>, usize, usize, usize);
 
+/// The rule with the highest precedence key among candidate `ids` (ascending: on a tie the
+/// earlier candidate, i.e. the route listed first), as a [`Found`]. `key` is `None` for a
+/// candidate that does not match the request.
+fn best_of<'r, C>(
+    routes: &'r [Route],
+    cands: &[C],
+    ids: &[u32],
+    at: impl Fn(&C) -> (u32, u32),
+    key: impl Fn(&C, &Route) -> Option<Key>,
+) -> Option<Found<'r>> {
+    let mut best: Option<(Key, &C)> = None;
+    for c in ids.iter().filter_map(|&id| cands.get(id as usize)) {
+        let Some(route) = routes.get(at(c).0 as usize) else {
+            continue;
+        };
+        let Some(k) = key(c, route) else { continue };
+        if best.as_ref().is_none_or(|(b, _)| k > *b) {
+            best = Some((k, c));
+        }
+    }
+    best.and_then(|(_, c)| {
+        let (route, rule) = at(c);
+        Some(Found {
+            route: routes.get(route as usize)?,
+            rule: rule as usize,
+        })
+    })
+}
+
 fn headers_match(hs: &[(Box<str>, Box<str>)], req: &Request) -> bool {
     hs.iter().all(|(n, v)| req.header_values(n).any(|x| x == &**v))
 }
@@ -277,29 +306,23 @@ impl HttpRoutes {
         self.path_cands(&req.path, &mut ids);
         ids.sort_unstable();
         ids.dedup();
-        let mut best: Option<(Key, &HttpCand)> = None;
-        for id in ids {
-            let Some(c) = self.cands.get(id as usize) else { continue };
-            let Some(route) = self.routes.get(c.route as usize) else {
-                continue;
-            };
-            if c.method.as_deref().is_some_and(|m| m != req.method) || !headers_match(&c.headers, req) {
-                continue;
-            }
-            let Some(host) = route.host_score(&req.host) else {
-                continue;
-            };
-            let key = (host, c.path_len, usize::from(c.method.is_some()), c.headers.len());
-            if best.as_ref().is_none_or(|(k, _)| key > *k) {
-                best = Some((key, c));
-            }
-        }
-        best.and_then(|(_, c)| {
-            Some(Found {
-                route: self.routes.get(c.route as usize)?,
-                rule: c.rule as usize,
-            })
-        })
+        best_of(
+            &self.routes,
+            &self.cands,
+            &ids,
+            |c| (c.route, c.rule),
+            |c, route| {
+                if c.method.as_deref().is_some_and(|m| m != req.method) || !headers_match(&c.headers, req) {
+                    return None;
+                }
+                Some((
+                    route.host_score(&req.host)?,
+                    c.path_len,
+                    usize::from(c.method.is_some()),
+                    c.headers.len(),
+                ))
+            },
+        )
     }
 }
 
@@ -314,13 +337,46 @@ struct GrpcCand {
     headers: Vec<(Box<str>, Box<str>)>,
 }
 
-type RpcKey = (Option<Box<str>>, Option<Box<str>>);
+/// Explicit gRPC matches by what they name, looked up with the request's `&str`s (no per-request
+/// allocation): service and method, service only, method only, neither.
+#[derive(Default)]
+struct RpcIndex {
+    both: HashMap<Box<str>, HashMap<Box<str>, Vec<u32>>>,
+    service: HashMap<Box<str>, Vec<u32>>,
+    method: HashMap<Box<str>, Vec<u32>>,
+    any: Vec<u32>,
+}
+
+impl RpcIndex {
+    fn insert(&mut self, service: Option<&str>, method: Option<&str>, id: u32) {
+        let ids = match (service, method) {
+            (Some(s), Some(m)) => self.both.entry(s.into()).or_default().entry(m.into()).or_default(),
+            (Some(s), None) => self.service.entry(s.into()).or_default(),
+            (None, Some(m)) => self.method.entry(m.into()).or_default(),
+            (None, None) => &mut self.any,
+        };
+        ids.push(id);
+    }
+
+    fn extend_matches(&self, service: &str, method: &str, out: &mut Vec<u32>) {
+        if let Some(v) = self.both.get(service).and_then(|ms| ms.get(method)) {
+            out.extend_from_slice(v);
+        }
+        for v in [self.service.get(service), self.method.get(method)]
+            .into_iter()
+            .flatten()
+        {
+            out.extend_from_slice(v);
+        }
+        out.extend_from_slice(&self.any);
+    }
+}
 
 /// The gRPC routes of one Server, indexed by (service, method).
 pub(super) struct GrpcRoutes {
     pub routes: Vec<Route>,
     cands: Vec<GrpcCand>,
-    by_rpc: HashMap<RpcKey, Vec<u32>>,
+    by_rpc: RpcIndex,
     implicit: Vec<u32>,
 }
 
@@ -339,7 +395,7 @@ impl GrpcRoutes {
         let mut g = GrpcRoutes {
             routes: Vec::new(),
             cands: Vec::new(),
-            by_rpc: HashMap::new(),
+            by_rpc: RpcIndex::default(),
             implicit: Vec::new(),
         };
         for (ri, spec) in specs.into_iter().enumerate() {
@@ -354,7 +410,7 @@ impl GrpcRoutes {
                     if implicit {
                         g.implicit.push(id);
                     } else {
-                        g.by_rpc.entry((service.clone(), method.clone())).or_default().push(id);
+                        g.by_rpc.insert(service.as_deref(), method.as_deref(), id);
                     }
                     g.cands.push(GrpcCand {
                         route: ri as u32,
@@ -376,46 +432,25 @@ impl GrpcRoutes {
         // Explicit matches need a POST to `/service/method` (`MatchRoute::match_request`).
         if req.method == "POST" {
             if let Some((s, m)) = rpc_of(&req.path) {
-                let keys: [RpcKey; 4] = [
-                    (Some(s.into()), Some(m.into())),
-                    (Some(s.into()), None),
-                    (None, Some(m.into())),
-                    (None, None),
-                ];
-                for k in &keys {
-                    if let Some(v) = self.by_rpc.get(k) {
-                        ids.extend_from_slice(v);
-                    }
-                }
+                self.by_rpc.extend_matches(s, m, &mut ids);
             }
         }
         ids.sort_unstable();
         ids.dedup();
-        let mut best: Option<(Key, &GrpcCand)> = None;
-        for id in ids {
-            let Some(c) = self.cands.get(id as usize) else { continue };
-            let Some(route) = self.routes.get(c.route as usize) else {
-                continue;
-            };
-            if !c.implicit && !headers_match(&c.headers, req) {
-                continue;
-            }
-            let Some(host) = route.host_score(&req.host) else {
-                continue;
-            };
-            let svc = c.service.as_deref().map_or(0, str::len);
-            let method = c.method.as_deref().map_or(0, str::len);
-            let key = (host, svc, method, c.headers.len());
-            if best.as_ref().is_none_or(|(k, _)| key > *k) {
-                best = Some((key, c));
-            }
-        }
-        best.and_then(|(_, c)| {
-            Some(Found {
-                route: self.routes.get(c.route as usize)?,
-                rule: c.rule as usize,
-            })
-        })
+        best_of(
+            &self.routes,
+            &self.cands,
+            &ids,
+            |c| (c.route, c.rule),
+            |c, route| {
+                if !c.implicit && !headers_match(&c.headers, req) {
+                    return None;
+                }
+                let svc = c.service.as_deref().map_or(0, str::len);
+                let method = c.method.as_deref().map_or(0, str::len);
+                Some((route.host_score(&req.host)?, svc, method, c.headers.len()))
+            },
+        )
     }
 }
 
