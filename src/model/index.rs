@@ -55,9 +55,6 @@ fn principal_key(p: &str) -> u64 {
     h.finish()
 }
 
-/// A reusable buffer for candidate ids.
-pub type Scratch = Vec<u32>;
-
 /// A rule's possible filings: by principals, by path patterns.
 type Keys<'a> = (Option<Vec<&'a str>>, Option<Vec<&'a super::PathPattern>>);
 
@@ -122,8 +119,10 @@ impl RuleIndex {
         idx
     }
 
-    /// Fills `out` with the ids of the rules that may match `req`, ascending and unique.
-    pub fn candidates(&self, req: &Request, out: &mut Scratch) {
+    /// Fills `out` with the ids of the rules that may match `req`, ascending and unique (the
+    /// filing, for tests; requests use [`RuleIndex::first_match`]).
+    #[cfg(test)]
+    fn candidates(&self, req: &Request, out: &mut Vec<u32>) {
         out.clear();
         out.extend_from_slice(&self.always);
         if let Some(id) = req.peer.id().filter(|_| !self.by_principal.is_empty()) {

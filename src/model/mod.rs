@@ -15,7 +15,7 @@ mod path;
 mod pred;
 mod strings;
 
-pub use index::{RuleIndex, Scratch};
+pub use index::RuleIndex;
 pub use ip::{Cidr, IpSet};
 pub use jwt::JwtField;
 pub use path::{PathMap, PathPattern, PathSet, Seg};
