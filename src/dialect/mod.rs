@@ -10,7 +10,7 @@ pub mod linkerd;
 
 use std::collections::BTreeMap;
 
-use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -158,8 +158,9 @@ impl<'a> Resource<'a> {
     }
 
     /// The `spec`, parsed into the dialect's wire type (absent = `T::default()`). A parse error
-    /// names the field, e.g. `spec.rules[1].from[0].source.principals`.
-    pub fn spec<T: DeserializeOwned + Default>(&self) -> Result<T, BundleError> {
+    /// names the field, e.g. `spec.rules[1].from[0].source.principals`. The wire type may
+    /// borrow strings from the bundle's JSON (`'a`) instead of copying them.
+    pub fn spec<T: Deserialize<'a> + Default>(&self) -> Result<T, BundleError> {
         let de = &mut serde_json::Deserializer::from_str(self.raw.get());
         let obj: Object<T> =
             serde_path_to_error::deserialize(de).map_err(|e| self.error(path_of(e.path()), e.inner().to_string()))?;

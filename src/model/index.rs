@@ -64,26 +64,50 @@ enum Filing<'a> {
     Always,
 }
 
+/// How many rules name each key, to weigh a filing by the size of the buckets it joins.
+enum Load<K> {
+    /// At most one rule has keys of this kind: every bucket holds that rule alone. The common
+    /// case of a large bundle (one rule of 100,000 principals) needs no count, and no map as
+    /// large as the rule held next to it while the index is built.
+    Single,
+    Counted(HashMap<K, usize>),
+}
+
+impl<K: Eq + Hash + Copy> Load<K> {
+    fn count<'k>(rules: impl Iterator<Item = Option<&'k [K]>> + Clone) -> Load<K>
+    where
+        K: 'k,
+    {
+        let keyed = rules.clone().flatten();
+        if keyed.clone().nth(1).is_none() {
+            return Load::Single;
+        }
+        let mut load = HashMap::with_capacity(keyed.clone().map(<[K]>::len).sum());
+        keyed.flatten().for_each(|k| *load.entry(*k).or_default() += 1);
+        Load::Counted(load)
+    }
+
+    /// The rule's candidates summed over its keys' buckets.
+    fn cost(&self, keys: &[K]) -> usize {
+        match self {
+            Load::Single => keys.len(),
+            Load::Counted(load) => keys.iter().map(|k| load.get(k).copied().unwrap_or(0)).sum(),
+        }
+    }
+}
+
 impl RuleIndex {
     /// Files every rule. A rule is filed by principal or by path, whichever puts it in smaller
     /// buckets; rules that neither narrows are evaluated for every request.
     pub fn build<'a>(preds: impl IntoIterator<Item = &'a Pred>) -> RuleIndex {
         let filings: Vec<Keys<'_>> = preds.into_iter().map(|p| (p.principal_keys(), p.path_keys())).collect();
-        let mut principal_load: HashMap<&str, usize> = HashMap::new();
-        let mut path_load: HashMap<&super::PathPattern, usize> = HashMap::new();
-        for (pk, tk) in &filings {
-            pk.iter()
-                .flatten()
-                .for_each(|k| *principal_load.entry(k).or_default() += 1);
-            tk.iter().flatten().for_each(|k| *path_load.entry(k).or_default() += 1);
-        }
+        let principal_load = Load::count(filings.iter().map(|(pk, _)| pk.as_deref()));
+        let path_load = Load::count(filings.iter().map(|(_, tk)| tk.as_deref()));
         let mut idx = RuleIndex::default();
         for (id, (pk, tk)) in filings.into_iter().enumerate() {
             let id = id as u32;
-            let cost_p = pk
-                .as_ref()
-                .map(|ks| ks.iter().map(|k| principal_load[k]).sum::<usize>());
-            let cost_t = tk.as_ref().map(|ks| ks.iter().map(|k| path_load[k]).sum::<usize>());
+            let cost_p = pk.as_deref().map(|ks| principal_load.cost(ks));
+            let cost_t = tk.as_deref().map(|ks| path_load.cost(ks));
             let filing = match (pk, tk) {
                 (Some(p), Some(t)) => {
                     if cost_t < cost_p {

@@ -20,7 +20,7 @@ pub use ip::{Cidr, IpSet};
 pub use jwt::JwtField;
 pub use path::{PathMap, PathPattern, PathSet, Seg};
 pub use pred::{Pred, Quant};
-pub use strings::{StringMatch, StringSet};
+pub use strings::{StringMatch, StringSet, Wildcard};
 
 use std::fmt;
 

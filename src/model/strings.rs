@@ -22,26 +22,7 @@ impl StringMatch {
     /// Parses Istio's wildcard syntax. A `*` anywhere but at one end is an error: Istio does not
     /// support it, and treating it as a literal would silently never match.
     pub fn parse_istio(v: &str) -> Result<StringMatch, String> {
-        if v == "*" {
-            return Ok(StringMatch::Presence);
-        }
-        let m = if let Some(p) = v.strip_suffix('*') {
-            StringMatch::Prefix(p.to_string())
-        } else if let Some(s) = v.strip_prefix('*') {
-            StringMatch::Suffix(s.to_string())
-        } else {
-            StringMatch::Exact(v.to_string())
-        };
-        let inner = match &m {
-            StringMatch::Exact(s) | StringMatch::Prefix(s) | StringMatch::Suffix(s) => s,
-            StringMatch::Presence => "",
-        };
-        if inner.contains('*') {
-            return Err(format!(
-                "{v:?}: '*' is only allowed as the whole value, the first or the last character"
-            ));
-        }
-        Ok(m)
+        Wildcard::parse_istio(v).map(|w| w.to_match())
     }
 
     /// Does `s` match?
@@ -61,6 +42,67 @@ impl StringMatch {
             StringMatch::Exact(v) => StringMatch::Exact(format!("{pre}{v}")),
             StringMatch::Prefix(v) => StringMatch::Prefix(format!("{pre}{v}")),
             other => other,
+        }
+    }
+}
+
+/// A [`StringMatch`] parsed from Istio's wildcard syntax without copying: the kind of test and
+/// the value it tests, borrowed from the input. A dialect that rewrites the value (Istio puts
+/// `spiffe://` and a trust domain before a principal) builds the stored string once, with
+/// [`Wildcard::with_value`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wildcard<'a> {
+    /// `abc`.
+    Exact(&'a str),
+    /// `abc*`.
+    Prefix(&'a str),
+    /// `*abc`.
+    Suffix(&'a str),
+    /// `*`.
+    Presence,
+}
+
+impl<'a> Wildcard<'a> {
+    /// Parses Istio's wildcard syntax (see [`StringMatch::parse_istio`]).
+    pub fn parse_istio(v: &'a str) -> Result<Wildcard<'a>, String> {
+        if v == "*" {
+            return Ok(Wildcard::Presence);
+        }
+        let w = if let Some(p) = v.strip_suffix('*') {
+            Wildcard::Prefix(p)
+        } else if let Some(s) = v.strip_prefix('*') {
+            Wildcard::Suffix(s)
+        } else {
+            Wildcard::Exact(v)
+        };
+        if w.value().contains('*') {
+            return Err(format!(
+                "{v:?}: '*' is only allowed as the whole value, the first or the last character"
+            ));
+        }
+        Ok(w)
+    }
+
+    /// The value tested (empty for presence).
+    pub fn value(&self) -> &'a str {
+        match *self {
+            Wildcard::Exact(v) | Wildcard::Prefix(v) | Wildcard::Suffix(v) => v,
+            Wildcard::Presence => "",
+        }
+    }
+
+    /// The owned test.
+    pub fn to_match(&self) -> StringMatch {
+        self.with_value(self.value().to_string())
+    }
+
+    /// The same kind of test on `value` (ignored for presence).
+    pub fn with_value(&self, value: String) -> StringMatch {
+        match self {
+            Wildcard::Exact(_) => StringMatch::Exact(value),
+            Wildcard::Prefix(_) => StringMatch::Prefix(value),
+            Wildcard::Suffix(_) => StringMatch::Suffix(value),
+            Wildcard::Presence => StringMatch::Presence,
         }
     }
 }
@@ -91,10 +133,21 @@ impl StringSet {
         }
     }
 
+    /// Makes room for `additional` more exact values at once, so that a large set is not grown
+    /// by doubling (the old and the new table would be alive together at each step).
+    pub fn reserve(&mut self, additional: usize) {
+        self.exact.reserve(additional);
+    }
+
     /// Adds one alternative.
     pub fn insert(&mut self, m: StringMatch) {
         self.len += 1;
-        let fold = |s: String| if self.fold_case { s.to_ascii_lowercase() } else { s };
+        let fold = |mut s: String| {
+            if self.fold_case {
+                s.make_ascii_lowercase();
+            }
+            s
+        };
         match m {
             StringMatch::Exact(v) => {
                 let v = fold(v);

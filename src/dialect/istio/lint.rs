@@ -2,11 +2,9 @@
 //! they load; `spiffe-authz validate` prints them and the filter logs them at load.
 
 use super::lower::Notes;
-use super::wire::{Action, Rule};
+use super::wire::{Action, List, Rule};
 
-type List = Option<Vec<String>>;
-
-fn set(v: &List) -> bool {
+fn set(v: &List<'_>) -> bool {
     v.as_ref().is_some_and(|v| !v.is_empty())
 }
 
@@ -14,7 +12,7 @@ fn set(v: &List) -> bool {
 pub(super) fn rule(rule: &Rule, action: Action, notes: &mut Notes) {
     let mut positive = false;
     let mut negative = Vec::new();
-    let mut note_pair = |yes: &List, no: &List, name: &str| {
+    let mut note_pair = |yes: &List<'_>, no: &List<'_>, name: &str| {
         positive |= set(yes);
         if set(no) {
             negative.push(format!("not{}{}", name[..1].to_ascii_uppercase(), &name[1..]));
@@ -38,7 +36,7 @@ pub(super) fn rule(rule: &Rule, action: Action, notes: &mut Notes) {
         let at = format!("to[{i}].operation");
         for (name, list) in [("methods", &o.methods), ("notMethods", &o.not_methods)] {
             for (j, m) in list.iter().flatten().enumerate() {
-                if m.bytes().any(|b| b.is_ascii_lowercase()) && m != "*" {
+                if m.bytes().any(|b| b.is_ascii_lowercase()) && &**m != "*" {
                     notes.push((
                         format!("{at}.{name}[{j}]"),
                         format!(

@@ -1,9 +1,9 @@
 //! Istio rules lowered into model predicates, following istio/istio
 //! pilot/pkg/security/authz/model (one generator per field).
 
-use super::wire::{Condition, Operation, Rule, Source};
+use super::wire::{Condition, List, Operation, Rule, Source, Str};
 use crate::dialect::Ctx;
-use crate::model::{IpSet, JwtField, PathPattern, Pred, Seg, StringMatch, StringSet};
+use crate::model::{IpSet, JwtField, PathPattern, Pred, Seg, StringMatch, StringSet, Wildcard};
 use crate::spiffe::SCHEME;
 
 /// A lowering error: the field (relative to the rule) and what is wrong.
@@ -53,9 +53,9 @@ pub(super) fn rule(r: &Rule, policy_ns: &str, ctx: &Ctx<'_>, notes: &mut Notes) 
 /// A positive field and its `not` twin: `values` ORed, `notValues` negated.
 fn field<T>(
     name: &str,
-    yes: &Option<Vec<String>>,
-    no: &Option<Vec<String>>,
-    mut build: impl FnMut(&[String], &str) -> R<T>,
+    yes: &List<'_>,
+    no: &List<'_>,
+    mut build: impl FnMut(&[Str<'_>], &str) -> R<T>,
     wrap: impl Fn(T) -> Pred,
     parts: &mut Vec<Pred>,
 ) -> R<()> {
@@ -69,25 +69,24 @@ fn field<T>(
     Ok(())
 }
 
-fn strings(vs: &[String], name: &str) -> R<StringSet> {
-    strings_with(vs, name, StringSet::new(), |m| Ok(vec![m]))
+fn strings(vs: &[Str<'_>], name: &str) -> R<StringSet> {
+    strings_with(vs.iter().map(|v| &**v), name, StringSet::new(), |w, set| set.insert(w.to_match()))
 }
 
-fn strings_with(
-    vs: &[String],
+/// Parses each value's wildcard syntax and hands it to `add`, which stores the one string the
+/// set keeps (the values themselves stay borrowed from the bundle).
+fn strings_with<'v>(
+    vs: impl ExactSizeIterator<Item = &'v str>,
     name: &str,
     mut set: StringSet,
-    mut expand: impl FnMut(StringMatch) -> R<Vec<StringMatch>>,
+    mut add: impl FnMut(Wildcard<'v>, &mut StringSet),
 ) -> R<StringSet> {
-    for (i, v) in vs.iter().enumerate() {
-        let at = format!("{name}[{i}]");
+    set.reserve(vs.len());
+    for (i, v) in vs.enumerate() {
         if v.is_empty() {
-            return Err((at, "must not be empty".into()));
+            return Err((format!("{name}[{i}]"), "must not be empty".into()));
         }
-        let m = StringMatch::parse_istio(v).map_err(|e| (at.clone(), e))?;
-        for m in expand(m).map_err(|(_, e)| (at.clone(), e))? {
-            set.insert(m);
-        }
+        add(Wildcard::parse_istio(v).map_err(|e| (format!("{name}[{i}]"), e))?, &mut set);
     }
     Ok(set)
 }
@@ -95,7 +94,7 @@ fn strings_with(
 /// Principals are written without `spiffe://`; those of the local trust domain, an alias, or
 /// `cluster.local` stand for the same path in every trust domain of the bundle
 /// (istio/istio pilot/pkg/security/trustdomain `ReplaceTrustDomainAliases`).
-fn principals(vs: &[String], name: &str, ctx: &Ctx<'_>, notes: &mut Notes) -> R<StringSet> {
+fn principals(vs: &[Str<'_>], name: &str, ctx: &Ctx<'_>, notes: &mut Notes) -> R<StringSet> {
     let local = ctx.workload.trust_domain();
     let domains: Vec<&str> = std::iter::once(local)
         .chain(ctx.settings.trust_domain_aliases.iter().map(String::as_str))
@@ -112,35 +111,29 @@ fn principals(vs: &[String], name: &str, ctx: &Ctx<'_>, notes: &mut Notes) -> R<
             ));
         }
     }
-    strings_with(vs, name, StringSet::new(), |m| {
-        let value = match &m {
-            StringMatch::Exact(v) | StringMatch::Prefix(v) => v.clone(),
-            // `*abc` and `*` do not name a trust domain.
-            _ => return Ok(vec![m]),
+    strings_with(vs.iter().map(|v| &**v), name, StringSet::new(), |w, set| {
+        let value = match w {
+            Wildcard::Exact(v) | Wildcard::Prefix(v) => v,
+            // `*abc` and `*` do not name a trust domain, and every probe has the scheme.
+            _ => return set.insert(w.to_match()),
         };
-        let td = value.split_once("/ns/").map(|(td, _)| td);
-        let out = match td {
-            Some(td) if domains.contains(&td) || td == "cluster.local" => domains
-                .iter()
-                .map(|d| {
-                    let v = format!("{d}{}", &value[td.len()..]);
-                    match m {
-                        StringMatch::Exact(_) => StringMatch::Exact(v),
-                        _ => StringMatch::Prefix(v),
-                    }
-                })
-                .collect(),
-            _ => vec![m],
-        };
-        Ok(out.into_iter().map(|m| m.with_prefix(SCHEME)).collect())
+        // Each stored URI is built once, at its final size.
+        let uri = |td: &str, rest: &str| w.with_value([SCHEME, td, rest].concat());
+        match value.split_once("/ns/").map(|(td, _)| td) {
+            Some(td) if domains.contains(&td) || td == "cluster.local" => {
+                domains.iter().for_each(|d| set.insert(uri(d, &value[td.len()..])))
+            }
+            _ => set.insert(uri("", value)),
+        }
     })
 }
 
-fn service_accounts(vs: &[String], name: &str, policy_ns: &str) -> R<StringSet> {
+fn service_accounts(vs: &[Str<'_>], name: &str, policy_ns: &str) -> R<StringSet> {
     let mut set = StringSet::new();
+    set.reserve(vs.len());
     for (i, v) in vs.iter().enumerate() {
         let full = match v.split_once('/') {
-            Some((ns, sa)) if !ns.is_empty() && !sa.is_empty() && !sa.contains('/') => v.clone(),
+            Some((ns, sa)) if !ns.is_empty() && !sa.is_empty() && !sa.contains('/') => v.to_string(),
             None if !v.is_empty() => format!("{policy_ns}/{v}"),
             _ => {
                 return Err((
@@ -154,7 +147,7 @@ fn service_accounts(vs: &[String], name: &str, policy_ns: &str) -> R<StringSet> 
     Ok(set)
 }
 
-fn ips(vs: &[String], name: &str) -> R<IpSet> {
+fn ips(vs: &[Str<'_>], name: &str) -> R<IpSet> {
     let mut set = IpSet::default();
     for (i, v) in vs.iter().enumerate() {
         set.insert(crate::model::Cidr::parse(v).map_err(|e| (format!("{name}[{i}]"), e))?);
@@ -162,7 +155,7 @@ fn ips(vs: &[String], name: &str) -> R<IpSet> {
     Ok(set)
 }
 
-fn ports(vs: &[String], name: &str) -> R<Vec<u16>> {
+fn ports(vs: &[Str<'_>], name: &str) -> R<Vec<u16>> {
     vs.iter()
         .enumerate()
         .map(|(i, v)| {
@@ -173,7 +166,7 @@ fn ports(vs: &[String], name: &str) -> R<Vec<u16>> {
 }
 
 fn source(s: &Source, policy_ns: &str, ctx: &Ctx<'_>, notes: &mut Notes) -> R<Pred> {
-    let has = |v: &Option<Vec<String>>| v.as_ref().is_some_and(|v| !v.is_empty());
+    let has = |v: &List<'_>| v.as_ref().is_some_and(|v| !v.is_empty());
     if (has(&s.principals) || has(&s.not_principals)) && (has(&s.service_accounts) || has(&s.not_service_accounts)) {
         return Err((
             "serviceAccounts".into(),
@@ -243,9 +236,9 @@ fn source(s: &Source, policy_ns: &str, ctx: &Ctx<'_>, notes: &mut Notes) -> R<Pr
 
 fn operation(o: &Operation, notes: &mut Notes) -> R<Pred> {
     let mut parts = Vec::new();
-    let hosts = |vs: &[String], n: &str| {
-        let vs: Vec<String> = vs.iter().map(|h| h.trim_end_matches('.').to_string()).collect();
-        strings_with(&vs, n, StringSet::case_insensitive(), |m| Ok(vec![m]))
+    let hosts = |vs: &[Str<'_>], n: &str| {
+        let vs = vs.iter().map(|h| h.trim_end_matches('.'));
+        strings_with(vs, n, StringSet::case_insensitive(), |w, set| set.insert(w.to_match()))
     };
     field("hosts", &o.hosts, &o.not_hosts, hosts, Pred::Host, &mut parts)?;
     field("ports", &o.ports, &o.not_ports, ports, Pred::Port, &mut parts)?;
@@ -269,7 +262,7 @@ fn operation(o: &Operation, notes: &mut Notes) -> R<Pred> {
     Ok(Pred::all(parts))
 }
 
-fn paths(vs: &[String], name: &str, notes: &mut Notes) -> R<Vec<PathPattern>> {
+fn paths(vs: &[Str<'_>], name: &str, notes: &mut Notes) -> R<Vec<PathPattern>> {
     let mut out = Vec::with_capacity(vs.len());
     for (i, v) in vs.iter().enumerate() {
         let at = format!("{name}[{i}]");
@@ -282,11 +275,11 @@ fn paths(vs: &[String], name: &str, notes: &mut Notes) -> R<Vec<PathPattern>> {
         let p = if v.contains('{') || v.contains('}') {
             template(v).map_err(|e| (at, e))?
         } else {
-            match StringMatch::parse_istio(v).map_err(|e| (at, e))? {
-                StringMatch::Exact(s) => PathPattern::Exact(s),
-                StringMatch::Prefix(s) => PathPattern::Prefix(s),
-                StringMatch::Suffix(s) => PathPattern::Suffix(s),
-                StringMatch::Presence => PathPattern::Any,
+            match Wildcard::parse_istio(v).map_err(|e| (at, e))? {
+                Wildcard::Exact(s) => PathPattern::Exact(s.into()),
+                Wildcard::Prefix(s) => PathPattern::Prefix(s.into()),
+                Wildcard::Suffix(s) => PathPattern::Suffix(s.into()),
+                Wildcard::Presence => PathPattern::Any,
             }
         };
         out.push(p);
@@ -317,9 +310,9 @@ fn template(v: &str) -> Result<PathPattern, String> {
     Ok(PathPattern::Segments(out))
 }
 
-fn condition(c: &Condition, policy_ns: &str, ctx: &Ctx<'_>) -> R<Pred> {
+fn condition<'v>(c: &'v Condition<'_>, policy_ns: &str, ctx: &Ctx<'_>) -> R<Pred> {
     let key = c.key.as_str();
-    let vals = |v: &Option<Vec<String>>| v.as_ref().filter(|v| !v.is_empty()).cloned();
+    let vals = |v: &'v List<'_>| v.as_deref().filter(|v| !v.is_empty());
     let (yes, no) = (vals(&c.values), vals(&c.not_values));
     if yes.is_none() && no.is_none() {
         return Err((
@@ -327,7 +320,7 @@ fn condition(c: &Condition, policy_ns: &str, ctx: &Ctx<'_>) -> R<Pred> {
             "at least one of values or notValues must be set".into(),
         ));
     }
-    let build = |vs: &[String], name: &str| -> R<Pred> {
+    let build = |vs: &[Str<'_>], name: &str| -> R<Pred> {
         if let Some(h) = key.strip_prefix("request.headers[").and_then(|k| k.strip_suffix(']')) {
             if h.is_empty() {
                 return Err(("key".into(), "request.headers[] needs a header name".into()));
@@ -361,10 +354,10 @@ fn condition(c: &Condition, policy_ns: &str, ctx: &Ctx<'_>) -> R<Pred> {
     };
     let mut parts = Vec::new();
     if let Some(vs) = yes {
-        parts.push(build(&vs, "values")?);
+        parts.push(build(vs, "values")?);
     }
     if let Some(vs) = no {
-        parts.push(Pred::negate(build(&vs, "notValues")?));
+        parts.push(Pred::negate(build(vs, "notValues")?));
     }
     Ok(Pred::all(parts))
 }

@@ -86,7 +86,7 @@ pub(crate) fn compile(
     };
     let mut applied = 0;
     for r in &rs {
-        let spec: Spec = r.spec()?;
+        let spec: Spec<'_> = r.spec()?;
         let action = spec.action.unwrap_or_default();
         if action == Action::Custom {
             return Err(r.error(
@@ -188,7 +188,7 @@ pub(crate) fn compile(
 
 /// Istio's selection: the policy's namespace is the workload's (or the root namespace, for
 /// mesh-wide policies) and its `selector.matchLabels` are all on the workload.
-fn applies(r: &Resource<'_>, spec: &Spec, ctx: &Ctx<'_>, warnings: &mut Vec<Warning>) -> bool {
+fn applies(r: &Resource<'_>, spec: &Spec<'_>, ctx: &Ctx<'_>, warnings: &mut Vec<Warning>) -> bool {
     if spec.target_ref.is_some() || spec.target_refs.as_ref().is_some_and(|t| !t.is_empty()) {
         warnings.push(r.warning(
             "spec.targetRefs",

@@ -1,17 +1,19 @@
 //! `security.istio.io/v1` and `v1beta1` AuthorizationPolicy, as written (istio/api
 //! security/v1beta1/authorization_policy.proto). Unknown fields are refused.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(super) struct Spec {
+pub(super) struct Spec<'a> {
     pub selector: Option<Selector>,
     pub target_ref: Option<serde_json::Value>,
     pub target_refs: Option<Vec<serde_json::Value>>,
-    pub rules: Option<Vec<Rule>>,
+    #[serde(borrow)]
+    pub rules: Option<Vec<Rule<'a>>>,
     pub action: Option<Action>,
     pub provider: Option<serde_json::Value>,
 }
@@ -35,60 +37,134 @@ pub(super) enum Action {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct Rule {
-    pub from: Option<Vec<From>>,
-    pub to: Option<Vec<To>>,
-    pub when: Option<Vec<Condition>>,
+pub(super) struct Rule<'a> {
+    #[serde(borrow)]
+    pub from: Option<Vec<From<'a>>>,
+    #[serde(borrow)]
+    pub to: Option<Vec<To<'a>>>,
+    #[serde(borrow)]
+    pub when: Option<Vec<Condition<'a>>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct From {
-    pub source: Option<Source>,
+pub(super) struct From<'a> {
+    #[serde(borrow)]
+    pub source: Option<Source<'a>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct To {
-    pub operation: Option<Operation>,
+pub(super) struct To<'a> {
+    #[serde(borrow)]
+    pub operation: Option<Operation<'a>>,
 }
 
-type List = Option<Vec<String>>;
+/// A list of strings borrowed from the bundle's JSON: 100,000 principals are not copied before
+/// they are lowered.
+pub(super) type List<'a> = Option<Vec<Str<'a>>>;
+
+/// A string of the bundle, borrowed from its JSON (a value with a JSON escape is unescaped into
+/// an owned string). `serde(borrow)` makes a `Cow` borrow only as a field of its own, hence the
+/// newtype: a bare `Vec<Cow<str>>` would copy every element.
+#[derive(Deserialize)]
+#[serde(transparent)]
+pub(super) struct Str<'a>(#[serde(borrow)] pub Cow<'a, str>);
+
+impl std::ops::Deref for Str<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Str<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl std::fmt::Display for Str<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(super) struct Source {
-    pub principals: List,
-    pub not_principals: List,
-    pub request_principals: List,
-    pub not_request_principals: List,
-    pub namespaces: List,
-    pub not_namespaces: List,
-    pub service_accounts: List,
-    pub not_service_accounts: List,
-    pub ip_blocks: List,
-    pub not_ip_blocks: List,
-    pub remote_ip_blocks: List,
-    pub not_remote_ip_blocks: List,
+pub(super) struct Source<'a> {
+    #[serde(borrow)]
+    pub principals: List<'a>,
+    #[serde(borrow)]
+    pub not_principals: List<'a>,
+    #[serde(borrow)]
+    pub request_principals: List<'a>,
+    #[serde(borrow)]
+    pub not_request_principals: List<'a>,
+    #[serde(borrow)]
+    pub namespaces: List<'a>,
+    #[serde(borrow)]
+    pub not_namespaces: List<'a>,
+    #[serde(borrow)]
+    pub service_accounts: List<'a>,
+    #[serde(borrow)]
+    pub not_service_accounts: List<'a>,
+    #[serde(borrow)]
+    pub ip_blocks: List<'a>,
+    #[serde(borrow)]
+    pub not_ip_blocks: List<'a>,
+    #[serde(borrow)]
+    pub remote_ip_blocks: List<'a>,
+    #[serde(borrow)]
+    pub not_remote_ip_blocks: List<'a>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(super) struct Operation {
-    pub hosts: List,
-    pub not_hosts: List,
-    pub ports: List,
-    pub not_ports: List,
-    pub methods: List,
-    pub not_methods: List,
-    pub paths: List,
-    pub not_paths: List,
+pub(super) struct Operation<'a> {
+    #[serde(borrow)]
+    pub hosts: List<'a>,
+    #[serde(borrow)]
+    pub not_hosts: List<'a>,
+    #[serde(borrow)]
+    pub ports: List<'a>,
+    #[serde(borrow)]
+    pub not_ports: List<'a>,
+    #[serde(borrow)]
+    pub methods: List<'a>,
+    #[serde(borrow)]
+    pub not_methods: List<'a>,
+    #[serde(borrow)]
+    pub paths: List<'a>,
+    #[serde(borrow)]
+    pub not_paths: List<'a>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(super) struct Condition {
+pub(super) struct Condition<'a> {
     pub key: String,
-    pub values: List,
-    pub not_values: List,
+    #[serde(borrow)]
+    pub values: List<'a>,
+    #[serde(borrow)]
+    pub not_values: List<'a>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_borrow_from_the_json_unless_escaped() {
+        let json = r#"{"rules": [{"from": [{"source": {"principals": ["td/ns/a/sa/b", "td/ns/\u0061/sa/c"]}}]}]}"#;
+        // As `Resource::spec` parses: through serde_path_to_error, which must keep the borrow.
+        let de = &mut serde_json::Deserializer::from_str(json);
+        let spec: Spec<'_> = serde_path_to_error::deserialize(de).unwrap();
+        let rules = spec.rules.unwrap();
+        let source = rules[0].from.as_ref().unwrap()[0].source.as_ref().unwrap();
+        let ps = source.principals.as_ref().unwrap();
+        assert!(matches!(ps[0].0, Cow::Borrowed("td/ns/a/sa/b")));
+        assert!(matches!(&ps[1].0, Cow::Owned(s) if s == "td/ns/a/sa/c"));
+    }
 }
