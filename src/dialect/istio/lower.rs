@@ -13,64 +13,63 @@ type R<T> = Result<T, LowerError>;
 /// Things worth a warning (field, message).
 pub(super) type Notes = Vec<(String, String)>;
 
-/// `rule` → one predicate: any `from` AND any `to` AND every `when`.
-pub(super) fn rule(r: &Rule, policy_ns: &str, ctx: &Ctx<'_>, notes: &mut Notes) -> R<Pred> {
+/// `rule` → one predicate: any `from` AND any `to` AND every `when`. The rule is consumed: each
+/// list is freed as soon as it is lowered, so that 100,000 principals as parsed are not held
+/// next to their compiled set while the rest of the rule is lowered.
+pub(super) fn rule(r: Rule<'_>, policy_ns: &str, ctx: &Ctx<'_>, notes: &mut Notes) -> R<Pred> {
     let mut parts = Vec::new();
-    if let Some(from) = r.from.as_deref().filter(|f| !f.is_empty()) {
+    if let Some(from) = r.from.filter(|f| !f.is_empty()) {
         let mut alts = Vec::new();
-        for (i, f) in from.iter().enumerate() {
+        for (i, f) in from.into_iter().enumerate() {
             let at = format!("from[{i}].source");
-            let s = f
-                .source
-                .as_ref()
-                .ok_or_else(|| (at.clone(), "must be set".to_string()))?;
+            let s = f.source.ok_or_else(|| (at.clone(), "must be set".to_string()))?;
             let mut here = Notes::new();
             alts.push(source(s, policy_ns, ctx, &mut here).map_err(|(f, m)| (format!("{at}.{f}"), m))?);
             notes.extend(here.into_iter().map(|(f, m)| (format!("{at}.{f}"), m)));
         }
         parts.push(Pred::any(alts));
     }
-    if let Some(to) = r.to.as_deref().filter(|t| !t.is_empty()) {
+    if let Some(to) = r.to.filter(|t| !t.is_empty()) {
         let mut alts = Vec::new();
-        for (i, t) in to.iter().enumerate() {
+        for (i, t) in to.into_iter().enumerate() {
             let at = format!("to[{i}].operation");
-            let o = t
-                .operation
-                .as_ref()
-                .ok_or_else(|| (at.clone(), "must be set".to_string()))?;
+            let o = t.operation.ok_or_else(|| (at.clone(), "must be set".to_string()))?;
             let mut here = Notes::new();
             alts.push(operation(o, &mut here).map_err(|(f, m)| (format!("{at}.{f}"), m))?);
             notes.extend(here.into_iter().map(|(f, m)| (format!("{at}.{f}"), m)));
         }
         parts.push(Pred::any(alts));
     }
-    for (i, c) in r.when.iter().flatten().enumerate() {
-        parts.push(condition(c, policy_ns, ctx).map_err(|(f, m)| (format!("when[{i}].{f}"), m))?);
+    for (i, c) in r.when.into_iter().flatten().enumerate() {
+        parts.push(condition(&c, policy_ns, ctx).map_err(|(f, m)| (format!("when[{i}].{f}"), m))?);
     }
     Ok(Pred::all(parts))
 }
 
-/// A positive field and its `not` twin: `values` ORed, `notValues` negated.
+/// A positive field and its `not` twin: `values` ORed, `notValues` negated. Each list is freed
+/// once lowered.
 fn field<T>(
     name: &str,
-    yes: &List<'_>,
-    no: &List<'_>,
+    yes: List<'_>,
+    no: List<'_>,
     mut build: impl FnMut(&[Str<'_>], &str) -> R<T>,
     wrap: impl Fn(T) -> Pred,
     parts: &mut Vec<Pred>,
 ) -> R<()> {
-    if let Some(vs) = yes.as_deref().filter(|v| !v.is_empty()) {
-        parts.push(wrap(build(vs, name)?));
+    if let Some(vs) = yes.filter(|v| !v.is_empty()) {
+        parts.push(wrap(build(&vs, name)?));
     }
-    if let Some(vs) = no.as_deref().filter(|v| !v.is_empty()) {
+    if let Some(vs) = no.filter(|v| !v.is_empty()) {
         let not = format!("not{}{}", name[..1].to_ascii_uppercase(), &name[1..]);
-        parts.push(Pred::negate(wrap(build(vs, &not)?)));
+        parts.push(Pred::negate(wrap(build(&vs, &not)?)));
     }
     Ok(())
 }
 
 fn strings(vs: &[Str<'_>], name: &str) -> R<StringSet> {
-    strings_with(vs.iter().map(|v| &**v), name, StringSet::new(), |w, set| set.insert(w.to_match()))
+    strings_with(vs.iter().map(|v| &**v), name, StringSet::new(), |w, set| {
+        set.insert(w.to_match())
+    })
 }
 
 /// Parses each value's wildcard syntax and hands it to `add`, which stores the one string the
@@ -86,7 +85,10 @@ fn strings_with<'v>(
         if v.is_empty() {
             return Err((format!("{name}[{i}]"), "must not be empty".into()));
         }
-        add(Wildcard::parse_istio(v).map_err(|e| (format!("{name}[{i}]"), e))?, &mut set);
+        add(
+            Wildcard::parse_istio(v).map_err(|e| (format!("{name}[{i}]"), e))?,
+            &mut set,
+        );
     }
     Ok(set)
 }
@@ -165,7 +167,7 @@ fn ports(vs: &[Str<'_>], name: &str) -> R<Vec<u16>> {
         .collect()
 }
 
-fn source(s: &Source, policy_ns: &str, ctx: &Ctx<'_>, notes: &mut Notes) -> R<Pred> {
+fn source(s: Source<'_>, policy_ns: &str, ctx: &Ctx<'_>, notes: &mut Notes) -> R<Pred> {
     let has = |v: &List<'_>| v.as_ref().is_some_and(|v| !v.is_empty());
     if (has(&s.principals) || has(&s.not_principals)) && (has(&s.service_accounts) || has(&s.not_service_accounts)) {
         return Err((
@@ -177,8 +179,8 @@ fn source(s: &Source, policy_ns: &str, ctx: &Ctx<'_>, notes: &mut Notes) -> R<Pr
     let mut notes_here = Notes::new();
     field(
         "principals",
-        &s.principals,
-        &s.not_principals,
+        s.principals,
+        s.not_principals,
         |v, n| principals(v, n, ctx, &mut notes_here),
         Pred::Principal,
         &mut parts,
@@ -187,40 +189,40 @@ fn source(s: &Source, policy_ns: &str, ctx: &Ctx<'_>, notes: &mut Notes) -> R<Pr
     // `iss/sub` of the JWT Envoy's jwt_authn validated (Istio RequestAuthentication).
     field(
         "requestPrincipals",
-        &s.request_principals,
-        &s.not_request_principals,
+        s.request_principals,
+        s.not_request_principals,
         strings,
         |set| Pred::Jwt(JwtField::Principal, set),
         &mut parts,
     )?;
     field(
         "namespaces",
-        &s.namespaces,
-        &s.not_namespaces,
+        s.namespaces,
+        s.not_namespaces,
         strings,
         Pred::Namespace,
         &mut parts,
     )?;
     field(
         "serviceAccounts",
-        &s.service_accounts,
-        &s.not_service_accounts,
+        s.service_accounts,
+        s.not_service_accounts,
         |v, n| service_accounts(v, n, policy_ns),
         Pred::ServiceAccount,
         &mut parts,
     )?;
     field(
         "ipBlocks",
-        &s.ip_blocks,
-        &s.not_ip_blocks,
+        s.ip_blocks,
+        s.not_ip_blocks,
         ips,
         Pred::SourceIp,
         &mut parts,
     )?;
     field(
         "remoteIpBlocks",
-        &s.remote_ip_blocks,
-        &s.not_remote_ip_blocks,
+        s.remote_ip_blocks,
+        s.not_remote_ip_blocks,
         ips,
         Pred::RemoteIp,
         &mut parts,
@@ -234,20 +236,20 @@ fn source(s: &Source, policy_ns: &str, ctx: &Ctx<'_>, notes: &mut Notes) -> R<Pr
     Ok(Pred::all(parts))
 }
 
-fn operation(o: &Operation, notes: &mut Notes) -> R<Pred> {
+fn operation(o: Operation<'_>, notes: &mut Notes) -> R<Pred> {
     let mut parts = Vec::new();
     let hosts = |vs: &[Str<'_>], n: &str| {
         let vs = vs.iter().map(|h| h.trim_end_matches('.'));
         strings_with(vs, n, StringSet::case_insensitive(), |w, set| set.insert(w.to_match()))
     };
-    field("hosts", &o.hosts, &o.not_hosts, hosts, Pred::Host, &mut parts)?;
-    field("ports", &o.ports, &o.not_ports, ports, Pred::Port, &mut parts)?;
-    field("methods", &o.methods, &o.not_methods, strings, Pred::Method, &mut parts)?;
+    field("hosts", o.hosts, o.not_hosts, hosts, Pred::Host, &mut parts)?;
+    field("ports", o.ports, o.not_ports, ports, Pred::Port, &mut parts)?;
+    field("methods", o.methods, o.not_methods, strings, Pred::Method, &mut parts)?;
     let mut notes_here = Notes::new();
     field(
         "paths",
-        &o.paths,
-        &o.not_paths,
+        o.paths,
+        o.not_paths,
         |v, n| paths(v, n, &mut notes_here),
         Pred::path,
         &mut parts,

@@ -86,7 +86,7 @@ pub(crate) fn compile(
     };
     let mut applied = 0;
     for r in &rs {
-        let spec: Spec<'_> = r.spec()?;
+        let mut spec: Spec<'_> = r.spec()?;
         let action = spec.action.unwrap_or_default();
         if action == Action::Custom {
             return Err(r.error(
@@ -116,11 +116,13 @@ pub(crate) fn compile(
         // Lower every policy, applicable or not, so that a broken policy is refused whatever
         // workload the bundle is loaded for.
         let mut preds = Vec::new();
-        for (i, rule) in spec.rules.iter().flatten().enumerate() {
+        for (i, rule) in spec.rules.take().into_iter().flatten().enumerate() {
+            let mut linted = Vec::new();
+            lint::rule(&rule, action, &mut linted);
             let mut notes = Vec::new();
             let p = lower::rule(rule, &r.namespace, ctx, &mut notes)
                 .map_err(|(f, m)| r.error(format!("spec.rules[{i}].{f}"), m))?;
-            lint::rule(rule, action, &mut notes);
+            notes.append(&mut linted);
             if matches!(p, Pred::Never) {
                 notes.push((String::new(), "can never match".into()));
             }

@@ -64,6 +64,16 @@ pub(super) struct To<'a> {
 /// they are lowered.
 pub(super) type List<'a> = Option<Vec<Str<'a>>>;
 
+/// Reads a list at its final size. Parsing grows a vector by doubling, so a list of 100,000
+/// principals would otherwise keep room for 131,072 while it is lowered.
+fn list<'de: 'a, 'a, D: serde::Deserializer<'de>>(d: D) -> Result<List<'a>, D::Error> {
+    let mut list = List::deserialize(d)?;
+    if let Some(v) = &mut list {
+        v.shrink_to_fit();
+    }
+    Ok(list)
+}
+
 /// A string of the bundle, borrowed from its JSON (a value with a JSON escape is unescaped into
 /// an owned string). `serde(borrow)` makes a `Cow` borrow only as a field of its own, hence the
 /// newtype: a bare `Vec<Cow<str>>` would copy every element.
@@ -94,50 +104,50 @@ impl std::fmt::Display for Str<'_> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(super) struct Source<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "list")]
     pub principals: List<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "list")]
     pub not_principals: List<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "list")]
     pub request_principals: List<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "list")]
     pub not_request_principals: List<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "list")]
     pub namespaces: List<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "list")]
     pub not_namespaces: List<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "list")]
     pub service_accounts: List<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "list")]
     pub not_service_accounts: List<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "list")]
     pub ip_blocks: List<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "list")]
     pub not_ip_blocks: List<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "list")]
     pub remote_ip_blocks: List<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "list")]
     pub not_remote_ip_blocks: List<'a>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(super) struct Operation<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "list")]
     pub hosts: List<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "list")]
     pub not_hosts: List<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "list")]
     pub ports: List<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "list")]
     pub not_ports: List<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "list")]
     pub methods: List<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "list")]
     pub not_methods: List<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "list")]
     pub paths: List<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "list")]
     pub not_paths: List<'a>,
 }
 
@@ -145,9 +155,9 @@ pub(super) struct Operation<'a> {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(super) struct Condition<'a> {
     pub key: String,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "list")]
     pub values: List<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "list")]
     pub not_values: List<'a>,
 }
 
