@@ -85,7 +85,7 @@ def _n(v):
 
 # Profiling probes (--probes): the no-op filter making some of spiffe-authz's host calls per
 # request (see bench/noop-filter/src/lib.rs), to tell the host calls' cost from the engine's.
-PROBES = ["uri", "headers", "uri,path", "uri,headers,metric,metric"]
+PROBES = ["uri", "headers", "uri,headers", "uri,headers,metric,metric"]
 
 
 def configs(quick, rbac_cap, probes=False):

@@ -19,15 +19,26 @@ pub struct SpiffeId {
 pub const SCHEME: &str = "spiffe://";
 
 impl SpiffeId {
-    /// Parses a URI SAN. Returns `None` for anything that is not a valid SPIFFE ID.
-    pub fn parse(uri: &str) -> Option<SpiffeId> {
+    /// Parses a URI SAN. Returns `None` for anything that is not a valid SPIFFE ID. Takes a
+    /// `&str` or, without copying it, a `String` (the filter's per-request read).
+    pub fn parse(uri: impl Into<String>) -> Option<SpiffeId> {
+        let uri: String = uri.into();
+        let path_at = SCHEME.len() + Self::trust_domain_len(&uri)?;
+        Some(SpiffeId {
+            uri: uri.into_boxed_str(),
+            path_at,
+        })
+    }
+
+    /// Checks `uri`; the length of its trust domain when it is a valid SPIFFE ID.
+    fn trust_domain_len(uri: &str) -> Option<usize> {
         let rest = uri.strip_prefix(SCHEME)?;
         let td_len = rest.find('/').unwrap_or(rest.len());
         let td = &rest[..td_len];
         if td.is_empty()
             || !td
                 .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-._".contains(&b))
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.' | b'_'))
         {
             return None;
         }
@@ -37,18 +48,12 @@ impl SpiffeId {
                 if seg.is_empty() || seg == "." || seg == ".." {
                     return None;
                 }
-                if !seg
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@%".contains(&b))
-                {
+                if !seg.bytes().all(|b| b.is_ascii_alphanumeric() || is_path_punctuation(b)) {
                     return None;
                 }
             }
         }
-        Some(SpiffeId {
-            uri: uri.into(),
-            path_at: SCHEME.len() + td_len,
-        })
+        Some(td_len)
     }
 
     /// The whole ID, `spiffe://td/path`.
@@ -113,6 +118,31 @@ impl fmt::Debug for SpiffeId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "SpiffeId({})", self.uri)
     }
+}
+
+/// The punctuation a SPIFFE ID path segment may hold (RFC 3986 `pchar` without `%`-escapes
+/// decoded: unreserved, sub-delims, `:`, `@`, `%`).
+fn is_path_punctuation(b: u8) -> bool {
+    matches!(
+        b,
+        b'-' | b'.'
+            | b'_'
+            | b'~'
+            | b'!'
+            | b'$'
+            | b'&'
+            | b'\''
+            | b'('
+            | b')'
+            | b'*'
+            | b'+'
+            | b','
+            | b';'
+            | b'='
+            | b':'
+            | b'@'
+            | b'%'
+    )
 }
 
 #[cfg(test)]

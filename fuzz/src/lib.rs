@@ -117,7 +117,7 @@ pub fn path(data: &[u8]) {
     }
     let _ = parse_authority(&s);
     let _ = normalize_host(&s);
-    let _ = Peer::from_uri_san(&s);
+    let _ = Peer::from_uri_san(s.as_ref());
 }
 
 /// The evaluator: a request built from the bytes, through a policy fixture (first byte) or,

@@ -29,10 +29,10 @@ impl Context for Http {}
 
 impl HttpContext for Http {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
-        metrics::tick();
         let Some(engine) = self.engine.clone() else {
             // Fail closed: no bundle, no access.
             metrics::inc(Counter::Denied);
+            metrics::flush();
             return local_reply(503, false, "spiffe-authz: no policy loaded");
         };
         let all_headers = host::request_headers();
@@ -42,17 +42,19 @@ impl HttpContext for Http {
         // differs, query kept), or refused with 400 (see request::path and settings.path).
         let path = match canonical(raw_path, engine.path_options()) {
             Ok(c) => {
-                let forward = c.forward();
-                if c.changed && hostcalls::set_map_value(MapType::HttpRequestHeaders, ":path", Some(&forward)).is_err()
+                if c.changed
+                    && hostcalls::set_map_value(MapType::HttpRequestHeaders, ":path", Some(&c.forward())).is_err()
                 {
                     // Never forward a path other than the one decided on.
                     metrics::inc(Counter::Denied);
+                    metrics::flush();
                     return local_reply(503, grpc, "spiffe-authz: cannot forward the canonical path");
                 }
                 c.path
             }
             Err(e) => {
                 metrics::inc(Counter::BadRequest);
+                metrics::flush();
                 host::log(
                     LogLevel::Info,
                     &format!("spiffe-authz: bad request: path refused ({e}); 400"),
@@ -60,27 +62,35 @@ impl HttpContext for Http {
                 return local_reply(400, grpc, "spiffe-authz: bad request path");
             }
         };
-        if let Err(e) = parse_authority(header(&all_headers, ":authority").unwrap_or("")) {
-            metrics::inc(Counter::BadRequest);
-            host::log(
-                LogLevel::Info,
-                &format!("spiffe-authz: bad request: authority refused ({e}); 400"),
-            );
-            return local_reply(400, grpc, "spiffe-authz: bad request authority");
-        }
-        let req = build_request(&engine, &all_headers, path, grpc);
+        let authority = match parse_authority(header(&all_headers, ":authority").unwrap_or("")) {
+            Ok(a) => a,
+            Err(e) => {
+                metrics::inc(Counter::BadRequest);
+                metrics::flush();
+                host::log(
+                    LogLevel::Info,
+                    &format!("spiffe-authz: bad request: authority refused ({e}); 400"),
+                );
+                return local_reply(400, grpc, "spiffe-authz: bad request authority");
+            }
+        };
+        let req = build_request(&engine, &all_headers, path, authority, grpc);
         strip(&engine, &all_headers);
         let d = engine.evaluate(&req);
         super::policy_metrics::count(&d);
+        let mut logged = false;
         for v in &d.dry_run {
-            report_dry_run(v, &req);
+            logged |= report_dry_run(v, &req);
         }
         if d.allowed() {
             if d.verdict.effect != Effect::Allow {
                 // The bundle runs in dry-run mode: report, count, forward.
-                report_dry_run(&d.verdict, &req);
+                logged |= report_dry_run(&d.verdict, &req);
             }
             metrics::inc(Counter::Allowed);
+            if logged {
+                metrics::flush();
+            }
             for (name, value) in &d.set_headers {
                 let _ = hostcalls::set_map_value(MapType::HttpRequestHeaders, name, Some(value));
             }
@@ -90,6 +100,7 @@ impl HttpContext for Http {
             return Action::Continue;
         }
         metrics::inc(Counter::Denied);
+        metrics::flush();
         host::log(
             LogLevel::Info,
             &format!(
@@ -109,14 +120,22 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
 
 /// Fills the [`Request`]: each attribute read once, and only those the bundle's rules can look
 /// at (each read is a host call, dearer than the decision itself: README "Performance").
-fn build_request(engine: &Engine, headers: &[(String, String)], path: String, grpc: bool) -> Request {
+fn build_request(
+    engine: &Engine,
+    headers: &[(String, String)],
+    path: String,
+    (host, host_port): (String, Option<u16>),
+    grpc: bool,
+) -> Request {
     let reads = engine.reads();
     let mut req = Request {
         path,
+        host,
+        host_port,
         grpc,
         method: header(headers, ":method").unwrap_or("").to_string(),
         peer: host::string(&["connection", "uri_san_peer_certificate"])
-            .map_or(Peer::Unauthenticated, |uri| Peer::from_uri_san(&uri)),
+            .map_or(Peer::Unauthenticated, Peer::from_uri_san),
         port: reads
             .port
             .then(|| host::int(&["destination", "port"]).and_then(|p| u16::try_from(p).ok()))
@@ -143,7 +162,6 @@ fn build_request(engine: &Engine, headers: &[(String, String)], path: String, gr
         req.jwt = host::property(&["metadata", "filter_metadata", "envoy.filters.http.jwt_authn"])
             .and_then(|b| crate::request::jwt::from_metadata(&b));
     }
-    req.set_authority(header(headers, ":authority").unwrap_or(""));
     let wanted = engine.headers_read();
     for (k, v) in headers {
         if k == "content-type" || wanted.binary_search(k).is_ok() {
@@ -211,13 +229,14 @@ fn local_reply(status: u32, grpc: bool, body: &str) -> Action {
 }
 
 /// Logs and counts a verdict a dry-run policy (or a dry-run bundle) reached. Never enforced.
-fn report_dry_run(v: &Verdict<'_>, req: &Request) {
+/// True when it logged a line (the caller then flushes the counters).
+fn report_dry_run(v: &Verdict<'_>, req: &Request) -> bool {
     if v.effect == Effect::Allow {
         // AUDIT matches and dry-run allows: worth a line only when debugging.
         if log::log_enabled!(log::Level::Debug) {
             log::debug!("spiffe-authz dry-run allow: {}", describe(v, req));
         }
-        return;
+        return false;
     }
     metrics::inc(Counter::DryRunDenied);
     host::log(
@@ -228,6 +247,7 @@ fn report_dry_run(v: &Verdict<'_>, req: &Request) {
             describe(v, req)
         ),
     );
+    true
 }
 
 /// `dialect=istio policy="AuthorizationPolicy ns/name" rule=0 peer=spiffe://... method=GET

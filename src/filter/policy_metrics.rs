@@ -21,9 +21,10 @@
 //! A verdict no rule decided (Istio "no ALLOW policy matched", Linkerd's default policy, the
 //! bundle's `defaultAction`) counts under `policy_kind="default"`, `policy_name` = the effect.
 //! Counters are defined the first time a policy decides (per VM; `define_metric` is cheap and
-//! idempotent in Envoy), so a bundle's size costs nothing until its policies are used.
+//! idempotent in Envoy), so a bundle's size costs nothing until its policies are used. Counts
+//! reach Envoy when [`flush`] runs (see [`super::metrics`]): a request makes no host call here.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::fmt::Write;
 
@@ -63,8 +64,19 @@ thread_local! {
     static RECENT: RefCell<HashMap<(u8, usize), Known>> = RefCell::new(HashMap::new());
 }
 
-/// A counter seen before: its labels (dialect, kind, namespace, name) and its id.
-type Known = ([String; 4], u32);
+/// A counter seen before: its labels (dialect, kind, namespace, name), its id, and the count
+/// not yet handed to the host.
+struct Known {
+    labels: [String; 4],
+    id: u32,
+    pending: Cell<u64>,
+}
+
+impl Known {
+    fn add(&self) {
+        self.pending.set(self.pending.get().saturating_add(1));
+    }
+}
 
 /// Counts one decision: the enforced verdict under allowed/denied (or, in a dry-run bundle,
 /// under dry_run_*), and every dry-run verdict besides.
@@ -97,13 +109,17 @@ fn inc(outcome: Outcome, v: &Verdict<'_>) {
         None => ([dialect, "default", "-", v.effect.name()], 0),
     };
     let key = (outcome as u8, at);
-    let hit = RECENT.with(|r| {
-        let r = r.try_borrow().ok()?;
-        let (seen, id) = r.get(&key)?;
-        seen.iter().zip(labels).all(|(a, b)| a == b).then_some(*id)
+    let counted = RECENT.with(|r| {
+        let Ok(r) = r.try_borrow() else { return false };
+        match r.get(&key) {
+            Some(k) if k.labels.iter().zip(labels).all(|(a, b)| a == b) => {
+                k.add();
+                true
+            }
+            _ => false,
+        }
     });
-    if let Some(id) = hit {
-        let _ = hostcalls::increment_metric(id, 1);
+    if counted {
         return;
     }
     NAME.with(|name| {
@@ -129,10 +145,33 @@ fn inc(outcome: Outcome, v: &Verdict<'_>) {
         let Some(id) = counter(&name) else { return };
         RECENT.with(|r| {
             if let Ok(mut r) = r.try_borrow_mut() {
-                r.insert(key, (labels.map(String::from), id));
+                let k = Known {
+                    labels: labels.map(String::from),
+                    id,
+                    pending: Cell::new(1),
+                };
+                // An address a later bundle reused: the old counter keeps what it counted.
+                if let Some(old) = r.insert(key, k) {
+                    let add = old.pending.replace(0);
+                    if add > 0 {
+                        let _ = hostcalls::increment_metric(old.id, i64::try_from(add).unwrap_or(i64::MAX));
+                    }
+                }
             }
         });
-        let _ = hostcalls::increment_metric(id, 1);
+    });
+}
+
+/// Hands every pending per-policy count to the host.
+pub(crate) fn flush() {
+    RECENT.with(|r| {
+        let Ok(r) = r.try_borrow() else { return };
+        for k in r.values() {
+            let add = k.pending.replace(0);
+            if add > 0 {
+                let _ = hostcalls::increment_metric(k.id, i64::try_from(add).unwrap_or(i64::MAX));
+            }
+        }
     });
 }
 

@@ -28,6 +28,11 @@ impl RootContext for Root {
         true
     }
 
+    /// Hands the counts requests left pending to Envoy (see [`metrics`]).
+    fn on_tick(&mut self) {
+        metrics::flush();
+    }
+
     fn on_configure(&mut self, plugin_configuration_size: usize) -> bool {
         metrics::define();
         // Allowed requests log at debug; the log crate formats only when the host's wasm log
@@ -63,7 +68,10 @@ impl RootContext for Root {
                 );
                 self.engine = Some(Rc::new(engine));
                 metrics::inc(Counter::ConfigLoaded);
-                metrics::record_memory();
+                metrics::flush();
+                // Counts reach Envoy once a second (more often would cost the worker for
+                // nothing: a scrape comes every 15 s or so).
+                let _ = proxy_wasm::hostcalls::set_tick_period(metrics::FLUSH_EVERY);
                 true
             }
             // The error names the resource and the field: `resources[1] (AuthorizationPolicy
@@ -87,6 +95,7 @@ impl RootContext for Root {
 fn reject(why: &str) -> bool {
     host::log(LogLevel::Error, &format!("spiffe-authz: bundle rejected: {why}"));
     metrics::inc(Counter::ConfigRejected);
+    metrics::flush();
     false
 }
 

@@ -57,7 +57,13 @@ pub fn parse_authority(authority: &str) -> Result<(String, Option<u16>), HostErr
         Some((h, p)) => (h, Some(port(p)?)),
         None => (a, None),
     };
-    let valid = |b: u8| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=".contains(&b);
+    let valid = |b: u8| {
+        b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'.' | b'_' | b'~' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'='
+            )
+    };
     if !host.bytes().all(valid) {
         return Err(HostError::InvalidCharacter);
     }

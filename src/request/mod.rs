@@ -30,7 +30,9 @@ pub enum Peer {
 impl Peer {
     /// The peer named by a certificate's URI SAN. Anything that is not a valid SPIFFE ID is
     /// unauthenticated: it must never match a rule as an empty or odd string.
-    pub fn from_uri_san(uri: &str) -> Peer {
+    ///
+    /// Takes a `&str` or, without copying it, a `String`.
+    pub fn from_uri_san(uri: impl Into<String>) -> Peer {
         SpiffeId::parse(uri).map_or(Peer::Unauthenticated, Peer::Spiffe)
     }
 

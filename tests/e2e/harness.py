@@ -414,10 +414,21 @@ class Envoy:
         with urllib.request.urlopen(req, timeout=5) as r:
             return r.read().decode()
 
-    def stats(self, prefix="spiffe_authz"):
-        """Stats whose name starts with `prefix`, as {name: int}. The filter's counters appear in
-        Envoy's /stats as `wasmcustom.spiffe_authz.*` (and in /stats/prometheus as
-        `spiffe_authz_*`); the internal `wasmcustom.` prefix is dropped here."""
+    # The filter hands its counts to Envoy once a second (src/filter/metrics.rs), and at once
+    # whenever it logs (denials, dry-run denials, refused requests, bundle loads).
+    COUNTER_FLUSH_S = 1.0
+
+    def settle_counters(self):
+        """Waits until counts of requests already answered have reached Envoy's stats."""
+        time.sleep(self.COUNTER_FLUSH_S + 0.3)
+
+    def stats(self, prefix="spiffe_authz", settle=True):
+        """Stats whose name starts with `prefix`, as {name: int}, once the filter's pending
+        counts have been flushed (`settle`). The filter's counters appear in Envoy's /stats as
+        `wasmcustom.spiffe_authz.*` (and in /stats/prometheus as `spiffe_authz_*`); the internal
+        `wasmcustom.` prefix is dropped here."""
+        if settle:
+            self.settle_counters()
         out = {}
         for line in self.admin("/stats").splitlines():
             name, _, value = line.partition(": ")

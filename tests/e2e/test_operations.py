@@ -39,6 +39,7 @@ BUNDLE = {
 
 def prometheus(envoy):
     """{(metric, (("label", "value"), ...)): value} for the filter's per-policy counters."""
+    envoy.settle_counters()
     out = {}
     for line in envoy.admin("/stats/prometheus").splitlines():
         m = LINE.match(line)
