@@ -15,6 +15,7 @@
 //! application serves the other is exactly the bypass #9805 closed.
 
 use crate::request::path::hex;
+use std::borrow::Cow;
 use std::fmt;
 
 /// Why Dapr (or this filter, for the encoded separator) refuses a method.
@@ -95,8 +96,12 @@ pub(super) fn clean(path: &str) -> String {
     out
 }
 
-/// The method Dapr would match for a request path (which starts with `/`).
-pub(super) fn normalize(path: &str, grpc: bool) -> Result<String, MethodError> {
+/// The method Dapr would match for a request path (which starts with `/`). Borrowed when
+/// normalizing changes nothing (the common case: no escape, no dot segment, no empty segment).
+pub(super) fn normalize(path: &str, grpc: bool) -> Result<Cow<'_, str>, MethodError> {
+    if is_normal(path, grpc) {
+        return Ok(Cow::Borrowed(path));
+    }
     let decoded = if grpc {
         path.to_string()
     } else {
@@ -114,14 +119,35 @@ pub(super) fn normalize(path: &str, grpc: bool) -> Result<String, MethodError> {
         }
         String::from_utf8_lossy(&bytes).into_owned()
     };
-    if let Some(&b) = decoded
-        .as_bytes()
-        .iter()
-        .find(|&&b| b == b'#' || b == b'?' || b < 0x20 || b == 0x7f)
-    {
+    if let Some(&b) = decoded.as_bytes().iter().find(|&&b| forbidden(b)) {
         return Err(MethodError::Forbidden(b));
     }
-    Ok(clean(&decoded))
+    Ok(Cow::Owned(clean(&decoded)))
+}
+
+/// `#`, `?`, NUL and control characters: refused by NormalizeMethod.
+fn forbidden(b: u8) -> bool {
+    b == b'#' || b == b'?' || b < 0x20 || b == 0x7f
+}
+
+/// Is `path` its own normalized method? Rooted, no byte to refuse, nothing to decode (HTTP),
+/// and nothing `path.Clean` would change (no empty, `.` or `..` segment, no trailing slash).
+fn is_normal(path: &str, grpc: bool) -> bool {
+    let segments_clean = match path.strip_prefix('/') {
+        Some("") => true,
+        Some(rest) => rest.split('/').all(|s| !s.is_empty() && s != "." && s != ".."),
+        None => false,
+    };
+    segments_clean && path.bytes().all(|b| !forbidden(b) && (grpc || b != b'%'))
+}
+
+/// [`go_lower`], borrowed when nothing changes (ASCII without capitals).
+pub(super) fn lower(s: &str) -> Cow<'_, str> {
+    if s.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(go_lower(s))
+    }
 }
 
 /// Go's `strings.ToLower`, rune by rune (Rust's `str::to_lowercase` differs on a final `Σ`
@@ -191,6 +217,33 @@ mod tests {
         // Percent sequences are literal characters in a gRPC method name.
         assert_eq!(normalize("/a%2Fb", true).as_deref(), Ok("/a%2Fb"));
         assert_eq!(normalize("/a\u{1}b", true), Err(MethodError::Forbidden(1)));
+    }
+
+    #[test]
+    fn a_normal_path_is_borrowed_and_equals_the_slow_path() {
+        for (raw, grpc) in [
+            ("/op1", false),
+            ("/api/v1/r9/item", false),
+            ("/", false),
+            ("/helloworld.Greeter/SayHello", true),
+            ("/a%2Fb", true),
+        ] {
+            assert!(matches!(normalize(raw, grpc), Ok(Cow::Borrowed(_))), "{raw}");
+            assert_eq!(clean(raw), raw, "{raw}");
+        }
+        for (raw, grpc) in [
+            ("", false),
+            ("/a/", false),
+            ("/a//b", true),
+            ("/./a", false),
+            ("/a/..", true),
+            ("/a%20", false),
+        ] {
+            assert!(!is_normal(raw, grpc), "{raw}");
+        }
+        assert!(matches!(lower("/abc/x.y"), Cow::Borrowed(_)));
+        assert_eq!(lower("/AbC"), "/abc");
+        assert_eq!(lower("/İ"), "/i");
     }
 
     #[test]

@@ -36,7 +36,9 @@
 //! policy decided, its index in `spec.accessControl.policies`.
 
 mod acl;
+mod fxhash;
 mod method;
+mod policies;
 mod trie;
 mod wire;
 
@@ -45,7 +47,8 @@ mod tests;
 
 use std::borrow::Cow;
 
-use self::acl::{allows, Acl, DefaultFrom, Policy, VERBS};
+use self::acl::{allows, Acl, DefaultFrom, VERBS};
+use self::policies::Policy;
 use super::{Ctx, Effects, Layer, Resource};
 use crate::decision::{Effect, RuleRef, Verdict};
 use crate::error::{BundleError, Warning};
@@ -137,6 +140,28 @@ pub(crate) fn compile(
     }))
 }
 
+/// A verdict's reason, formatted into one allocation (`format!` grows its buffer as it goes).
+macro_rules! reason {
+    ($($arg:tt)*) => {{
+        let mut s = String::with_capacity(160);
+        let _ = std::fmt::Write::write_fmt(&mut s, format_args!($($arg)*));
+        s
+    }};
+}
+
+/// `policies[3].operations[1] /op1`: the operation that decided.
+struct OpAt<'a> {
+    policy: usize,
+    op: u32,
+    name: &'a str,
+}
+
+impl std::fmt::Display for OpAt<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "policies[{}].operations[{}] {}", self.policy, self.op, self.name)
+    }
+}
+
 /// A caller as Dapr reads its SPIFFE ID.
 enum Caller<'r> {
     /// No verifiable SPIFFE ID.
@@ -153,9 +178,9 @@ fn caller(peer: &Peer) -> Caller<'_> {
     let Some(id) = peer.id() else {
         return Caller::Unverified;
     };
-    let split: Vec<&str> = id.path().split('/').collect();
-    match split.as_slice() {
-        ["", "ns", ns, app, ..] => Caller::App {
+    let mut split = id.path().split('/');
+    match (split.next(), split.next(), split.next(), split.next()) {
+        (Some(""), Some("ns"), Some(ns), Some(app)) => Caller::App {
             td: id.trust_domain(),
             ns,
             app,
@@ -166,11 +191,16 @@ fn caller(peer: &Peer) -> Caller<'_> {
 
 /// What Dapr calls the request's verb: `WithHTTPExtension` maps an unknown method to POST.
 fn verb(method: &str) -> Option<&'static str> {
-    let up = method.to_ascii_uppercase();
-    if up == "NONE" {
+    if method.eq_ignore_ascii_case("NONE") {
         return None;
     }
-    Some(VERBS.iter().copied().find(|v| *v == up).unwrap_or("POST"))
+    Some(
+        VERBS
+            .iter()
+            .copied()
+            .find(|v| v.eq_ignore_ascii_case(method))
+            .unwrap_or("POST"),
+    )
 }
 
 impl DaprLayer {
@@ -198,7 +228,7 @@ impl DaprLayer {
             Ok(m) => m,
             Err(e) => {
                 note!("method {:?} ({kind}): refused: {e}", req.path);
-                return self.verdict(false, None, format!("Dapr refuses the call: {e}"));
+                return self.verdict(false, None, reason!("Dapr refuses the call: {e}"));
             }
         };
         let Some(acl) = &self.acl else {
@@ -212,25 +242,25 @@ impl DaprLayer {
             DefaultFrom::MissingNoPolicies => "missing with no policies, so allow",
         };
         note!("global defaultAction: {action} ({from})");
-        let global = |why: String| {
+        let global = |why: &dyn std::fmt::Display| {
             let ok = allows(acl.default_action.as_str());
             self.verdict(
                 ok,
                 None,
-                format!("{why}: the global defaultAction ({}) applies", acl.default_action),
+                reason!("{why}: the global defaultAction ({}) applies", acl.default_action),
             )
         };
         let (td, ns, app) = match caller(&req.peer) {
             Caller::Unverified => {
                 note!("caller: no verifiable SPIFFE ID");
-                return global("the caller has no verifiable SPIFFE ID".into());
+                return global(&"the caller has no verifiable SPIFFE ID");
             }
             Caller::Malformed(id) => {
                 note!("caller: {id}: not spiffe://<trustDomain>/ns/<namespace>/<appId>");
                 return self.verdict(
                     false,
                     None,
-                    format!("malformed Dapr SPIFFE ID {id}: Dapr refuses the call"),
+                    reason!("malformed Dapr SPIFFE ID {id}: Dapr refuses the call"),
                 );
             }
             Caller::App { td, ns, app } => (td, ns, app),
@@ -238,53 +268,54 @@ impl DaprLayer {
         note!("caller: app {app:?}, namespace {ns:?}, trust domain {td:?}");
         let Some(p) = acl.policy(app, ns) else {
             note!("policy lookup {app}||{ns}: none");
-            return global(format!("no policy for app {app} in namespace {ns}"));
+            return global(&format_args!("no policy for app {app} in namespace {ns}"));
         };
         note!("policy lookup {app}||{ns}: spec.accessControl.policies[{}]", p.index);
-        if p.trust_domain != td {
+        if *p.trust_domain != *td {
             note!(
                 "trust domain: policy requires {:?}, caller has {td:?}: mismatch",
                 p.trust_domain
             );
-            return global(format!(
+            return global(&format_args!(
                 "policies[{}] (app {app}, namespace {ns}) requires trust domain {}, the caller's is {td}",
                 p.index, p.trust_domain
             ));
         }
         note!("trust domain {td:?}: matches");
-        let mut decided = "the global defaultAction".to_string();
+        let mut decided = "the global defaultAction";
         if !p.default_action.is_empty() {
             action = &p.default_action;
-            decided = "the app's defaultAction".into();
+            decided = "the app's defaultAction";
             note!("app defaultAction: {action}");
         }
-        let (op_name, trie) = if req.grpc {
-            (method.clone(), &p.grpc)
+        let op_name = if req.grpc {
+            Cow::Borrowed(&*method)
         } else {
-            (method::go_lower(&method), &p.http)
+            method::lower(&method)
         };
-        let Some(j) = trie.search(&op_name) else {
+        let Some((j, op)) = acl.search(p, req.grpc, &op_name) else {
             note!("operation {op_name:?} ({kind}): no operation matches");
             return self.verdict(
                 allows(action),
                 Some(p),
-                format!(
+                reason!(
                     "policies[{}]: no operation matches {op_name}: {decided} ({action}) applies",
                     p.index
                 ),
             );
         };
-        let Some(op) = p.ops.get(j as usize) else {
-            return self.verdict(false, Some(p), "internal: operation index out of range".into());
-        };
         note!("operation {op_name:?} ({kind}): matches operations[{j}] {:?}", op.name);
-        let at = format!("policies[{}].operations[{j}] {}", p.index, op.name);
+        let at = OpAt {
+            policy: p.index,
+            op: j,
+            name: &op.name,
+        };
         if req.grpc {
             note!("gRPC: the operation's action {:?} decides", op.action);
             return self.verdict(
                 allows(&op.action),
                 Some(p),
-                format!("{at}: gRPC action {:?}", op.action),
+                reason!("{at}: gRPC action {:?}", op.action),
             );
         }
         let Some(v) = verb(&req.method) else {
@@ -292,22 +323,23 @@ impl DaprLayer {
             return self.verdict(
                 allows(&p.default_action),
                 Some(p),
-                format!("{at}: verb NONE: the app's defaultAction {:?}", p.default_action),
+                reason!("{at}: verb NONE: the app's defaultAction {:?}", p.default_action),
             );
         };
-        if let Some(a) = op.verbs.get(v) {
+        let a = &*op.action;
+        if op.lists(v) {
             note!("verb {v}: listed, action {a:?}");
-            return self.verdict(allows(a), Some(p), format!("{at}: verb {v}: {a}"));
+            return self.verdict(allows(a), Some(p), reason!("{at}: verb {v}: {a}"));
         }
-        if let Some(a) = op.verbs.get("*") {
+        if op.lists("*") {
             note!("verb {v}: not listed; '*' action {a:?}");
-            return self.verdict(allows(a), Some(p), format!("{at}: verb {v} via '*': {a}"));
+            return self.verdict(allows(a), Some(p), reason!("{at}: verb {v} via '*': {a}"));
         }
         note!("verb {v}: not listed, no '*': {decided} ({action}) stands");
         self.verdict(
             allows(action),
             Some(p),
-            format!("{at}: verb {v} not listed: {decided} ({action}) applies"),
+            reason!("{at}: verb {v} not listed: {decided} ({action}) applies"),
         )
     }
 }

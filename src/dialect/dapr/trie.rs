@@ -18,177 +18,265 @@
 //!   the literal text `/*` (a `/*`, a `/**` or a glob such as `/**x`): so `/op1/*` and
 //!   `/op1/**` both match `/op1` itself.
 //!
-//! Lookups cost one hash probe per segment plus a test of each wildcard sibling that precedes
-//! the exact match, never a scan of the literal siblings.
+//! All the tries of a Configuration live in one [`Forest`]: nodes in one arena, segment texts
+//! interned once, and the exact children of every node in one hash table keyed by (parent,
+//! segment). A lookup costs two hash probes per segment plus a test of each wildcard sibling
+//! that precedes the exact match, never a scan of the literal siblings; a node costs 16 bytes
+//! plus its edge, whatever its number of children.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-const ONE: &str = "/*";
-const MANY: &str = "/**";
+use super::fxhash::FxBuild;
 
-/// A trie of operation names; the data is the operation's index in its policy.
+/// Interned segment ids of `/*` and `/**` (interned first by [`Forest::default`]).
+const ONE: u32 = 0;
+const MANY: u32 = 1;
+/// "None" in the u32 fields of [`Node`].
+const NIL: u32 = u32::MAX;
+
+/// The tries of one Configuration; a trie is named by its root node ([`Forest::new_trie`]).
 #[derive(Debug)]
-pub(super) struct Trie {
+pub(super) struct Forest {
     nodes: Vec<Node>,
+    /// (parent node, segment id) → child node: every child, wildcard or not.
+    edges: HashMap<(u32, u32), u32, FxBuild>,
+    /// Segment text → id, and id → text.
+    seg_ids: HashMap<Arc<str>, u32, FxBuild>,
+    segs: Vec<Arc<str>>,
 }
 
 #[derive(Debug)]
 struct Node {
-    seg: Box<str>,
-    data: Option<u32>,
-    children: Vec<u32>,
-    /// Child position by exact text (every child is here).
-    exact: HashMap<Box<str>, usize>,
-    /// Positions of the children whose text holds a `*`, ascending.
-    wild: Vec<usize>,
+    /// The segment id (`NIL` for a root).
+    seg: u32,
+    /// The operation stored here (its index in its policy), or `NIL`.
+    data: u32,
+    /// The first child whose text holds a `*`, in insertion order (`NIL`: none)...
+    first_wild: u32,
+    /// ... and the next such sibling after this node.
+    next_wild: u32,
 }
 
-impl Node {
-    fn new(seg: &str, data: Option<u32>) -> Node {
-        Node {
-            seg: seg.into(),
-            data,
-            children: Vec::new(),
-            exact: HashMap::new(),
-            wild: Vec::new(),
-        }
-    }
-}
-
-impl Default for Trie {
+impl Default for Forest {
     fn default() -> Self {
-        Trie {
-            nodes: vec![Node::new("/", None)],
-        }
+        let mut f = Forest {
+            nodes: Vec::new(),
+            edges: HashMap::default(),
+            seg_ids: HashMap::default(),
+            segs: Vec::new(),
+        };
+        f.intern("/*");
+        f.intern("/**");
+        f
     }
 }
 
-/// The text of each segment after the first `/`, with its slash: `/a/b` → `/a`, `/b`.
-/// Like Go's `strings.Split(op, "/")[1:]`, so `/` gives one empty segment (`/`).
+/// The segments of an operation, each with its leading slash and whether it is the last:
+/// `/a/b` → `/a`, `/b`. Like Go's `strings.Split(op, "/")[1:]`, so `/` gives one empty segment
+/// (`/`), and anything before the first `/` is ignored.
 fn segments(op: &str) -> impl Iterator<Item = (bool, &str)> {
-    // Split points: every '/' starts a segment that runs to the next '/'.
-    let starts: Vec<usize> = op.match_indices('/').map(|(i, _)| i).collect();
-    let n = starts.len();
-    (0..n).map(move |k| {
-        let end = starts.get(k + 1).copied().unwrap_or(op.len());
-        (k + 1 == n, op.get(starts[k]..end).unwrap_or(""))
+    let mut rest = op.find('/').and_then(|i| op.get(i..));
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match r.get(1..).and_then(|t| t.find('/')) {
+            Some(i) => {
+                rest = r.get(i + 1..);
+                Some((false, r.get(..i + 1).unwrap_or(r)))
+            }
+            None => {
+                rest = None;
+                Some((true, r))
+            }
+        }
     })
 }
 
-impl Trie {
-    /// `PutOperationAction`: stores `data` under `op` (which starts with `/`) unless an
-    /// operation of the same name is already there. Returns false when it was a duplicate.
-    pub(super) fn insert(&mut self, op: &str, data: u32) -> bool {
-        let mut node = 0usize;
+impl Forest {
+    fn intern(&mut self, seg: &str) -> u32 {
+        if let Some(&id) = self.seg_ids.get(seg) {
+            return id;
+        }
+        let id = self.segs.len() as u32;
+        let text: Arc<str> = seg.into();
+        self.segs.push(text.clone());
+        self.seg_ids.insert(text, id);
+        id
+    }
+
+    fn text(&self, seg: u32) -> &str {
+        self.segs.get(seg as usize).map_or("", |s| s)
+    }
+
+    fn node(&self, id: u32) -> Option<&Node> {
+        self.nodes.get(id as usize)
+    }
+
+    /// Frees the spare capacity left by building.
+    pub(super) fn shrink_to_fit(&mut self) {
+        self.nodes.shrink_to_fit();
+        self.edges.shrink_to_fit();
+        self.seg_ids.shrink_to_fit();
+        self.segs.shrink_to_fit();
+    }
+
+    /// A new, empty trie: its root.
+    pub(super) fn new_trie(&mut self) -> u32 {
+        self.push(NIL, NIL)
+    }
+
+    fn push(&mut self, seg: u32, data: u32) -> u32 {
+        let id = self.nodes.len() as u32;
+        self.nodes.push(Node {
+            seg,
+            data,
+            first_wild: NIL,
+            next_wild: NIL,
+        });
+        id
+    }
+
+    /// `PutOperationAction`: stores `data` under `op` (which starts with `/`) in the trie
+    /// `root`, unless an operation of the same name is already there. Returns false when it
+    /// was a duplicate.
+    pub(super) fn insert(&mut self, root: u32, op: &str, data: u32) -> bool {
+        let mut node = root;
         for (last, seg) in segments(op) {
-            let existing = self.nodes[node]
-                .exact
-                .get(seg)
-                .map(|&pos| self.nodes[node].children[pos]);
-            match existing {
+            let sid = self.intern(seg);
+            match self.edges.get(&(node, sid)).copied() {
                 None => {
-                    let id = self.nodes.len() as u32;
-                    self.nodes.push(Node::new(seg, last.then_some(data)));
-                    let parent = &mut self.nodes[node];
-                    let pos = parent.children.len();
-                    parent.children.push(id);
-                    parent.exact.insert(seg.into(), pos);
+                    let id = self.push(sid, if last { data } else { NIL });
+                    self.edges.insert((node, sid), id);
                     if seg.contains('*') {
-                        parent.wild.push(pos);
+                        self.append_wild(node, id);
                     }
-                    node = id as usize;
+                    node = id;
                 }
                 Some(child) if last => {
-                    let n = &mut self.nodes[child as usize];
-                    if n.data.is_some() {
+                    let Some(n) = self.nodes.get_mut(child as usize) else {
+                        return false;
+                    };
+                    if n.data != NIL {
                         return false;
                     }
-                    n.data = Some(data);
+                    n.data = data;
                 }
-                Some(child) => node = child as usize,
+                Some(child) => node = child,
             }
         }
         true
     }
 
-    /// `Search`: the operation Dapr matches for `op` (which starts with `/`), if any.
-    pub(super) fn search(&self, op: &str) -> Option<u32> {
-        let mut node = 0usize;
+    /// Appends `child` to the wildcard children of `parent` (in insertion order).
+    fn append_wild(&mut self, parent: u32, child: u32) {
+        let mut cur = self.node(parent).map_or(NIL, |n| n.first_wild);
+        if cur == NIL {
+            if let Some(p) = self.nodes.get_mut(parent as usize) {
+                p.first_wild = child;
+            }
+            return;
+        }
+        while let Some(next) = self.node(cur).map(|n| n.next_wild).filter(|&n| n != NIL) {
+            cur = next;
+        }
+        if let Some(c) = self.nodes.get_mut(cur as usize) {
+            c.next_wild = child;
+        }
+    }
+
+    /// `Search`: the operation Dapr matches for `op` (which starts with `/`) in the trie
+    /// `root`, if any.
+    pub(super) fn search(&self, root: u32, op: &str) -> Option<u32> {
+        let mut node = root;
         for (last, seg) in segments(op) {
-            node = self.child(node, seg, last)?;
-            let n = &self.nodes[node];
-            if let Some(d) = n.data {
+            node = self.child(node, seg, self.seg_ids.get(seg).copied(), last)?;
+            let n = self.node(node)?;
+            if n.data != NIL {
                 // acl_trie.go: `if !isEnd && strings.HasSuffix(node.Char, "/*") &&
                 // !strings.HasSuffix(node.Char, "/**") { continue }` — only `/*` itself.
-                if !last && &*n.seg == ONE {
+                if !last && n.seg == ONE {
                     continue;
                 }
-                return Some(d);
+                return Some(n.data);
             } else if last {
-                let c = self.child(node, ONE, true)?;
-                return self.nodes[c].data;
+                let c = self.child(node, self.text(ONE), Some(ONE), true)?;
+                return self.node(c).map(|n| n.data).filter(|&d| d != NIL);
             }
         }
         None
     }
 
-    /// `findNodeWithWildcard`: the first child, in insertion order, that matches `seg`.
-    fn child(&self, node: usize, seg: &str, last: bool) -> Option<usize> {
-        let n = &self.nodes[node];
-        let exact = n.exact.get(seg).copied();
-        for &pos in &n.wild {
-            if exact.is_some_and(|e| pos >= e) {
+    /// `findNodeWithWildcard`: the first child of `node`, in insertion order, that matches
+    /// `seg` (whose id is `sid`, if the segment text occurs in any operation). Children are
+    /// created in insertion order, so their ids are in that order too.
+    fn child(&self, node: u32, seg: &str, sid: Option<u32>, last: bool) -> Option<u32> {
+        let exact = sid.and_then(|s| self.edges.get(&(node, s)).copied());
+        let mut w = self.node(node)?.first_wild;
+        while let Some(c) = self.node(w) {
+            if exact.is_some_and(|e| w >= e) {
                 break;
             }
-            let c = n.children[pos] as usize;
-            let text = &*self.nodes[c].seg;
-            let hit = match text {
+            let hit = match c.seg {
                 ONE => last,
                 MANY => true,
-                glob => is_match(seg.as_bytes(), glob.as_bytes()),
+                glob => is_match(seg.as_bytes(), self.text(glob).as_bytes()),
             };
             if hit {
-                return Some(c);
+                return Some(w);
             }
+            w = c.next_wild;
         }
-        exact.map(|pos| n.children[pos] as usize)
+        exact
     }
 }
 
 /// acl_trie.go `isMatch`: `*` matches any run of bytes (even empty); every other byte stands
-/// for itself. Byte-wise, as Go compares them.
+/// for itself. Byte-wise, as Go compares them. Greedy with one backtrack point (the last `*`
+/// seen), which is exact for patterns whose only wildcard is `*`; allocates nothing.
 pub(super) fn is_match(target: &[u8], pattern: &[u8]) -> bool {
-    // prev[j]: does target[..i] match pattern[..j]?
-    let mut prev = vec![false; pattern.len() + 1];
-    prev[0] = true;
-    for j in 1..=pattern.len() {
-        prev[j] = prev[j - 1] && pattern[j - 1] == b'*';
-    }
-    for &t in target {
-        let mut cur = vec![false; pattern.len() + 1];
-        for j in 1..=pattern.len() {
-            let p = pattern[j - 1];
-            cur[j] = if p == b'*' {
-                cur[j - 1] || prev[j]
-            } else {
-                p == t && prev[j - 1]
-            };
+    let (mut t, mut p) = (0, 0);
+    // After the last `*` seen: the pattern position past it, and the target position it
+    // currently stands for up to.
+    let mut star: Option<(usize, usize)> = None;
+    while t < target.len() {
+        match pattern.get(p) {
+            Some(b'*') => {
+                star = Some((p + 1, t));
+                p += 1;
+            }
+            Some(&c) if c == target[t] => {
+                p += 1;
+                t += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    // Let the `*` absorb one more byte and retry.
+                    p = sp;
+                    t = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
         }
-        prev = cur;
     }
-    prev[pattern.len()]
+    pattern.get(p..).is_some_and(|rest| rest.iter().all(|&c| c == b'*'))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn trie(ops: &[&str]) -> Trie {
-        let mut t = Trie::default();
+    fn search(ops: &[&str], req: &str) -> Option<u32> {
+        let mut f = Forest::default();
+        // A trie built before, in the same forest, must not leak into this one.
+        let other = f.new_trie();
+        f.insert(other, "/op1", 99);
+        f.insert(other, "/**", 99);
+        let t = f.new_trie();
         for (i, op) in ops.iter().enumerate() {
-            t.insert(op, i as u32);
+            f.insert(t, op, i as u32);
         }
-        t
+        f.search(t, req)
     }
 
     /// (operations in order, request, the operation index Dapr picks).
@@ -249,16 +337,20 @@ mod tests {
     #[test]
     fn searches_as_dapr_does() {
         for (ops, req, want) in TABLE {
-            assert_eq!(trie(ops).search(req), *want, "ops {ops:?}, request {req}");
+            assert_eq!(search(ops, req), *want, "ops {ops:?}, request {req}");
         }
     }
 
     #[test]
     fn duplicates_are_reported() {
-        let mut t = Trie::default();
-        assert!(t.insert("/op1", 0));
-        assert!(!t.insert("/op1", 1));
-        assert!(t.insert("/op1/x", 2));
+        let mut f = Forest::default();
+        let t = f.new_trie();
+        assert!(f.insert(t, "/op1", 0));
+        assert!(!f.insert(t, "/op1", 1));
+        assert!(f.insert(t, "/op1/x", 2));
+        // Another trie of the forest has its own names.
+        let u = f.new_trie();
+        assert!(f.insert(u, "/op1", 0));
     }
 
     #[test]
@@ -275,7 +367,14 @@ mod tests {
         ] {
             assert!(is_match(t.as_bytes(), p.as_bytes()), "{t} ~ {p}");
         }
-        for (t, p) in [("/ABC", "/B*"), ("/abc", "/abcd"), ("/*", "/a*"), ("x", "")] {
+        for (t, p) in [
+            ("/ABC", "/B*"),
+            ("/abc", "/abcd"),
+            ("/*", "/a*"),
+            ("x", ""),
+            ("/abcdc", "/a*c*d"),
+            ("/ab", "/a*b*c"),
+        ] {
             assert!(!is_match(t.as_bytes(), p.as_bytes()), "{t} !~ {p}");
         }
     }

@@ -3,7 +3,10 @@
 //! other sections configure the Dapr sidecar itself and are accepted unread. Unknown fields are
 //! refused.
 
-use serde::de::IgnoredAny;
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, Visitor};
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]
@@ -48,25 +51,80 @@ pub(super) struct AccessControl {
     pub default_action: Option<String>,
     pub trust_domain: Option<String>,
     /// `None` (absent or `null`) and `Some([])` differ in Dapr: see the layer docs.
-    pub policies: Option<Vec<AppPolicy>>,
+    /// Compiled as it is read: see [`super::policies`].
+    pub policies: Option<super::policies::Policies>,
 }
 
-/// `spec.accessControl.policies[i]`.
+/// `spec.accessControl.policies[i]`. Strings are borrowed from the bundle (see [`Str`]): a
+/// policy is compiled as soon as it is read, so its wire form never outlives the JSON.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(super) struct AppPolicy {
-    pub app_id: Option<String>,
-    pub default_action: Option<String>,
-    pub trust_domain: Option<String>,
-    pub namespace: Option<String>,
-    pub operations: Option<Vec<Operation>>,
+pub(super) struct AppPolicy<'a> {
+    #[serde(borrow)]
+    pub app_id: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub default_action: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub trust_domain: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub namespace: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub operations: Option<Vec<Operation<'a>>>,
 }
 
 /// `spec.accessControl.policies[i].operations[j]`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(super) struct Operation {
-    pub name: Option<String>,
-    pub http_verb: Option<Vec<String>>,
-    pub action: Option<String>,
+pub(super) struct Operation<'a> {
+    #[serde(borrow)]
+    pub name: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub http_verb: Option<Vec<Str<'a>>>,
+    #[serde(borrow)]
+    pub action: Option<Str<'a>>,
+}
+
+/// A JSON string: borrowed from the bundle, copied only when it holds an escape. (serde's own
+/// `Cow<str>` borrows only as a struct field, not inside a `Vec` or through `Option`.)
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(super) struct Str<'a>(pub Cow<'a, str>);
+
+impl std::ops::Deref for Str<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// `Option<Str>` as `&str`, `""` when absent (Go reads a missing or `null` string as `""`).
+pub(super) fn text<'s>(s: &'s Option<Str<'_>>) -> &'s str {
+    s.as_deref().unwrap_or_default()
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(StrVisitor)
+    }
+}
+
+struct StrVisitor;
+
+impl<'de> Visitor<'de> for StrVisitor {
+    type Value = Str<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Str<'de>, E> {
+        Ok(Str(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Str<'de>, E> {
+        Ok(Str(Cow::Owned(v.to_owned())))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Str<'de>, E> {
+        Ok(Str(Cow::Owned(v)))
+    }
 }
