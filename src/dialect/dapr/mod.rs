@@ -178,14 +178,19 @@ fn caller(peer: &Peer) -> Caller<'_> {
     let Some(id) = peer.id() else {
         return Caller::Unverified;
     };
-    let mut split = id.path().split('/');
-    match (split.next(), split.next(), split.next(), split.next()) {
-        (Some(""), Some("ns"), Some(ns), Some(app)) => Caller::App {
+    // `split[0] == "" && split[1] == "ns"`: the path starts with `/ns/` or is `/ns`; then
+    // `split[2]` and `split[3]` exist when at least two more `/` do.
+    let parts = id.path().strip_prefix("/ns/").and_then(|rest| {
+        let (ns, rest) = rest.split_once('/')?;
+        Some((ns, rest.split_once('/').map_or(rest, |(app, _)| app)))
+    });
+    match parts {
+        Some((ns, app)) => Caller::App {
             td: id.trust_domain(),
             ns,
             app,
         },
-        _ => Caller::Malformed(id.as_str()),
+        None => Caller::Malformed(id.as_str()),
     }
 }
 

@@ -79,7 +79,7 @@ fn segments(op: &str) -> impl Iterator<Item = (bool, &str)> {
     let mut rest = op.find('/').and_then(|i| op.get(i..));
     std::iter::from_fn(move || {
         let r = rest?;
-        match r.get(1..).and_then(|t| t.find('/')) {
+        match r.bytes().skip(1).position(|b| b == b'/') {
             Some(i) => {
                 rest = r.get(i + 1..);
                 Some((false, r.get(..i + 1).unwrap_or(r)))
