@@ -56,17 +56,12 @@ pub struct Verdict<'e> {
     /// The deciding rule, if a rule decided (defaults decide with none).
     pub by: Option<RuleRef<'e>>,
     /// Why, in words a user can act on.
-    pub reason: Cow<'static, str>,
+    pub reason: Cow<'e, str>,
 }
 
 impl<'e> Verdict<'e> {
     /// A verdict of a dialect.
-    pub fn new(
-        dialect: Dialect,
-        effect: Effect,
-        by: Option<RuleRef<'e>>,
-        reason: impl Into<Cow<'static, str>>,
-    ) -> Self {
+    pub fn new(dialect: Dialect, effect: Effect, by: Option<RuleRef<'e>>, reason: impl Into<Cow<'e, str>>) -> Self {
         Verdict {
             dialect: Some(dialect),
             effect,

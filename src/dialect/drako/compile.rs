@@ -201,6 +201,7 @@ pub(super) fn binding(
             hosts,
         },
         modes,
+        allow_reason: format!("decisionStrategy {src:?} is true"),
         strategy_src: src,
         strategy: resolved,
         policies: refs,

@@ -63,6 +63,8 @@ struct Binding {
     selector: Selector,
     modes: Modes,
     strategy_src: String,
+    /// The reason an allow carries, written once (an allowed request formats nothing).
+    allow_reason: String,
     /// The strategy, its names resolved to policy indices once.
     strategy: Expr<u32>,
     policies: Vec<PolicyRef>,
@@ -250,12 +252,7 @@ impl Layer for DrakoLayer {
             let ids = serde_json::json!([{"type": "SpiffeId", "value": id.as_str()}]);
             fx.set_headers.push(("x-drako-client-ids", ids.to_string()));
         }
-        Verdict::new(
-            Dialect::Drako,
-            Effect::Allow,
-            by(b),
-            format!("decisionStrategy {:?} is true", b.strategy_src),
-        )
+        Verdict::new(Dialect::Drako, Effect::Allow, by(b), b.allow_reason.as_str())
     }
 
     fn explain(&self, req: &Request) -> Vec<String> {
