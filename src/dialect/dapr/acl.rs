@@ -2,7 +2,8 @@
 //! `ParseAccessControlSpec`), with Dapr's validation and its reason text. The policies
 //! themselves are compiled as they are read ([`super::policies`]).
 
-use super::policies::{Op, Policies, Policy};
+use super::ops::OpRef;
+use super::policies::{Policies, Policy};
 use super::wire;
 use crate::dialect::Resource;
 use crate::error::{BundleError, Warning};
@@ -48,11 +49,8 @@ impl Acl {
 
     /// The operation of `p` Dapr matches for the method `op` (lowercased for HTTP), with its
     /// index in the policy's `operations`.
-    pub(super) fn search(&self, p: &Policy, grpc: bool, op: &str) -> Option<(u32, &Op)> {
-        let set = self.policies.sets.get(p.set as usize)?;
-        let root = if grpc { set.grpc } else { set.http };
-        let j = self.policies.forest.search(root, op)?;
-        Some((j, set.ops.get(j as usize)?))
+    pub(super) fn search(&self, p: &Policy, grpc: bool, op: &str) -> Option<(u32, OpRef<'_>)> {
+        self.policies.search(p, grpc, op)
     }
 }
 

@@ -37,7 +37,10 @@
 
 mod acl;
 mod fxhash;
+mod key;
+mod lint;
 mod method;
+mod ops;
 mod policies;
 mod trie;
 mod wire;
@@ -313,15 +316,11 @@ impl DaprLayer {
         let at = OpAt {
             policy: p.index,
             op: j,
-            name: &op.name,
+            name: op.name,
         };
         if req.grpc {
             note!("gRPC: the operation's action {:?} decides", op.action);
-            return self.verdict(
-                allows(&op.action),
-                Some(p),
-                reason!("{at}: gRPC action {:?}", op.action),
-            );
+            return self.verdict(allows(op.action), Some(p), reason!("{at}: gRPC action {:?}", op.action));
         }
         let Some(v) = verb(&req.method) else {
             note!("verb NONE: the app's defaultAction decides, even when empty");
@@ -331,7 +330,7 @@ impl DaprLayer {
                 reason!("{at}: verb NONE: the app's defaultAction {:?}", p.default_action),
             );
         };
-        let a = &*op.action;
+        let a = op.action;
         if op.lists(v) {
             note!("verb {v}: listed, action {a:?}");
             return self.verdict(allows(a), Some(p), reason!("{at}: verb {v}: {a}"));

@@ -3,17 +3,17 @@
 //!
 //! Why while reading: a Configuration may list 10,000 apps of 10 operations each. Held as wire
 //! structs first, that list alone would take several times its JSON; here each policy is
-//! compiled and dropped as soon as it is read, so only the compiled form accumulates.
+//! compiled and dropped as soon as it is read (its strings borrowed from the bundle), so only
+//! the compiled form accumulates.
 //!
 //! Why it stays small: apps commonly share the same operations, so identical operation lists
-//! are compiled once ([`OpSet`]) and shared by index; all tries live in one [`Forest`]; actions,
-//! trust domains and namespaces are interned. The lookups stay indexed: one hash probe by
-//! (appId, namespace), then the trie walk.
+//! are compiled once ([`OpSet`]) and shared by index; all tries live in one [`Forest`];
+//! operation texts live in one arena; trust domains, actions and namespaces are interned. The
+//! lookups stay indexed: one hash probe by (appId, namespace), then the trie walk.
 //!
 //! Dapr's validation findings are kept as data (warnings as `(field, message)`, the missing
 //! fields) for [`super::acl::parse`] to report against the resource.
 
-use std::borrow::{Borrow, Cow};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::hash::{BuildHasher, Hash, Hasher};
@@ -21,52 +21,13 @@ use std::sync::Arc;
 
 use serde::de::{Deserialize, Deserializer, SeqAccess, Visitor};
 
-use super::acl::{action_warning, VERBS};
 use super::fxhash::FxBuild;
+use super::key::{AppNs, Pair};
+use super::lint;
 use super::method::go_lower;
+use super::ops::{verb_bit, Op, OpRef, OpSet, Span, Texts};
 use super::trie::Forest;
 use super::wire;
-
-/// One operation (`config.AccessControlListOperationAction`).
-#[derive(Debug)]
-pub(super) struct Op {
-    /// The name with the leading `/` Dapr adds.
-    pub name: Box<str>,
-    /// The action: for gRPC, and for HTTP through each listed verb (Dapr stores the same
-    /// action under every verb of the operation).
-    pub action: Arc<str>,
-    /// The verbs listed, bit `i` for [`VERBS`]`[i]`, bit 9 for `*`. Verbs are compared
-    /// case-sensitively, so any other text never matches and is not kept.
-    verbs: u16,
-}
-
-const STAR: u16 = 1 << VERBS.len();
-
-impl Op {
-    /// Does `httpVerb` list `verb` (one of [`VERBS`], or `*`)?
-    pub(super) fn lists(&self, verb: &str) -> bool {
-        self.verbs & verb_bit(verb) != 0
-    }
-}
-
-fn verb_bit(verb: &str) -> u16 {
-    if verb == "*" {
-        return STAR;
-    }
-    VERBS.iter().position(|v| *v == verb).map_or(0, |i| 1 << i)
-}
-
-/// The compiled operations of one or more app policies.
-#[derive(Debug)]
-pub(super) struct OpSet {
-    pub ops: Box<[Op]>,
-    /// Root in the forest of the trie of lowercased names (HTTP)...
-    pub http: u32,
-    /// ... and of the names as written (gRPC): the same trie when lowercasing changes none.
-    pub grpc: u32,
-    /// Operations whose (lowercased) name repeats an earlier one: Dapr keeps the first.
-    dups: Box<[u32]>,
-}
 
 /// One app policy (`config.AccessControlListPolicySpec`).
 #[derive(Debug)]
@@ -76,62 +37,8 @@ pub(super) struct Policy {
     pub trust_domain: Arc<str>,
     /// Empty when not set.
     pub default_action: Arc<str>,
-    /// Its operations, in [`Policies::sets`].
-    pub set: u32,
-}
-
-/// Dapr's `appID||namespace` key, looked up by borrowed strings (see [`Pair`]).
-#[derive(Debug)]
-pub(super) struct AppNs {
-    app: Box<str>,
-    ns: Arc<str>,
-}
-
-/// (appId, namespace), owned or borrowed: lets the map be probed with two `&str` without
-/// building a key.
-trait Pair {
-    fn pair(&self) -> (&str, &str);
-}
-
-impl Pair for AppNs {
-    fn pair(&self) -> (&str, &str) {
-        (&self.app, &self.ns)
-    }
-}
-
-impl Pair for (&str, &str) {
-    fn pair(&self) -> (&str, &str) {
-        *self
-    }
-}
-
-// The owned key hashes and compares exactly as its borrowed form does.
-impl Hash for dyn Pair + '_ {
-    fn hash<H: Hasher>(&self, h: &mut H) {
-        self.pair().hash(h)
-    }
-}
-impl PartialEq for dyn Pair + '_ {
-    fn eq(&self, other: &Self) -> bool {
-        self.pair() == other.pair()
-    }
-}
-impl Eq for dyn Pair + '_ {}
-impl Hash for AppNs {
-    fn hash<H: Hasher>(&self, h: &mut H) {
-        self.pair().hash(h)
-    }
-}
-impl PartialEq for AppNs {
-    fn eq(&self, other: &Self) -> bool {
-        self.pair() == other.pair()
-    }
-}
-impl Eq for AppNs {}
-impl<'a> Borrow<dyn Pair + 'a> for AppNs {
-    fn borrow(&self) -> &(dyn Pair + 'a) {
-        self
-    }
+    /// Its operations, in `Policies::sets`.
+    set: u32,
 }
 
 /// A policy lacked a required field: Dapr refuses the whole spec.
@@ -149,9 +56,10 @@ pub(super) struct Missing {
 pub(super) struct Policies {
     /// How many the list held.
     pub count: usize,
-    pub policies: Vec<Policy>,
-    pub sets: Vec<OpSet>,
-    pub forest: Forest,
+    policies: Vec<Policy>,
+    sets: Vec<OpSet>,
+    forest: Forest,
+    texts: Texts,
     /// (appId, namespace) → position in `policies`: the later policy replaces the earlier.
     by_app: HashMap<AppNs, u32, FxBuild>,
     /// `(field, message)`, in Dapr's order.
@@ -165,15 +73,27 @@ impl Policies {
         let i = *self.by_app.get(&(app_id, namespace) as &dyn Pair)?;
         self.policies.get(i as usize)
     }
+
+    /// The operation of `p` Dapr matches for the method `op` (lowercased for HTTP), with its
+    /// index in the policy's `operations`.
+    pub(super) fn search(&self, p: &Policy, grpc: bool, op: &str) -> Option<(u32, OpRef<'_>)> {
+        let set = self.sets.get(p.set as usize)?;
+        let root = if grpc { set.grpc } else { set.http };
+        let j = self.forest.search(root, op)?;
+        Some((j, OpRef::new(set.ops.get(j as usize)?, &self.texts)))
+    }
 }
 
 /// What compiling needs only while reading.
 #[derive(Default)]
 struct Builder {
     out: Policies,
-    /// [`ops_hash`] → the sets with that hash.
-    set_ids: HashMap<u64, Vec<u32>, FxBuild>,
+    /// [`ops_hash`] → the first set with that hash (a list that collides with another is
+    /// simply compiled again).
+    set_ids: HashMap<u64, u32, FxBuild>,
     strings: HashSet<Arc<str>, FxBuild>,
+    /// Action text → its span in the arena.
+    actions: HashMap<Box<str>, Span, FxBuild>,
 }
 
 const AT: &str = "spec.accessControl";
@@ -200,16 +120,6 @@ fn ops_hash(ops: &[wire::Operation<'_>]) -> u64 {
     h.finish()
 }
 
-/// Does `set` hold exactly the operations `ops` compile to?
-fn same_ops(set: &[Op], ops: &[wire::Operation<'_>]) -> bool {
-    set.len() == ops.len()
-        && set.iter().zip(ops).all(|(a, o)| {
-            bare(&a.name) == bare(wire::text(&o.name))
-                && *a.action == *wire::text(&o.action)
-                && a.verbs == wire_verbs(o)
-        })
-}
-
 impl Builder {
     fn intern(&mut self, s: &str) -> Arc<str> {
         if let Some(a) = self.strings.get(s) {
@@ -218,10 +128,6 @@ impl Builder {
         let a: Arc<str> = s.into();
         self.strings.insert(a.clone());
         a
-    }
-
-    fn warn(&mut self, field: String, message: impl Into<String>) {
-        self.out.warnings.push((field, message.into()));
     }
 
     fn add(&mut self, p: wire::AppPolicy<'_>) {
@@ -258,21 +164,11 @@ impl Builder {
         }
         let pat = format!("{AT}.policies[{i}]");
         let default_action = wire::text(&default_action);
-        if let Some(w) = action_warning(default_action) {
-            self.warn(format!("{pat}.defaultAction"), w);
-        }
-        if !valid_trust_domain(trust_domain) {
-            self.warn(
-                format!("{pat}.trustDomain"),
-                format!(
-                    "{trust_domain:?} is not a SPIFFE trust domain (lowercase letters, digits, '.', '-', '_'): \
-                     no caller's certificate can carry it, and Dapr compares it verbatim, so this policy never applies"
-                ),
-            );
-        }
+        lint::policy(&pat, default_action, trust_domain, &mut self.out.warnings);
         let operations = operations.unwrap_or_default();
         let set = self.set(&operations);
-        self.op_warnings(&pat, &operations, set);
+        let dups = self.out.sets.get(set as usize).map(|s| &*s.dups).unwrap_or_default();
+        lint::operations(&pat, &operations, dups, &mut self.out.warnings);
         let policy = Policy {
             index: i,
             trust_domain: self.intern(trust_domain),
@@ -287,25 +183,44 @@ impl Builder {
         if let Some(earlier) = self.out.by_app.insert(key, pos) {
             // Go map assignment: the later policy replaces the earlier one.
             let earlier = self.out.policies.get(earlier as usize).map_or(0, |p| p.index);
-            self.warn(
+            self.out.warnings.push((
                 pat,
                 format!("same appId and namespace as {AT}.policies[{earlier}]: Dapr keeps only this later one"),
-            );
+            ));
         }
         self.out.policies.push(policy);
+    }
+
+    /// Does set `id` hold exactly the operations `ops` compile to?
+    fn same_ops(&self, id: u32, ops: &[wire::Operation<'_>]) -> bool {
+        let (Some(set), t) = (self.out.sets.get(id as usize), &self.out.texts) else {
+            return false;
+        };
+        set.ops.len() == ops.len()
+            && set.ops.iter().zip(ops).all(|(a, o)| {
+                bare(t.get(a.name)) == bare(wire::text(&o.name))
+                    && t.get(a.action) == wire::text(&o.action)
+                    && a.verbs == wire_verbs(o)
+            })
     }
 
     fn op(&mut self, o: &wire::Operation<'_>) -> Op {
         let raw = wire::text(&o.name);
         // acl.go: "prepend "/" in case it is missing in the operation name".
-        let name = if raw.starts_with('/') {
-            raw.into()
-        } else {
-            format!("/{raw}").into()
+        let slash = if raw.starts_with('/') { "" } else { "/" };
+        let name = self.out.texts.push(&[slash, raw]);
+        let action = wire::text(&o.action);
+        let action = match self.actions.get(action) {
+            Some(&s) => s,
+            None => {
+                let s = self.out.texts.push(&[action]);
+                self.actions.insert(action.into(), s);
+                s
+            }
         };
         Op {
             name,
-            action: self.intern(wire::text(&o.action)),
+            action,
             verbs: wire_verbs(o),
         }
     }
@@ -313,22 +228,19 @@ impl Builder {
     /// The set compiled for `operations`: an earlier identical one, or a new one.
     fn set(&mut self, operations: &[wire::Operation<'_>]) -> u32 {
         let hash = ops_hash(operations);
-        let sets = &self.out.sets;
-        let known = self.set_ids.get(&hash).and_then(|ids| {
-            ids.iter()
-                .copied()
-                .find(|&id| sets.get(id as usize).is_some_and(|s| same_ops(&s.ops, operations)))
-        });
-        if let Some(id) = known {
-            return id;
+        if let Some(&id) = self.set_ids.get(&hash) {
+            if self.same_ops(id, operations) {
+                return id;
+            }
         }
         let ops: Vec<Op> = operations.iter().map(|o| self.op(o)).collect();
-        let f = &mut self.out.forest;
+        let (f, t) = (&mut self.out.forest, &self.out.texts);
         let http = f.new_trie();
         let (mut dups, mut same) = (Vec::new(), true);
         for (j, op) in ops.iter().enumerate() {
-            let lower = go_lower(&op.name);
-            same &= *lower == *op.name;
+            let name = t.get(op.name);
+            let lower = go_lower(name);
+            same &= lower == name;
             if !f.insert(http, &lower, j as u32) {
                 dups.push(j as u32);
             }
@@ -339,12 +251,12 @@ impl Builder {
             let grpc = f.new_trie();
             for (j, op) in ops.iter().enumerate() {
                 // A duplicate here is one for HTTP too, already noted.
-                let _ = f.insert(grpc, &op.name, j as u32);
+                let _ = f.insert(grpc, t.get(op.name), j as u32);
             }
             grpc
         };
         let id = self.out.sets.len() as u32;
-        self.set_ids.entry(hash).or_default().push(id);
+        self.set_ids.entry(hash).or_insert(id);
         self.out.sets.push(OpSet {
             ops: ops.into(),
             http,
@@ -353,77 +265,6 @@ impl Builder {
         });
         id
     }
-
-    /// Each operation's warnings, in order (the field path is formatted only for a warning).
-    fn op_warnings(&mut self, pat: &str, operations: &[wire::Operation<'_>], set: u32) {
-        let dups = self
-            .out
-            .sets
-            .get(set as usize)
-            .map(|s| s.dups.clone())
-            .unwrap_or_default();
-        for (j, o) in operations.iter().enumerate() {
-            let at = || format!("{pat}.operations[{j}]");
-            let action = wire::text(&o.action);
-            if action.is_empty() {
-                self.warn(
-                    format!("{}.action", at()),
-                    "missing: when this operation decides, Dapr compares \"\" with allow and denies \
-                     (the docs' \"allow (default)\" is not what acl.go does)",
-                );
-            }
-            if let Some(w) = action_warning(action) {
-                self.warn(format!("{}.action", at()), w);
-            }
-            let raw = wire::text(&o.name);
-            let name: Cow<str> = if raw.starts_with('/') {
-                Cow::Borrowed(raw)
-            } else {
-                Cow::Owned(format!("/{raw}"))
-            };
-            if name != "/"
-                && (name.ends_with('/') || name.contains("//") || name.split('/').any(|s| s == "." || s == ".."))
-            {
-                self.warn(
-                    format!("{}.name", at()),
-                    format!("{name:?} can never match: Dapr cleans the request method (path.Clean) first"),
-                );
-            }
-            let verbs = o.http_verb.as_deref().unwrap_or_default();
-            if verbs.is_empty() {
-                self.warn(
-                    format!("{}.httpVerb", at()),
-                    "empty: over HTTP this operation never decides (the app or global default does); only gRPC uses its action",
-                );
-            }
-            for (k, v) in verbs.iter().enumerate() {
-                if &**v != "*" && !VERBS.contains(&&**v) {
-                    self.warn(
-                        format!("{}.httpVerb[{k}]", at()),
-                        format!(
-                            "{:?} never matches: Dapr compares verbs case-sensitively with {}",
-                            &**v,
-                            VERBS.join(", ")
-                        ),
-                    );
-                }
-            }
-            if dups.contains(&(j as u32)) {
-                self.warn(
-                    format!("{}.name", at()),
-                    format!(
-                        "{name:?} repeats an earlier operation (names are lowercased for HTTP): Dapr keeps the first"
-                    ),
-                );
-            }
-        }
-    }
-}
-
-/// go-spiffe `isValidTrustDomainChar`: what a caller's SPIFFE ID can hold.
-fn valid_trust_domain(td: &str) -> bool {
-    td.bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_'))
 }
 
 impl<'de> Deserialize<'de> for Policies {
@@ -450,6 +291,78 @@ impl<'de> Visitor<'de> for PoliciesVisitor {
         out.policies.shrink_to_fit();
         out.sets.shrink_to_fit();
         out.forest.shrink_to_fit();
+        out.texts.shrink_to_fit();
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policies(json: &str) -> Policies {
+        serde_json::from_str(json).unwrap()
+    }
+
+    fn app(id: &str, ops: &str) -> String {
+        format!(r#"{{"appId": "{id}", "trustDomain": "public", "namespace": "default", "operations": [{ops}]}}"#)
+    }
+
+    /// (app, method) → (operation index, action, lists GET?)
+    fn decide<'p>(p: &'p Policies, app: &str, method: &str) -> Option<(u32, &'p str, bool)> {
+        let pol = p.get(app, "default")?;
+        p.search(pol, false, method)
+            .map(|(j, op)| (j, op.action, op.lists("GET")))
+    }
+
+    const OP1: &str = r#"{"name": "/op1", "httpVerb": ["GET"], "action": "allow"}"#;
+
+    #[test]
+    fn identical_operation_lists_are_compiled_once() {
+        let same = [app("a", OP1), app("b", OP1), app("c", &OP1.replace("/op1", "op1"))].join(",");
+        let p = policies(&format!("[{same}]"));
+        assert_eq!((p.count, p.sets.len()), (3, 1));
+        for id in ["a", "b", "c"] {
+            assert_eq!(decide(&p, id, "/op1"), Some((0, "allow", true)), "{id}");
+        }
+    }
+
+    #[test]
+    fn lists_differing_in_any_field_are_not_shared() {
+        let list = [
+            app("a", OP1),
+            app("b", &OP1.replace("allow", "deny")),
+            app("c", &OP1.replace("GET", "POST")),
+            app("d", &OP1.replace("/op1", "/op2")),
+            app("e", &format!("{OP1}, {OP1}")),
+        ]
+        .join(",");
+        let p = policies(&format!("[{list}]"));
+        assert_eq!(p.sets.len(), 5);
+        assert_eq!(decide(&p, "a", "/op1"), Some((0, "allow", true)));
+        assert_eq!(decide(&p, "b", "/op1"), Some((0, "deny", true)));
+        assert_eq!(decide(&p, "c", "/op1"), Some((0, "allow", false)));
+        assert_eq!(decide(&p, "d", "/op1"), None);
+        assert_eq!(decide(&p, "e", "/op1"), Some((0, "allow", true)));
+        assert_eq!(decide(&p, "x", "/op1"), None);
+    }
+
+    #[test]
+    fn a_shared_set_still_warns_for_each_policy() {
+        let dup = format!("{OP1}, {}", OP1.replace("/op1", "/OP1"));
+        let p = policies(&format!("[{}, {}]", app("a", &dup), app("b", &dup)));
+        assert_eq!(p.sets.len(), 1);
+        let fields: Vec<&str> = p.warnings.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "spec.accessControl.policies[0].operations[1].name",
+                "spec.accessControl.policies[1].operations[1].name"
+            ]
+        );
+        // gRPC names are case-sensitive: its own trie, where `/OP1` is found.
+        let pol = p.get("b", "default").unwrap();
+        assert_eq!(p.search(pol, true, "/OP1").map(|(j, _)| j), Some(1));
+        assert_eq!(p.search(pol, false, "/op1").map(|(j, _)| j), Some(0));
     }
 }
