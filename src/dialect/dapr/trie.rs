@@ -19,10 +19,13 @@
 //!   `/op1/**` both match `/op1` itself.
 //!
 //! All the tries of a Configuration live in one [`Forest`]: nodes in one arena, segment texts
-//! interned once, and the exact children of every node in one hash table keyed by (parent,
-//! segment). A lookup costs two hash probes per segment plus a test of each wildcard sibling
-//! that precedes the exact match, never a scan of the literal siblings; a node costs 16 bytes
-//! plus its edge, whatever its number of children.
+//! interned once (a request segment is looked up once, then compared by id). A node with up
+//! to [`SMALL`] children keeps them in one insertion-ordered list, compared by segment id; a
+//! node with more indexes them in one hash table keyed by (parent, segment), and lists only
+//! its wildcard children. A lookup costs one hash probe per segment plus at most [`SMALL`]
+//! integer compares or one more probe, and a test of each wildcard sibling that precedes the
+//! exact match, never a scan of a node's literal children; a node costs 20 bytes, plus its
+//! edge when its parent has many children.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -34,16 +37,23 @@ const ONE: u32 = 0;
 const MANY: u32 = 1;
 /// "None" in the u32 fields of [`Node`].
 const NIL: u32 = u32::MAX;
+/// Up to this many children, a node's children are found along its list.
+const SMALL: u32 = 8;
 
 /// The tries of one Configuration; a trie is named by its root node ([`Forest::new_trie`]).
 #[derive(Debug)]
 pub(super) struct Forest {
     nodes: Vec<Node>,
-    /// (parent node, segment id) → child node: every child, wildcard or not.
+    /// (parent node, segment id) → child node, for the children of nodes with more than
+    /// [`SMALL`] children.
     edges: HashMap<(u32, u32), u32, FxBuild>,
-    /// Segment text → id, and id → text.
+    /// Segment text → id, id → text, and whether the text holds a `*`.
     seg_ids: HashMap<Arc<str>, u32, FxBuild>,
     segs: Vec<Arc<str>>,
+    wild: Vec<bool>,
+    /// While building: the last listed child of each large node, so that appending to a long
+    /// wildcard list stays O(1) (dropped after; the list is then walked).
+    tails: HashMap<u32, u32, FxBuild>,
 }
 
 #[derive(Debug)]
@@ -52,10 +62,19 @@ struct Node {
     seg: u32,
     /// The operation stored here (its index in its policy), or `NIL`.
     data: u32,
-    /// The first child whose text holds a `*`, in insertion order (`NIL`: none)...
-    first_wild: u32,
+    /// How many children.
+    kids: u32,
+    /// The first of the listed children, in insertion order (`NIL`: none): every child of a
+    /// small node, the wildcard children of a large one...
+    first: u32,
     /// ... and the next such sibling after this node.
-    next_wild: u32,
+    next: u32,
+}
+
+impl Node {
+    fn large(&self) -> bool {
+        self.kids > SMALL
+    }
 }
 
 impl Default for Forest {
@@ -65,6 +84,8 @@ impl Default for Forest {
             edges: HashMap::default(),
             seg_ids: HashMap::default(),
             segs: Vec::new(),
+            wild: Vec::new(),
+            tails: HashMap::default(),
         };
         f.intern("/*");
         f.intern("/**");
@@ -101,6 +122,7 @@ impl Forest {
         let text: Arc<str> = seg.into();
         self.segs.push(text.clone());
         self.seg_ids.insert(text, id);
+        self.wild.push(seg.contains('*'));
         id
     }
 
@@ -108,8 +130,27 @@ impl Forest {
         self.segs.get(seg as usize).map_or("", |s| s)
     }
 
+    fn is_wild(&self, seg: u32) -> bool {
+        self.wild.get(seg as usize).copied().unwrap_or(false)
+    }
+
     fn node(&self, id: u32) -> Option<&Node> {
         self.nodes.get(id as usize)
+    }
+
+    fn node_mut(&mut self, id: u32) -> Option<&mut Node> {
+        self.nodes.get_mut(id as usize)
+    }
+
+    /// The listed children of `node`, in insertion order.
+    fn listed(&self, node: u32) -> impl Iterator<Item = (u32, &Node)> {
+        let mut cur = self.node(node).map_or(NIL, |n| n.first);
+        std::iter::from_fn(move || {
+            let id = cur;
+            let n = self.node(id)?;
+            cur = n.next;
+            Some((id, n))
+        })
     }
 
     /// Frees the spare capacity left by building.
@@ -118,6 +159,8 @@ impl Forest {
         self.edges.shrink_to_fit();
         self.seg_ids.shrink_to_fit();
         self.segs.shrink_to_fit();
+        self.wild.shrink_to_fit();
+        self.tails = HashMap::default();
     }
 
     /// A new, empty trie: its root.
@@ -130,10 +173,21 @@ impl Forest {
         self.nodes.push(Node {
             seg,
             data,
-            first_wild: NIL,
-            next_wild: NIL,
+            kids: 0,
+            first: NIL,
+            next: NIL,
         });
         id
+    }
+
+    /// The child of `node` whose text is exactly segment `sid`.
+    fn exact(&self, node: u32, sid: u32) -> Option<u32> {
+        let n = self.node(node)?;
+        if n.large() {
+            self.edges.get(&(node, sid)).copied()
+        } else {
+            self.listed(node).find(|(_, c)| c.seg == sid).map(|(id, _)| id)
+        }
     }
 
     /// `PutOperationAction`: stores `data` under `op` (which starts with `/`) in the trie
@@ -143,17 +197,14 @@ impl Forest {
         let mut node = root;
         for (last, seg) in segments(op) {
             let sid = self.intern(seg);
-            match self.edges.get(&(node, sid)).copied() {
+            match self.exact(node, sid) {
                 None => {
                     let id = self.push(sid, if last { data } else { NIL });
-                    self.edges.insert((node, sid), id);
-                    if seg.contains('*') {
-                        self.append_wild(node, id);
-                    }
+                    self.add_child(node, id);
                     node = id;
                 }
                 Some(child) if last => {
-                    let Some(n) = self.nodes.get_mut(child as usize) else {
+                    let Some(n) = self.node_mut(child) else {
                         return false;
                     };
                     if n.data != NIL {
@@ -167,20 +218,55 @@ impl Forest {
         true
     }
 
-    /// Appends `child` to the wildcard children of `parent` (in insertion order).
-    fn append_wild(&mut self, parent: u32, child: u32) {
-        let mut cur = self.node(parent).map_or(NIL, |n| n.first_wild);
-        if cur == NIL {
-            if let Some(p) = self.nodes.get_mut(parent as usize) {
-                p.first_wild = child;
-            }
+    /// Adds `child` as the last child of `parent`; when `parent` grows past [`SMALL`], its
+    /// children move to the edge table and its list keeps the wildcard ones only.
+    fn add_child(&mut self, parent: u32, child: u32) {
+        let Some(p) = self.node_mut(parent) else {
             return;
+        };
+        p.kids += 1;
+        let (large, converting) = (p.large(), p.kids == SMALL + 1);
+        let seg = self.node(child).map_or(NIL, |c| c.seg);
+        if converting {
+            let listed: Vec<(u32, u32)> = self.listed(parent).map(|(id, c)| (id, c.seg)).collect();
+            if let Some(p) = self.node_mut(parent) {
+                p.first = NIL;
+            }
+            for (id, s) in listed {
+                self.edges.insert((parent, s), id);
+                if self.is_wild(s) {
+                    self.append(parent, id);
+                }
+            }
         }
-        while let Some(next) = self.node(cur).map(|n| n.next_wild).filter(|&n| n != NIL) {
-            cur = next;
+        if large {
+            self.edges.insert((parent, seg), child);
+            if !self.is_wild(seg) {
+                return;
+            }
         }
-        if let Some(c) = self.nodes.get_mut(cur as usize) {
-            c.next_wild = child;
+        self.append(parent, child);
+    }
+
+    /// Appends `child` to the list of `parent`.
+    fn append(&mut self, parent: u32, child: u32) {
+        if let Some(c) = self.node_mut(child) {
+            c.next = NIL;
+        }
+        let tail = match self.tails.get(&parent) {
+            Some(&t) => Some(t),
+            None => self.listed(parent).last().map(|(id, _)| id),
+        };
+        match tail.and_then(|t| self.node_mut(t)) {
+            Some(t) => t.next = child,
+            None => {
+                if let Some(p) = self.node_mut(parent) {
+                    p.first = child;
+                }
+            }
+        }
+        if self.node(parent).is_some_and(Node::large) {
+            self.tails.insert(parent, child);
         }
     }
 
@@ -210,23 +296,23 @@ impl Forest {
     /// `seg` (whose id is `sid`, if the segment text occurs in any operation). Children are
     /// created in insertion order, so their ids are in that order too.
     fn child(&self, node: u32, seg: &str, sid: Option<u32>, last: bool) -> Option<u32> {
-        let exact = sid.and_then(|s| self.edges.get(&(node, s)).copied());
-        let mut w = self.node(node)?.first_wild;
-        while let Some(c) = self.node(w) {
-            if exact.is_some_and(|e| w >= e) {
-                break;
-            }
-            let hit = match c.seg {
-                ONE => last,
-                MANY => true,
-                glob => is_match(seg.as_bytes(), self.text(glob).as_bytes()),
-            };
-            if hit {
-                return Some(w);
-            }
-            w = c.next_wild;
+        let hit = |c: &Node| match c.seg {
+            ONE => last,
+            MANY => true,
+            glob => is_match(seg.as_bytes(), self.text(glob).as_bytes()),
+        };
+        if !self.node(node)?.large() {
+            return self
+                .listed(node)
+                .find(|(_, c)| Some(c.seg) == sid || self.is_wild(c.seg) && hit(c))
+                .map(|(id, _)| id);
         }
-        exact
+        let exact = sid.and_then(|s| self.edges.get(&(node, s)).copied());
+        self.listed(node)
+            .take_while(|&(id, _)| exact.is_none_or(|e| id < e))
+            .find(|(_, c)| hit(c))
+            .map(|(id, _)| id)
+            .or(exact)
     }
 }
 
@@ -338,6 +424,32 @@ mod tests {
     fn searches_as_dapr_does() {
         for (ops, req, want) in TABLE {
             assert_eq!(search(ops, req), *want, "ops {ops:?}, request {req}");
+        }
+    }
+
+    #[test]
+    fn nodes_with_many_children_search_alike() {
+        // Past SMALL children a node indexes them by hash: the same first match in insertion
+        // order, whether the wildcard comes first, last, or the node grows past SMALL later.
+        let literals: Vec<String> = (0..12).map(|i| format!("/l{i}")).collect();
+        let lits: Vec<&str> = literals.iter().map(String::as_str).collect();
+        for n in [SMALL as usize - 1, SMALL as usize, SMALL as usize + 1, 12] {
+            let l = &lits[..n];
+            let wild_first: Vec<&str> = ["/l*"].iter().chain(l).copied().collect();
+            let wild_last: Vec<&str> = l.iter().chain(&["/l*", "/**"]).copied().collect();
+            assert_eq!(search(&wild_first, "/l1"), Some(0), "{n}");
+            assert_eq!(search(&wild_first, "/lx"), Some(0), "{n}");
+            assert_eq!(search(&wild_last, "/l1"), Some(1), "{n}");
+            assert_eq!(search(&wild_last, "/lx"), Some(n as u32), "{n}");
+            assert_eq!(search(&wild_last, "/y/z"), Some(n as u32 + 1), "{n}");
+            assert_eq!(search(l, "/l0/deeper"), Some(0), "{n}");
+            assert_eq!(search(l, "/y"), None, "{n}");
+            // A later, shorter operation fills an inner node of a large parent.
+            let mut deep: Vec<String> = l.iter().map(|s| format!("{s}/x")).collect();
+            deep.push("/l0".into());
+            let deep: Vec<&str> = deep.iter().map(String::as_str).collect();
+            assert_eq!(search(&deep, "/l0/y"), Some(n as u32), "{n}");
+            assert_eq!(search(&deep, "/l1/x"), Some(1), "{n}");
         }
     }
 
