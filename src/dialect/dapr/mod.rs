@@ -74,7 +74,8 @@ pub(crate) fn compile(
 ) -> Result<Box<dyn Layer>, BundleError> {
     let mut parsed = Vec::new();
     for r in &rs {
-        let spec: wire::Spec = r.spec()?;
+        // Untracked first: a Configuration may hold 100,000 operations of 3 fields each.
+        let spec: wire::Spec = r.spec_untracked_first()?;
         let acl = match spec.access_control {
             Some(ac) => acl::parse(ac, r, warnings)?,
             None => None,
