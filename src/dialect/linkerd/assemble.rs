@@ -7,7 +7,8 @@
 use std::collections::HashMap;
 
 use super::authz::{Authz, AuthzList, DefaultPolicy, Source};
-use super::compile::{cluster_networks, Objects, RouteObj};
+use super::compile::{Objects, RouteObj};
+use super::identity::Networks;
 use super::lower::{ServerSel, Target};
 use super::route::{GrpcRoutes, HttpRoutes, Route, RouteSpec};
 use super::server::{default_route, default_server, Ports, Protocol, Routes, ServerObj, ServerPolicy};
@@ -118,7 +119,7 @@ impl<'a> Assembler<'a> {
                     Authz {
                         source: Source::Resource(*j),
                         // No `networks`: the controller sends the cluster networks.
-                        networks: saz.networks.clone().unwrap_or_else(|| cluster_networks(self.cluster)),
+                        networks: saz.networks.clone().unwrap_or_else(|| Networks::cluster(self.cluster)),
                         authn: saz.authn.clone(),
                     },
                 ));

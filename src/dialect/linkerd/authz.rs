@@ -85,17 +85,6 @@ impl Authz {
     /// The default authorization of a default policy (`defaults.rs` `default_authzs`): `deny`
     /// has none; `audit` permits everyone (and is reported).
     pub fn default_policy(p: DefaultPolicy, cluster: &[Cidr]) -> Option<Authz> {
-        let cluster_nets = || {
-            Networks::Some(
-                cluster
-                    .iter()
-                    .map(|c| super::identity::NetMatch {
-                        net: *c,
-                        except: Vec::new(),
-                    })
-                    .collect(),
-            )
-        };
         let any_identity = || {
             let mut ids = Identities::default();
             ids.insert("*");
@@ -105,8 +94,8 @@ impl Authz {
             DefaultPolicy::Deny => return None,
             DefaultPolicy::Audit | DefaultPolicy::AllUnauthenticated => (Networks::All, Authn::Unauthenticated),
             DefaultPolicy::AllAuthenticated => (Networks::All, any_identity()),
-            DefaultPolicy::ClusterUnauthenticated => (cluster_nets(), Authn::Unauthenticated),
-            DefaultPolicy::ClusterAuthenticated => (cluster_nets(), any_identity()),
+            DefaultPolicy::ClusterUnauthenticated => (Networks::cluster(cluster), Authn::Unauthenticated),
+            DefaultPolicy::ClusterAuthenticated => (Networks::cluster(cluster), any_identity()),
         };
         Some(Authz {
             source: Source::Default(p.name()),

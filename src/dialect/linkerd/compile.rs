@@ -284,19 +284,6 @@ fn note_ignored(r: &Resource<'_>, rules: impl Iterator<Item = (bool, bool)>, war
     }
 }
 
-/// The cluster networks as an authorization's networks.
-pub(super) fn cluster_networks(cluster: &[Cidr]) -> Networks {
-    Networks::Some(
-        cluster
-            .iter()
-            .map(|c| super::identity::NetMatch {
-                net: *c,
-                except: Vec::new(),
-            })
-            .collect(),
-    )
-}
-
 /// An AuthorizationPolicy's authorization (`policy_client_authz`): identities from at most
 /// one MeshTLSAuthentication or ServiceAccount (none: any client, authenticated or not),
 /// networks from at most one NetworkAuthentication (none: every network).

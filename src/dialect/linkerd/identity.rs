@@ -106,6 +106,20 @@ pub(super) enum Networks {
 }
 
 impl Networks {
+    /// The cluster networks (`settings.linkerd.clusterNetworks`), without exceptions: what a
+    /// ServerAuthorization without `networks` and the `cluster-*` default policies admit.
+    pub fn cluster(cluster: &[Cidr]) -> Networks {
+        Networks::Some(
+            cluster
+                .iter()
+                .map(|c| NetMatch {
+                    net: *c,
+                    except: Vec::new(),
+                })
+                .collect(),
+        )
+    }
+
     /// Parses `networks[]` entries, naming the bad field.
     pub fn parse<'a>(
         entries: impl IntoIterator<Item = (&'a str, &'a [String])>,
