@@ -31,8 +31,7 @@ impl HttpContext for Http {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
         let Some(engine) = self.engine.clone() else {
             // Fail closed: no bundle, no access.
-            metrics::inc(Counter::Denied);
-            metrics::flush();
+            metrics::inc_now(Counter::Denied);
             return local_reply(503, false, "spiffe-authz: no policy loaded");
         };
         let all_headers = host::request_headers();
@@ -46,33 +45,16 @@ impl HttpContext for Http {
                     && hostcalls::set_map_value(MapType::HttpRequestHeaders, ":path", Some(&c.forward())).is_err()
                 {
                     // Never forward a path other than the one decided on.
-                    metrics::inc(Counter::Denied);
-                    metrics::flush();
+                    metrics::inc_now(Counter::Denied);
                     return local_reply(503, grpc, "spiffe-authz: cannot forward the canonical path");
                 }
                 c.path
             }
-            Err(e) => {
-                metrics::inc(Counter::BadRequest);
-                metrics::flush();
-                host::log(
-                    LogLevel::Info,
-                    &format!("spiffe-authz: bad request: path refused ({e}); 400"),
-                );
-                return local_reply(400, grpc, "spiffe-authz: bad request path");
-            }
+            Err(e) => return bad_request("path", &e, grpc),
         };
         let authority = match parse_authority(header(&all_headers, ":authority").unwrap_or("")) {
             Ok(a) => a,
-            Err(e) => {
-                metrics::inc(Counter::BadRequest);
-                metrics::flush();
-                host::log(
-                    LogLevel::Info,
-                    &format!("spiffe-authz: bad request: authority refused ({e}); 400"),
-                );
-                return local_reply(400, grpc, "spiffe-authz: bad request authority");
-            }
+            Err(e) => return bad_request("authority", &e, grpc),
         };
         let req = build_request(&engine, &all_headers, path, authority, grpc);
         strip(&engine, &all_headers);
@@ -99,8 +81,7 @@ impl HttpContext for Http {
             }
             return Action::Continue;
         }
-        metrics::inc(Counter::Denied);
-        metrics::flush();
+        metrics::inc_now(Counter::Denied);
         host::log(
             LogLevel::Info,
             &format!(
@@ -111,6 +92,16 @@ impl HttpContext for Http {
         );
         deny(&d, grpc)
     }
+}
+
+/// Answers 400 to a request whose `what` (path, authority) the filter refuses to read.
+fn bad_request(what: &str, e: &dyn std::fmt::Display, grpc: bool) -> Action {
+    metrics::inc_now(Counter::BadRequest);
+    host::log(
+        LogLevel::Info,
+        &format!("spiffe-authz: bad request: {what} refused ({e}); 400"),
+    );
+    local_reply(400, grpc, &format!("spiffe-authz: bad request {what}"))
 }
 
 /// The first value of a header (names are lowercase in Envoy's header map).

@@ -13,15 +13,16 @@
 //! | `spiffe_authz.config_rejected` | bundles refused by `on_configure` (Envoy keeps the previous one) |
 //!
 //! And one gauge: `spiffe_authz.vm_memory_bytes`, the linear memory of the VM that last reported
-//! (with several workers it shows whichever VM reported last). Wasm memory never shrinks, so this
-//! is the VM's high-water mark: the long-run test reads it to show memory does not grow.
+//! (set when a bundle loads and on every tick; with several workers it shows whichever VM reported
+//! last). Wasm memory never shrinks, so this is the VM's high-water mark: the long-run test reads
+//! it to show memory does not grow.
 //!
 //! Counting costs the request path no host call: a request adds to this VM's pending counts, and
 //! [`flush`] hands them to Envoy once a second (the root context's tick), and at once whenever
 //! the filter logs anyway (a denial, a dry-run denial, a refused request, a bundle loaded or
 //! refused), so what an operator looks into is counted by the time it is logged. An allowed
 //! request is thus in Envoy's stats at most a second late; a scrape every 15 s never notices.
-//! (Each host call costs about a microsecond of Envoy's CPU: README "Performance".)
+//! (Host calls are most of what a wasm filter costs Envoy: README "Performance".)
 
 use std::cell::{Cell, OnceCell};
 use std::time::Duration;
@@ -75,8 +76,15 @@ pub(crate) fn inc(c: Counter) {
     });
 }
 
-/// Hands every pending count to the host (this module's counters and the per-policy ones), and
-/// refreshes the memory gauge. A host error loses that count, never the request.
+/// Adds one to a counter and hands every pending count to the host: for what the filter logs
+/// (see the module docs), so that it is counted by the time it is logged.
+pub(crate) fn inc_now(c: Counter) {
+    inc(c);
+    flush();
+}
+
+/// Hands every pending count to the host (this module's counters and the per-policy ones). A
+/// host error loses that count, never the request.
 pub(crate) fn flush() {
     IDS.with(|ids| {
         PENDING.with(|p| {
@@ -92,7 +100,6 @@ pub(crate) fn flush() {
         });
     });
     super::policy_metrics::flush();
-    record_memory();
 }
 
 thread_local! {

@@ -28,9 +28,11 @@ impl RootContext for Root {
         true
     }
 
-    /// Hands the counts requests left pending to Envoy (see [`metrics`]).
+    /// Hands the counts requests left pending to Envoy and refreshes the memory gauge (see
+    /// [`metrics`]).
     fn on_tick(&mut self) {
         metrics::flush();
+        metrics::record_memory();
     }
 
     fn on_configure(&mut self, plugin_configuration_size: usize) -> bool {
@@ -67,8 +69,8 @@ impl RootContext for Root {
                     ),
                 );
                 self.engine = Some(Rc::new(engine));
-                metrics::inc(Counter::ConfigLoaded);
-                metrics::flush();
+                metrics::inc_now(Counter::ConfigLoaded);
+                metrics::record_memory();
                 // Counts reach Envoy once a second (more often would cost the worker for
                 // nothing: a scrape comes every 15 s or so).
                 let _ = proxy_wasm::hostcalls::set_tick_period(metrics::FLUSH_EVERY);
@@ -94,8 +96,7 @@ impl RootContext for Root {
 /// at start-up the listener is rejected; on an update the previous configuration keeps serving.
 fn reject(why: &str) -> bool {
     host::log(LogLevel::Error, &format!("spiffe-authz: bundle rejected: {why}"));
-    metrics::inc(Counter::ConfigRejected);
-    metrics::flush();
+    metrics::inc_now(Counter::ConfigRejected);
     false
 }
 
