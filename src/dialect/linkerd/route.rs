@@ -128,27 +128,28 @@ pub(super) struct Found<'a> {
 
 type Key = (Option<(u8, usize)>, usize, usize, usize);
 
-/// The rule with the highest precedence key among candidate `ids` (ascending: on a tie the
-/// earlier candidate, i.e. the route listed first), as a [`Found`]. `key` is `None` for a
-/// candidate that does not match the request.
+/// The rule with the highest precedence key among candidate `ids` (on a tie the lowest id, i.e.
+/// the route listed first), as a [`Found`]. `ids` may come in any order and repeat: nothing is
+/// collected or sorted per request. `key` is `None` for a candidate that does not match.
 fn best_of<'r, C>(
     routes: &'r [Route],
     cands: &[C],
-    ids: &[u32],
+    ids: impl IntoIterator<Item = u32>,
     at: impl Fn(&C) -> (u32, u32),
     key: impl Fn(&C, &Route) -> Option<Key>,
 ) -> Option<Found<'r>> {
-    let mut best: Option<(Key, &C)> = None;
-    for c in ids.iter().filter_map(|&id| cands.get(id as usize)) {
+    let mut best: Option<(Key, u32, &C)> = None;
+    for id in ids {
+        let Some(c) = cands.get(id as usize) else { continue };
         let Some(route) = routes.get(at(c).0 as usize) else {
             continue;
         };
         let Some(k) = key(c, route) else { continue };
-        if best.as_ref().is_none_or(|(b, _)| k > *b) {
-            best = Some((k, c));
+        if best.as_ref().is_none_or(|(b, bid, _)| k > *b || (k == *b && id < *bid)) {
+            best = Some((k, id, c));
         }
     }
-    best.and_then(|(_, c)| {
+    best.and_then(|(_, _, c)| {
         let (route, rule) = at(c);
         Some(Found {
             route: routes.get(route as usize)?,
@@ -276,40 +277,36 @@ impl HttpRoutes {
     }
 
     /// Ids of the candidates whose path matches.
-    fn path_cands(&self, path: &str, out: &mut Vec<u32>) {
+    fn path_cands(&self, path: &str) -> [&[u32]; 3] {
         let trimmed = match path.trim_end_matches('/') {
             "" => "/",
             t => t,
         };
-        if let Ok(m) = self.router.at(path) {
-            if let Some(n) = self.nodes.get(*m.value) {
-                if n.is_static {
-                    out.extend_from_slice(&n.exact);
-                }
-                if trimmed == path {
-                    out.extend_from_slice(&n.prefix);
-                }
+        let node = |p| self.router.at(p).ok().and_then(|m| self.nodes.get(*m.value));
+        let (mut exact, mut prefix, mut trimmed_prefix): (&[u32], &[u32], &[u32]) = (&[], &[], &[]);
+        if let Some(n) = node(path) {
+            if n.is_static {
+                exact = &n.exact;
+            }
+            if trimmed == path {
+                prefix = &n.prefix;
             }
         }
         if trimmed != path {
-            if let Ok(m) = self.router.at(trimmed) {
-                if let Some(n) = self.nodes.get(*m.value) {
-                    out.extend_from_slice(&n.prefix);
-                }
+            if let Some(n) = node(trimmed) {
+                trimmed_prefix = &n.prefix;
             }
         }
+        [exact, prefix, trimmed_prefix]
     }
 
     /// The best-matching rule, or `None` (Linkerd answers 404).
     pub fn find(&self, req: &Request) -> Option<Found<'_>> {
-        let mut ids = Vec::new();
-        self.path_cands(&req.path, &mut ids);
-        ids.sort_unstable();
-        ids.dedup();
+        let ids = self.path_cands(&req.path).into_iter().flatten().copied();
         best_of(
             &self.routes,
             &self.cands,
-            &ids,
+            ids,
             |c| (c.route, c.rule),
             |c, route| {
                 if c.method.as_deref().is_some_and(|m| m != req.method) || !headers_match(&c.headers, req) {
@@ -358,17 +355,17 @@ impl RpcIndex {
         ids.push(id);
     }
 
-    fn extend_matches(&self, service: &str, method: &str, out: &mut Vec<u32>) {
-        if let Some(v) = self.both.get(service).and_then(|ms| ms.get(method)) {
-            out.extend_from_slice(v);
+    fn matches(&self, service: &str, method: &str) -> [&[u32]; 4] {
+        let both = self.both.get(service).and_then(|ms| ms.get(method));
+        fn slice(v: Option<&Vec<u32>>) -> &[u32] {
+            v.map_or(&[], Vec::as_slice)
         }
-        for v in [self.service.get(service), self.method.get(method)]
-            .into_iter()
-            .flatten()
-        {
-            out.extend_from_slice(v);
-        }
-        out.extend_from_slice(&self.any);
+        [
+            slice(both),
+            slice(self.service.get(service)),
+            slice(self.method.get(method)),
+            &self.any,
+        ]
     }
 }
 
@@ -428,19 +425,20 @@ impl GrpcRoutes {
 
     /// The best-matching rule, or `None` (Linkerd answers 404).
     pub fn find(&self, req: &Request) -> Option<Found<'_>> {
-        let mut ids = self.implicit.clone();
         // Explicit matches need a POST to `/service/method` (`MatchRoute::match_request`).
-        if req.method == "POST" {
-            if let Some((s, m)) = rpc_of(&req.path) {
-                self.by_rpc.extend_matches(s, m, &mut ids);
-            }
-        }
-        ids.sort_unstable();
-        ids.dedup();
+        let explicit = (req.method == "POST")
+            .then(|| rpc_of(&req.path))
+            .flatten()
+            .map(|(s, m)| self.by_rpc.matches(s, m));
+        let ids = self
+            .implicit
+            .iter()
+            .chain(explicit.into_iter().flatten().flatten())
+            .copied();
         best_of(
             &self.routes,
             &self.cands,
-            &ids,
+            ids,
             |c| (c.route, c.rule),
             |c, route| {
                 if !c.implicit && !headers_match(&c.headers, req) {
