@@ -88,7 +88,7 @@ run_tests() {
   grep -q 'error' "$ROOT/target/cargo-test.log" && ! grep -q 'test result' "$ROOT/target/cargo-test.log" && { cat "$ROOT/target/cargo-test.log"; return 1; }
   ensure_wasm_bindgen
   log "engine conformance tests compiled to wasm, run in Node (wasm-bindgen-test)"
-  cargo test --target wasm32-unknown-unknown --no-default-features --test conformance
+  cargo test --target wasm32-unknown-unknown --no-default-features --test conformance --test owners
   ensure_venv
   log "end to end in real Envoy"
   "$VENV/bin/python" -m unittest discover -s "$ROOT/tests/e2e" -p 'test_*.py' -v

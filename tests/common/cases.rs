@@ -57,6 +57,9 @@ pub struct Case {
     /// that need a source address or port other than loopback's).
     #[serde(default)]
     pub e2e: Option<bool>,
+    /// Where an owner-derived case comes from (tests/owners): a note, never checked.
+    #[serde(default)]
+    pub source: Option<serde_json::Value>,
 }
 
 fn get() -> String {
@@ -102,43 +105,45 @@ pub fn run(file: &str, text: &str, bundle_text: impl Fn(&str) -> Option<&'static
         Ok(e) => e,
         Err(e) => return vec![format!("{file}: bundle {}: {e}", cf.bundle)],
     };
-    let mut failures = Vec::new();
-    for c in &cf.cases {
-        let d = engine.evaluate(&c.request());
-        let got = d.verdict.effect.name();
-        let policy = d.verdict.by.map(|b| b.meta.to_string());
-        let rule = d.verdict.by.and_then(|b| b.rule);
-        let mut bad = Vec::new();
-        if got != c.expect {
-            bad.push(format!("expected {}, got {got} ({})", c.expect, d.verdict.reason));
-        }
-        if c.policy.is_some() && c.policy != policy {
-            bad.push(format!("expected policy {:?}, got {policy:?}", c.policy));
-        }
-        if c.rule.is_some() && c.rule != rule {
-            bad.push(format!("expected rule {:?}, got {rule:?}", c.rule));
-        }
-        if c.allowed.is_some_and(|a| a != d.allowed()) {
-            bad.push(format!(
-                "expected allowed={:?}, got {} (enforced={})",
-                c.allowed,
-                d.allowed(),
-                d.enforced
-            ));
-        }
-        if let Some(want) = &c.set_headers {
-            let got: std::collections::BTreeMap<String, String> = d
-                .set_headers
-                .iter()
-                .map(|(k, v)| ((*k).to_string(), v.clone()))
-                .collect();
-            if &got != want {
-                bad.push(format!("expected headers {want:?}, got {got:?}"));
-            }
-        }
-        if !bad.is_empty() {
-            failures.push(format!("{file}: case {:?}: {}", c.name, bad.join("; ")));
+    cf.cases
+        .iter()
+        .filter_map(|c| check(&engine, c).map(|bad| format!("{file}: case {:?}: {bad}", c.name)))
+        .collect()
+}
+
+/// Decides one case; `None` when the engine agrees with it, else what differs.
+pub fn check(engine: &Engine, c: &Case) -> Option<String> {
+    let d = engine.evaluate(&c.request());
+    let got = d.verdict.effect.name();
+    let policy = d.verdict.by.map(|b| b.meta.to_string());
+    let rule = d.verdict.by.and_then(|b| b.rule);
+    let mut bad = Vec::new();
+    if got != c.expect {
+        bad.push(format!("expected {}, got {got} ({})", c.expect, d.verdict.reason));
+    }
+    if c.policy.is_some() && c.policy != policy {
+        bad.push(format!("expected policy {:?}, got {policy:?}", c.policy));
+    }
+    if c.rule.is_some() && c.rule != rule {
+        bad.push(format!("expected rule {:?}, got {rule:?}", c.rule));
+    }
+    if c.allowed.is_some_and(|a| a != d.allowed()) {
+        bad.push(format!(
+            "expected allowed={:?}, got {} (enforced={})",
+            c.allowed,
+            d.allowed(),
+            d.enforced
+        ));
+    }
+    if let Some(want) = &c.set_headers {
+        let got: std::collections::BTreeMap<String, String> = d
+            .set_headers
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), v.clone()))
+            .collect();
+        if &got != want {
+            bad.push(format!("expected headers {want:?}, got {got:?}"));
         }
     }
-    failures
+    (!bad.is_empty()).then(|| bad.join("; "))
 }

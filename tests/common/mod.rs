@@ -1,2 +1,3 @@
 #![allow(dead_code)] // Each test binary uses a different part of the shared helpers.
 pub mod cases;
+pub mod owners;

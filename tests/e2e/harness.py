@@ -560,11 +560,20 @@ class Harness:
         once): {path: failures}. Same checks as run_case_file."""
         paths = [pathlib.Path(p) for p in paths]
         files = [json.loads(p.read_text()) for p in paths]
+        return self.run_bundles([(p, cf["bundle"], cf["cases"]) for p, cf in zip(paths, files)])
+
+    def run_bundles(self, items, per_envoy=40):
+        """Runs [(label, bundle, cases)] through as few Envoys as can hold them (`per_envoy`
+        listeners each, the module compiled once per Envoy): {label: failures}. Same checks as
+        run_case_file; items without a runnable case start no listener."""
+        items = [it for it in items if any(runnable(c) for c in it[2])]
         out = {}
-        with self.envoy(files[0]["bundle"], require_client_cert=False,
-                        extra_bundles=[cf["bundle"] for cf in files[1:]]) as envoy:
-            for i, (path, cf) in enumerate(zip(paths, files)):
-                out[path] = self._run_cases(envoy.listener(i), path, cf)
+        for start in range(0, len(items), per_envoy):
+            chunk = items[start:start + per_envoy]
+            with self.envoy(chunk[0][1], require_client_cert=False,
+                            extra_bundles=[b for _, b, _ in chunk[1:]]) as envoy:
+                for i, (label, _, cases) in enumerate(chunk):
+                    out[label] = self._run_cases(envoy.listener(i), label, {"cases": cases})
         return out
 
     def run_case_file(self, path):
@@ -589,7 +598,8 @@ class Harness:
             except Exception as e:  # a harness error is a failure of this case, not the file
                 problem = f"{type(e).__name__}: {e}"
             if problem:
-                failures.append(f"{path.name}: case {case['name']!r}: {problem}")
+                name = path.name if isinstance(path, pathlib.Path) else path
+                failures.append(f"{name}: case {case['name']!r}: {problem}")
         return failures
 
     def _run_case(self, envoy, case):
@@ -628,6 +638,11 @@ def runnable(case):
 def case_files():
     """Every policies/**/*.cases.json, sorted."""
     return sorted((ROOT / "policies").glob("**/*.cases.json"))
+
+
+def owner_suites():
+    """Every tests/owners/**/*.json (the owners' own tests as data; tests/common/owners.rs)."""
+    return sorted((ROOT / "tests" / "owners").glob("**/*.json"))
 
 
 def free_port():
