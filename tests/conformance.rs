@@ -3,6 +3,9 @@
 
 mod common;
 
+// One generated file embeds both the policies/ fixtures and the owner suites; each test binary
+// reads one of the two.
+#[allow(dead_code)]
 mod fixtures {
     include!(concat!(env!("OUT_DIR"), "/fixtures.rs"));
 }
