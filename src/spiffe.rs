@@ -97,15 +97,6 @@ impl SpiffeId {
             _ => None,
         }
     }
-
-    /// The app id of a Dapr ID shaped exactly `/ns/<ns>/<app-id>`.
-    pub fn dapr_app_id(&self) -> Option<&str> {
-        let mut s = self.segments();
-        match (s.next(), s.next(), s.next(), s.next()) {
-            (Some("ns"), Some(_), Some(app), None) => Some(app),
-            _ => None,
-        }
-    }
 }
 
 impl fmt::Display for SpiffeId {
@@ -156,14 +147,15 @@ mod tests {
         assert_eq!(id.path(), "/ns/foo/sa/bar");
         assert_eq!(id.namespace(), Some("foo"));
         assert_eq!(id.service_account(), Some("bar"));
-        assert_eq!(id.dapr_app_id(), None);
         assert_eq!(id.without_scheme(), "cluster.local/ns/foo/sa/bar");
     }
 
     #[test]
     fn parses_dapr_ids() {
+        // Dapr's app id is read by the Dapr dialect (dialect/dapr `caller`), from the path.
         let id = SpiffeId::parse("spiffe://public/ns/default/app1").unwrap();
-        assert_eq!(id.dapr_app_id(), Some("app1"));
+        assert_eq!(id.path(), "/ns/default/app1");
+        assert_eq!(id.namespace(), Some("default"));
         assert_eq!(id.service_account(), None);
     }
 

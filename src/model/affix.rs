@@ -83,7 +83,12 @@ mod tests {
         m.for_each_prefix("/api/x", |v| got.push(*v));
         got.sort();
         assert_eq!(got, vec![1, 2, 3]);
-        assert!(!m.has_prefix_of("x") || m.has_prefix_of(""));
+        // The empty key is a prefix of everything; without it, `x` has none.
+        assert!(m.has_prefix_of("x"));
+        let mut no_empty = AffixMap::default();
+        no_empty.insert("/a", 1);
+        assert!(!no_empty.has_prefix_of("x"));
+        assert!(no_empty.has_prefix_of("/a"));
         let mut s = AffixMap::default();
         s.insert(".png", 1);
         assert!(s.has_suffix_of("/a.png"));

@@ -27,11 +27,6 @@ impl Pred {
                 Some((ns, sa)) => format!("peer service account {ns}/{sa} {}", not_in(s)),
                 None => "the peer has no Kubernetes service account identity".into(),
             },
-            Pred::TrustDomain(s) => format!(
-                "peer trust domain {} {}",
-                id.map_or("none", |i| i.trust_domain()),
-                not_in(s)
-            ),
             Pred::SourceIp(_) => format!("source address {} is not in the listed blocks", ip(r.source_ip)),
             Pred::RemoteIp(_) => format!(
                 "remote address {} is not in the listed blocks",
@@ -41,7 +36,7 @@ impl Pred {
                 "destination address {} is not in the listed blocks",
                 ip(r.destination_ip)
             ),
-            Pred::Host(s) => format!("host {:?} {}", r.host, not_in(s)),
+            Pred::Host(s) => format!("host {:?} {}", r.host, listed(s.exact_only(), s.len())),
             Pred::Port(ps) => format!(
                 "port {} is not one of {ps:?}",
                 r.port.map_or("unknown".into(), |p| p.to_string())
@@ -70,9 +65,7 @@ impl Pred {
                 let more = if ps.len() > 3 { " / ..." } else { "" };
                 format!("no alternative holds: {}{more}", alts.join(" / "))
             }
-            // A predicate added to the model later: still explained, if less precisely.
-            #[allow(unreachable_patterns)]
-            _ => "a test did not hold".into(),
+            Pred::Always => "always holds".into(),
         }
     }
 
@@ -105,12 +98,16 @@ fn ip(a: Option<std::net::IpAddr>) -> String {
 
 /// `is not one of [a, b]` when the set is small and exact, else `is not among the N listed`.
 fn not_in(s: &StringSet) -> String {
-    match s.exact_only().map(|i| i.collect::<Vec<_>>()) {
+    listed(s.exact_only(), s.len())
+}
+
+fn listed<'a>(exact: Option<impl Iterator<Item = &'a str>>, len: usize) -> String {
+    match exact.map(|i| i.collect::<Vec<_>>()) {
         Some(mut vs) if vs.len() <= 4 => {
             vs.sort_unstable();
             format!("is not one of {vs:?}")
         }
-        _ => format!("is not among the {} listed", s.len()),
+        _ => format!("is not among the {len} listed"),
     }
 }
 

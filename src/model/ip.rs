@@ -34,6 +34,14 @@ impl Cidr {
         Ok(Cidr { addr, len })
     }
 
+    /// The block of one address.
+    pub fn host(addr: IpAddr) -> Cidr {
+        Cidr {
+            addr,
+            len: if addr.is_ipv4() { 32 } else { 128 },
+        }
+    }
+
     /// Does the block contain `ip`? (An IPv4-mapped IPv6 address counts as its IPv4 form.)
     pub fn contains(&self, ip: IpAddr) -> bool {
         let ip = canonical(ip);
@@ -68,21 +76,42 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// An OR of CIDR blocks: single addresses hashed, blocks scanned (block lists are short;
-/// address lists, such as Drako `Origin`, can be long).
+/// An OR of CIDR blocks, each with optional exceptions (Linkerd `networks[].except`): single
+/// addresses hashed, blocks scanned (block lists are short; address lists, such as Drako
+/// `Origin`, can be long).
 #[derive(Clone, Debug, Default)]
 pub struct IpSet {
     hosts: HashSet<IpAddr>,
-    nets: Vec<Cidr>,
+    nets: Vec<(Cidr, Vec<Cidr>)>,
+    /// Every address, known or not (Linkerd's "all networks").
+    every: bool,
 }
 
 impl IpSet {
+    /// Every address; unlike `0.0.0.0/0` + `::/0`, it also admits a client whose address is
+    /// unknown (see [`IpSet::admits`]).
+    pub fn every() -> IpSet {
+        IpSet {
+            every: true,
+            ..IpSet::default()
+        }
+    }
+
     /// Adds a block.
     pub fn insert(&mut self, c: Cidr) {
         if c.is_host() {
             self.hosts.insert(canonical(c.addr));
         } else {
-            self.nets.push(c);
+            self.nets.push((c, Vec::new()));
+        }
+    }
+
+    /// Adds a block minus the `except` blocks.
+    pub fn insert_except(&mut self, c: Cidr, except: Vec<Cidr>) {
+        if except.is_empty() {
+            self.insert(c);
+        } else {
+            self.nets.push((c, except));
         }
     }
 
@@ -95,9 +124,23 @@ impl IpSet {
         Ok(s)
     }
 
-    /// Does any block contain `ip`?
+    /// Does a block contain `ip` (and none of its exceptions)?
     pub fn contains(&self, ip: IpAddr) -> bool {
-        self.hosts.contains(&canonical(ip)) || self.nets.iter().any(|n| n.contains(ip))
+        self.every
+            || self.hosts.contains(&canonical(ip))
+            || self
+                .nets
+                .iter()
+                .any(|(n, except)| n.contains(ip) && !except.iter().any(|e| e.contains(ip)))
+    }
+
+    /// [`IpSet::contains`] for an address that may be unknown: an unknown address is in no
+    /// block (fail closed), only in [`IpSet::every`].
+    pub fn admits(&self, ip: Option<IpAddr>) -> bool {
+        match ip {
+            Some(ip) => self.contains(ip),
+            None => self.every,
+        }
     }
 }
 
@@ -127,6 +170,22 @@ mod tests {
             s.insert(Cidr::parse(c).unwrap());
             assert_eq!(s.contains(ip(a)), want, "{c} ∋ {a}");
         }
+    }
+
+    #[test]
+    fn exceptions_and_unknown_addresses() {
+        let mut s = IpSet::default();
+        s.insert_except(
+            Cidr::parse("10.0.0.0/8").unwrap(),
+            vec![Cidr::parse("10.1.0.0/16").unwrap()],
+        );
+        assert!(s.contains(ip("10.2.3.4")));
+        assert!(!s.contains(ip("10.1.3.4")));
+        assert!(!s.contains(ip("192.168.0.1")));
+        // Unknown address: fail closed, except for "every network".
+        assert!(!s.admits(None));
+        assert!(IpSet::every().admits(None));
+        assert!(IpSet::every().contains(ip("192.168.0.1")));
     }
 
     #[test]

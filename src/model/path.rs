@@ -40,17 +40,6 @@ pub enum PathPattern {
     Segments(Vec<Seg>),
 }
 
-impl PathPattern {
-    /// Does `path` match? (Used for single tests; sets use [`PathMap`].)
-    pub fn matches(&self, path: &str) -> bool {
-        let mut m = PathMap::default();
-        m.insert(self, ());
-        let mut hit = false;
-        m.for_each_match(path, |_| hit = true);
-        hit
-    }
-}
-
 #[derive(Clone, Debug)]
 struct SegNode<T> {
     lits: HashMap<Box<str>, SegNode<T>>,
@@ -84,19 +73,31 @@ impl<T> SegNode<T> {
         child.insert(tail, v);
     }
 
-    fn walk(&self, segs: &[&str], f: &mut impl FnMut(&T)) {
+    /// Visits the values of every pattern below this node that matches `segs`: the segments
+    /// left, `None` for none (`Some("")` is one empty segment, as `/` has). Walks the path in
+    /// place: nothing is collected per request.
+    fn walk(&self, segs: Option<&str>, f: &mut impl FnMut(&T)) {
         for (min, child) in self.rest.iter().enumerate() {
             if let Some(child) = child {
-                for k in min..=segs.len() {
-                    child.walk(&segs[k..], f);
+                // Every way to consume at least `min` segments.
+                let mut left = segs;
+                for k in 0.. {
+                    if k >= min {
+                        child.walk(left, f);
+                    }
+                    match left {
+                        Some(s) => left = split(s).1,
+                        None => break,
+                    }
                 }
             }
         }
-        let Some((first, tail)) = segs.split_first() else {
+        let Some(s) = segs else {
             self.end.iter().for_each(&mut *f);
             return;
         };
-        if let Some(child) = self.lits.get(*first) {
+        let (first, tail) = split(s);
+        if let Some(child) = self.lits.get(first) {
             child.walk(tail, f);
         }
         if let Some(child) = &self.one {
@@ -104,6 +105,14 @@ impl<T> SegNode<T> {
                 child.walk(tail, f);
             }
         }
+    }
+}
+
+/// The first segment of `s` and what follows it (`None`: it was the last).
+fn split(s: &str) -> (&str, Option<&str>) {
+    match s.split_once('/') {
+        Some((first, tail)) => (first, Some(tail)),
+        None => (s, None),
     }
 }
 
@@ -172,8 +181,7 @@ impl<T> PathMap<T> {
         }
         if self.has_trie {
             if let Some(rest) = path.strip_prefix('/') {
-                let segs: Vec<&str> = rest.split('/').collect();
-                self.trie.walk(&segs, &mut f);
+                self.trie.walk(Some(rest), &mut f);
             }
         }
     }
@@ -252,7 +260,8 @@ mod tests {
             (segs(&[lit("a"), Seg::Rest { min: 1 }, lit("z")]), "/a/z", false),
         ];
         for (p, path, want) in cases {
-            assert_eq!(p.matches(path), want, "{p:?} vs {path}");
+            let one = PathSet::from_patterns([&p]);
+            assert_eq!(one.matches(path), want, "{p:?} vs {path}");
         }
     }
 

@@ -2,7 +2,8 @@
 
 use std::collections::HashMap;
 
-use super::{IpSet, PathPattern, PathSet, StringSet};
+use super::strings::with_concat;
+use super::{HostSet, IpSet, PathPattern, PathSet, StringSet};
 use crate::request::{Peer, Reads, Request};
 
 /// A test on a request. Dialects build these at configure time; evaluating one never fails.
@@ -20,8 +21,6 @@ pub enum Pred {
     Namespace(StringSet),
     /// `<ns>/<sa>` of a peer ID shaped `/ns/<ns>/sa/<sa>` is in the set.
     ServiceAccount(StringSet),
-    /// The peer's trust domain is in the set.
-    TrustDomain(StringSet),
     /// The connection's peer address is in the set.
     SourceIp(IpSet),
     /// The original client address is in the set.
@@ -29,7 +28,7 @@ pub enum Pred {
     /// The connection's local address is in the set.
     DestinationIp(IpSet),
     /// The normalized host is in the set.
-    Host(StringSet),
+    Host(HostSet),
     /// The destination port is one of these.
     Port(Vec<u16>),
     /// The method is in the set.
@@ -141,10 +140,9 @@ impl Pred {
             Pred::Principal(s) => id.is_some_and(|id| s.matches(id.as_str())),
             Pred::Namespace(s) => id.and_then(|id| id.namespace()).is_some_and(|ns| s.matches(ns)),
             Pred::ServiceAccount(s) => id.is_some_and(|id| match (id.namespace(), id.service_account()) {
-                (Some(ns), Some(sa)) => with_joined(ns, sa, |v| s.matches(v)),
+                (Some(ns), Some(sa)) => with_concat(&[ns, "/", sa], |v| s.matches(v)),
                 _ => false,
             }),
-            Pred::TrustDomain(s) => id.is_some_and(|id| s.matches(id.trust_domain())),
             Pred::SourceIp(s) => r.source_ip.is_some_and(|ip| s.contains(ip)),
             Pred::RemoteIp(s) => r.remote_ip.or(r.source_ip).is_some_and(|ip| s.contains(ip)),
             Pred::DestinationIp(s) => r.destination_ip.is_some_and(|ip| s.contains(ip)),
@@ -208,24 +206,6 @@ impl Pred {
             Pred::All(ps) | Pred::Any(ps) => ps.iter().for_each(|p| p.headers_read(out)),
             _ => {}
         }
-    }
-}
-
-/// Calls `f` with `"{ns}/{sa}"`, built on the stack: this runs for every request a
-/// ServiceAccount rule is asked about, and Kubernetes names (63 and 253 bytes) always fit.
-fn with_joined<R>(ns: &str, sa: &str, f: impl FnOnce(&str) -> R) -> R {
-    let mut buf = [0u8; 320];
-    let n = ns.len() + 1 + sa.len();
-    if n > buf.len() {
-        return f(&format!("{ns}/{sa}"));
-    }
-    buf[..ns.len()].copy_from_slice(ns.as_bytes());
-    buf[ns.len()] = b'/';
-    buf[ns.len() + 1..n].copy_from_slice(sa.as_bytes());
-    // Two valid strs joined by an ASCII byte are valid UTF-8.
-    match std::str::from_utf8(&buf[..n]) {
-        Ok(v) => f(v),
-        Err(_) => f(&format!("{ns}/{sa}")),
     }
 }
 

@@ -19,12 +19,6 @@ pub enum StringMatch {
 }
 
 impl StringMatch {
-    /// Parses Istio's wildcard syntax. A `*` anywhere but at one end is an error: Istio does not
-    /// support it, and treating it as a literal would silently never match.
-    pub fn parse_istio(v: &str) -> Result<StringMatch, String> {
-        Wildcard::parse_istio(v).map(|w| w.to_match())
-    }
-
     /// Does `s` match?
     pub fn matches(&self, s: &str) -> bool {
         match self {
@@ -32,16 +26,6 @@ impl StringMatch {
             StringMatch::Prefix(p) => s.starts_with(p.as_str()),
             StringMatch::Suffix(x) => s.ends_with(x.as_str()),
             StringMatch::Presence => !s.is_empty(),
-        }
-    }
-
-    /// The same test with a prefix put before the value (`spiffe://` before an Istio principal).
-    /// Suffix and presence tests are unchanged: the prefix is part of every probe anyway.
-    pub fn with_prefix(self, pre: &str) -> StringMatch {
-        match self {
-            StringMatch::Exact(v) => StringMatch::Exact(format!("{pre}{v}")),
-            StringMatch::Prefix(v) => StringMatch::Prefix(format!("{pre}{v}")),
-            other => other,
         }
     }
 }
@@ -63,7 +47,8 @@ pub enum Wildcard<'a> {
 }
 
 impl<'a> Wildcard<'a> {
-    /// Parses Istio's wildcard syntax (see [`StringMatch::parse_istio`]).
+    /// Parses Istio's wildcard syntax. A `*` anywhere but at one end is an error: Istio does not
+    /// support it, and treating it as a literal would silently never match.
     pub fn parse_istio(v: &'a str) -> Result<Wildcard<'a>, String> {
         if v == "*" {
             return Ok(Wildcard::Presence);
@@ -115,7 +100,6 @@ pub struct StringSet {
     prefix: AffixMap<()>,
     suffix: AffixMap<()>,
     presence: bool,
-    fold_case: bool,
     len: usize,
 }
 
@@ -123,14 +107,6 @@ impl StringSet {
     /// An empty set (matches nothing).
     pub fn new() -> StringSet {
         StringSet::default()
-    }
-
-    /// An empty set that compares ASCII case-insensitively (hosts).
-    pub fn case_insensitive() -> StringSet {
-        StringSet {
-            fold_case: true,
-            ..StringSet::default()
-        }
     }
 
     /// Makes room for `additional` more exact values at once, so that a large set is not grown
@@ -142,25 +118,12 @@ impl StringSet {
     /// Adds one alternative.
     pub fn insert(&mut self, m: StringMatch) {
         self.len += 1;
-        let fold = |mut s: String| {
-            if self.fold_case {
-                s.make_ascii_lowercase();
-            }
-            s
-        };
         match m {
             StringMatch::Exact(v) => {
-                let v = fold(v);
                 self.exact.insert(v.into());
             }
-            StringMatch::Prefix(v) => {
-                let v = fold(v);
-                self.prefix.insert(&v, ());
-            }
-            StringMatch::Suffix(v) => {
-                let v = fold(v);
-                self.suffix.insert(&v, ());
-            }
+            StringMatch::Prefix(v) => self.prefix.insert(&v, ()),
+            StringMatch::Suffix(v) => self.suffix.insert(&v, ()),
             StringMatch::Presence => self.presence = true,
         }
     }
@@ -190,17 +153,30 @@ impl StringSet {
 
     /// Does `s` match any alternative?
     pub fn matches(&self, s: &str) -> bool {
-        if self.fold_case && s.bytes().any(|b| b.is_ascii_uppercase()) {
-            return self.matches_folded(&s.to_ascii_lowercase());
-        }
-        self.matches_folded(s)
-    }
-
-    fn matches_folded(&self, s: &str) -> bool {
         (self.presence && !s.is_empty())
             || self.exact.contains(s)
             || self.prefix.has_prefix_of(s)
             || self.suffix.has_suffix_of(s)
+    }
+}
+
+/// Calls `f` with `parts` joined, built on the stack when it fits (a request-time string such
+/// as `<ns>/<sa>` or a Linkerd DNS-form identity: Kubernetes names always fit), so that a test
+/// that needs it allocates nothing.
+pub(crate) fn with_concat<R>(parts: &[&str], f: impl FnOnce(&str) -> R) -> R {
+    let mut buf = [0u8; 1024];
+    let mut n = 0;
+    for p in parts {
+        let Some(dst) = buf.get_mut(n..n + p.len()) else {
+            return f(&parts.concat());
+        };
+        dst.copy_from_slice(p.as_bytes());
+        n += p.len();
+    }
+    // Valid strs joined are valid UTF-8.
+    match std::str::from_utf8(&buf[..n]) {
+        Ok(s) => f(s),
+        Err(_) => f(&parts.concat()),
     }
 }
 
@@ -209,7 +185,7 @@ mod tests {
     use super::*;
 
     fn set(vs: &[&str]) -> StringSet {
-        StringSet::from_matches(vs.iter().map(|v| StringMatch::parse_istio(v).unwrap()))
+        StringSet::from_matches(vs.iter().map(|v| Wildcard::parse_istio(v).unwrap().to_match()))
     }
 
     #[test]
@@ -233,19 +209,16 @@ mod tests {
 
     #[test]
     fn star_in_the_middle_is_refused() {
-        assert!(StringMatch::parse_istio("a*b").is_err());
-        assert!(StringMatch::parse_istio("**").is_err());
+        assert!(Wildcard::parse_istio("a*b").is_err());
+        assert!(Wildcard::parse_istio("**").is_err());
     }
 
     #[test]
-    fn case_insensitive_sets() {
-        let mut s = StringSet::case_insensitive();
-        s.insert(StringMatch::Exact("Example.COM".into()));
-        s.insert(StringMatch::Suffix(".Corp".into()));
-        assert!(s.matches("example.com"));
-        assert!(s.matches("EXAMPLE.com"));
-        assert!(s.matches("a.CORP"));
-        assert!(!s.matches("example.org"));
+    fn concat_on_the_stack_or_the_heap() {
+        assert_eq!(with_concat(&["ns", "/", "sa"], str::to_string), "ns/sa");
+        let long = "x".repeat(2000);
+        assert_eq!(with_concat(&[&long, "/", "sa"], |s| s.len()), 2003);
+        assert_eq!(with_concat(&[], str::to_string), "");
     }
 
     #[test]

@@ -2,14 +2,14 @@
 //! [`super::paths`]) and client authentication (`clientAuthenticationModes`), as Drako's
 //! `crd/DrakoPolicyBinding` page describes them.
 
-use crate::model::PathSet;
+use crate::model::{HostPattern, PathSet};
 use crate::request::{Peer, Request};
 use crate::spiffe::SpiffeId;
 
-/// `destinationHosts[]`: a lowercase hostname and, optionally, a port.
+/// `destinationHosts[]`: a hostname (compared exactly, ignoring case) and, optionally, a port.
 #[derive(Clone, Debug)]
 pub(super) struct Host {
-    pub name: String,
+    pub name: HostPattern,
     pub port: Option<u16>,
 }
 
@@ -42,7 +42,7 @@ impl Selector {
             let port = request_port(req);
             if !hosts
                 .iter()
-                .any(|h| h.name == req.host && h.port.is_none_or(|p| p == port))
+                .any(|h| h.name.matches(&req.host) && h.port.is_none_or(|p| p == port))
             {
                 return Some(Miss::Host);
             }
@@ -134,7 +134,7 @@ mod tests {
             hosts: Some(
                 hs.iter()
                     .map(|(n, p)| Host {
-                        name: n.to_string(),
+                        name: HostPattern::exact(n),
                         port: *p,
                     })
                     .collect(),

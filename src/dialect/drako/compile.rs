@@ -11,7 +11,7 @@ use super::wire::{AuthenticationMode, BindingSpec, ClientAuthMode, InjectType};
 use super::{Binding, PolicyRef};
 use crate::dialect::{Ctx, Resource};
 use crate::error::{BundleError, Warning};
-use crate::model::{Dialect, PathPattern, PathSet, Pred};
+use crate::model::{Dialect, HostPattern, PathPattern, PathSet, Pred};
 
 /// Lowers every DrakoPolicy of the bundle and checks its imports.
 pub(super) fn policies(rs: &[&Resource<'_>], warnings: &mut Vec<Warning>) -> Result<Table, BundleError> {
@@ -137,7 +137,10 @@ pub(super) fn binding(
                 if h.port == Some(0) {
                     return Err(r.error(format!("spec.destinationHosts[{i}].port"), "must be 1..=65535"));
                 }
-                out.push(Host { name, port: h.port });
+                out.push(Host {
+                    name: HostPattern::exact(&name),
+                    port: h.port,
+                });
             }
             Some(out)
         }

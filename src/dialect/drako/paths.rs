@@ -76,7 +76,7 @@ mod tests {
     use super::*;
 
     fn matches(p: &str, path: &str) -> bool {
-        path_pattern(p).unwrap().iter().any(|pat| pat.matches(path))
+        crate::model::PathSet::from_patterns(&path_pattern(p).unwrap()).matches(path)
     }
 
     #[test]

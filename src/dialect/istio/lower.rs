@@ -3,7 +3,7 @@
 
 use super::wire::{Condition, List, Operation, Rule, Source, Str};
 use crate::dialect::Ctx;
-use crate::model::{IpSet, JwtField, PathPattern, Pred, Seg, StringMatch, StringSet, Wildcard};
+use crate::model::{HostPattern, HostSet, IpSet, JwtField, PathPattern, Pred, Seg, StringMatch, StringSet, Wildcard};
 use crate::spiffe::SCHEME;
 
 /// A lowering error: the field (relative to the rule) and what is wrong.
@@ -239,8 +239,14 @@ fn source(s: Source<'_>, policy_ns: &str, ctx: &Ctx<'_>, notes: &mut Notes) -> R
 fn operation(o: Operation<'_>, notes: &mut Notes) -> R<Pred> {
     let mut parts = Vec::new();
     let hosts = |vs: &[Str<'_>], n: &str| {
-        let vs = vs.iter().map(|h| h.trim_end_matches('.'));
-        strings_with(vs, n, StringSet::case_insensitive(), |w, set| set.insert(w.to_match()))
+        let mut set = HostSet::default();
+        for (i, v) in vs.iter().enumerate() {
+            if v.is_empty() {
+                return Err((format!("{n}[{i}]"), "must not be empty".into()));
+            }
+            set.insert(HostPattern::parse_istio(v).map_err(|e| (format!("{n}[{i}]"), e))?);
+        }
+        Ok(set)
     };
     field("hosts", o.hosts, o.not_hosts, hosts, Pred::Host, &mut parts)?;
     field("ports", o.ports, o.not_ports, ports, Pred::Port, &mut parts)?;

@@ -8,26 +8,25 @@ use std::collections::HashMap;
 
 use super::authz::{Authz, AuthzList, DefaultPolicy, Source};
 use super::compile::{Objects, RouteObj};
-use super::identity::Networks;
 use super::lower::{ServerSel, Target};
 use super::route::{GrpcRoutes, HttpRoutes, Route, RouteSpec};
 use super::server::{default_route, default_server, Ports, Protocol, Routes, ServerObj, ServerPolicy};
 use super::wire::PortRef;
 use crate::dialect::{Ctx, Resource};
 use crate::error::{BundleError, Warning};
-use crate::model::Cidr;
+use crate::model::IpSet;
 
 /// Builds the server policies, remembering which objects applied to any of them.
 pub(super) struct Assembler<'a> {
     rs: &'a [Resource<'a>],
     objs: &'a Objects,
-    cluster: &'a [Cidr],
+    cluster: &'a IpSet,
     localhost: bool,
     used: Vec<bool>,
 }
 
 impl<'a> Assembler<'a> {
-    pub fn new(rs: &'a [Resource<'a>], objs: &'a Objects, cluster: &'a [Cidr], localhost: bool) -> Self {
+    pub fn new(rs: &'a [Resource<'a>], objs: &'a Objects, cluster: &'a IpSet, localhost: bool) -> Self {
         Assembler {
             rs,
             objs,
@@ -119,7 +118,7 @@ impl<'a> Assembler<'a> {
                     Authz {
                         source: Source::Resource(*j),
                         // No `networks`: the controller sends the cluster networks.
-                        networks: saz.networks.clone().unwrap_or_else(|| Networks::cluster(self.cluster)),
+                        networks: saz.networks.clone().unwrap_or_else(|| self.cluster.clone()),
                         authn: saz.authn.clone(),
                     },
                 ));

@@ -12,8 +12,10 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use super::identity::{Client, Identities, Networks};
-use crate::model::Cidr;
+use super::identity::{Client, Identities};
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use crate::model::{Cidr, IpSet};
 
 /// Where an authorization came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,7 +44,8 @@ pub(super) enum Authn {
 #[derive(Clone, Debug)]
 pub(super) struct Authz {
     pub source: Source,
-    pub networks: Networks,
+    /// The client addresses it admits.
+    pub networks: IpSet,
     pub authn: Authn,
 }
 
@@ -69,7 +72,7 @@ impl fmt::Display for Miss {
 impl Authz {
     /// Does the authorization permit the client?
     pub fn check(&self, c: &Client<'_>) -> Result<(), Miss> {
-        if !self.networks.contains(c.ip) {
+        if !self.networks.admits(c.ip) {
             return Err(if c.ip.is_none() { Miss::NoAddress } else { Miss::Network });
         }
         match &self.authn {
@@ -84,7 +87,7 @@ impl Authz {
 
     /// The default authorization of a default policy (`defaults.rs` `default_authzs`): `deny`
     /// has none; `audit` permits everyone (and is reported).
-    pub fn default_policy(p: DefaultPolicy, cluster: &[Cidr]) -> Option<Authz> {
+    pub fn default_policy(p: DefaultPolicy, cluster: &IpSet) -> Option<Authz> {
         let any_identity = || {
             let mut ids = Identities::default();
             ids.insert("*");
@@ -92,10 +95,10 @@ impl Authz {
         };
         let (networks, authn) = match p {
             DefaultPolicy::Deny => return None,
-            DefaultPolicy::Audit | DefaultPolicy::AllUnauthenticated => (Networks::All, Authn::Unauthenticated),
-            DefaultPolicy::AllAuthenticated => (Networks::All, any_identity()),
-            DefaultPolicy::ClusterUnauthenticated => (Networks::cluster(cluster), Authn::Unauthenticated),
-            DefaultPolicy::ClusterAuthenticated => (Networks::cluster(cluster), any_identity()),
+            DefaultPolicy::Audit | DefaultPolicy::AllUnauthenticated => (IpSet::every(), Authn::Unauthenticated),
+            DefaultPolicy::AllAuthenticated => (IpSet::every(), any_identity()),
+            DefaultPolicy::ClusterUnauthenticated => (cluster.clone(), Authn::Unauthenticated),
+            DefaultPolicy::ClusterAuthenticated => (cluster.clone(), any_identity()),
         };
         Some(Authz {
             source: Source::Default(p.name()),
@@ -107,17 +110,12 @@ impl Authz {
     /// The proxy's built-in `default:localhost` authorization: "Always permit traffic from
     /// localhost" (linkerd2-proxy `server-policy/src/lib.rs`), appended to every Server's.
     pub fn localhost() -> Authz {
-        let nets = ["127.0.0.1", "::1"]
-            .iter()
-            .filter_map(|a| Cidr::parse(a).ok())
-            .map(|net| super::identity::NetMatch {
-                net,
-                except: Vec::new(),
-            })
-            .collect();
+        let mut networks = IpSet::default();
+        networks.insert(Cidr::host(Ipv4Addr::LOCALHOST.into()));
+        networks.insert(Cidr::host(Ipv6Addr::LOCALHOST.into()));
         Authz {
             source: Source::Default("localhost"),
-            networks: Networks::Some(nets),
+            networks,
             authn: Authn::Unauthenticated,
         }
     }
@@ -195,20 +193,35 @@ impl AuthzList {
         l
     }
 
-    /// The first authorization (in list order) that permits the client.
+    /// The first authorization (in list order) that permits the client: the lowest permitting
+    /// id among the unindexed ones and those listing one of the client's names. Allocates
+    /// nothing; an authorization is checked only when it would come before the best so far.
     pub fn first_permitting(&self, c: &Client<'_>) -> Option<&Authz> {
-        let mut cands: Vec<u32> = self.unindexed.clone();
-        for name in [c.uri, c.dns.as_deref()].into_iter().flatten() {
-            if let Some(ids) = self.by_identity.get(name) {
-                cands.extend_from_slice(ids);
+        let mut best: Option<u32> = None;
+        // Every bucket is ascending, so its first permitting id is its lowest.
+        let mut scan = |ids: &[u32]| {
+            for &i in ids {
+                if best.is_some_and(|b| i >= b) {
+                    break;
+                }
+                if self.items.get(i as usize).is_some_and(|a| a.check(c).is_ok()) {
+                    best = Some(i);
+                    break;
+                }
             }
+        };
+        scan(&self.unindexed);
+        if !self.by_identity.is_empty() {
+            if let Some(ids) = c.uri.and_then(|u| self.by_identity.get(u)) {
+                scan(ids);
+            }
+            c.with_dns(|d| {
+                if let Some(ids) = d.and_then(|d| self.by_identity.get(d)) {
+                    scan(ids);
+                }
+            });
         }
-        cands.sort_unstable();
-        cands.dedup();
-        cands
-            .into_iter()
-            .filter_map(|i| self.items.get(i as usize))
-            .find(|a| a.check(c).is_ok())
+        best.and_then(|i| self.items.get(i as usize))
     }
 }
 
@@ -226,11 +239,8 @@ mod tests {
         r
     }
 
-    fn cluster() -> Vec<Cidr> {
-        ["10.0.0.0/8", "fd00::/8"]
-            .iter()
-            .map(|c| Cidr::parse(c).unwrap())
-            .collect()
+    fn cluster() -> IpSet {
+        IpSet::parse_all(["10.0.0.0/8", "fd00::/8"]).unwrap()
     }
 
     const WEB: &str = "spiffe://cluster.local/ns/emojivoto/sa/web";
@@ -293,7 +303,7 @@ mod tests {
     fn tls_unauthenticated_needs_a_certificate_here() {
         let a = Authz {
             source: Source::Resource(0),
-            networks: Networks::All,
+            networks: IpSet::every(),
             authn: Authn::TlsUnauthenticated,
         };
         assert!(a.check(&Client::of(&req(Some(WEB), "10.0.0.1"), "linkerd")).is_ok());
@@ -310,7 +320,7 @@ mod tests {
             ids.insert(id);
             Authz {
                 source: Source::Resource(i),
-                networks: Networks::All,
+                networks: IpSet::every(),
                 authn: Authn::Identities(Box::new(ids)),
             }
         };

@@ -10,14 +10,14 @@ use std::collections::HashMap;
 
 use super::assemble;
 use super::authz::{Authn, Authz, DefaultPolicy, Source};
-use super::identity::{Identities, Networks};
+use super::identity::Identities;
 use super::lower::{self, AuthnRef, Fail, Naming, Saz, Target};
 use super::route::{GrpcMatchSpec, HttpMatchSpec};
 use super::server::{self, Ports, ServerObj};
 use super::wire;
 use crate::dialect::{Ctx, Resource};
 use crate::error::{BundleError, Warning};
-use crate::model::{Cidr, Meta};
+use crate::model::{Cidr, IpSet, Meta};
 
 /// Everything the layer needs at request time.
 pub(super) struct Compiled {
@@ -34,7 +34,7 @@ pub(super) struct RouteObj<M> {
     pub order: (bool, String, String, String, String),
     /// The Servers it attaches to, by name.
     pub parents: Vec<String>,
-    pub hosts: Vec<super::route::HostPattern>,
+    pub hosts: Vec<crate::model::HostPattern>,
     pub rules: Vec<Vec<M>>,
 }
 
@@ -73,12 +73,10 @@ pub(super) fn compile(
     let ls = &ctx.settings.linkerd;
     let default_policy = DefaultPolicy::parse(&ls.default_inbound_policy)
         .map_err(envelope("settings.linkerd.defaultInboundPolicy".into()))?;
-    let cluster = ls
-        .cluster_networks
-        .iter()
-        .enumerate()
-        .map(|(i, c)| Cidr::parse(c).map_err(envelope(format!("settings.linkerd.clusterNetworks[{i}]"))))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut cluster = IpSet::default();
+    for (i, c) in ls.cluster_networks.iter().enumerate() {
+        cluster.insert(Cidr::parse(c).map_err(envelope(format!("settings.linkerd.clusterNetworks[{i}]")))?);
+    }
     let naming = Naming {
         control_plane_ns: &ls.control_plane_namespace,
         trust_domain: ctx.workload.trust_domain(),
@@ -91,7 +89,7 @@ pub(super) fn compile(
 
     // Authentications first: AuthorizationPolicies refer to them across namespaces.
     let mut mtls: HashMap<(String, String), Identities> = HashMap::new();
-    let mut nets: HashMap<(String, String), Networks> = HashMap::new();
+    let mut nets: HashMap<(String, String), IpSet> = HashMap::new();
     for r in rs {
         let key = (r.namespace.clone(), r.meta.name.clone());
         match r.kind.as_str() {
@@ -291,11 +289,11 @@ fn policy_authz(
     res: usize,
     refs: &[AuthnRef],
     mtls: &HashMap<(String, String), Identities>,
-    nets: &HashMap<(String, String), Networks>,
+    nets: &HashMap<(String, String), IpSet>,
     naming: &Naming<'_>,
 ) -> Result<Authz, Fail> {
     let mut ids: Option<Identities> = None;
-    let mut networks: Option<Networks> = None;
+    let mut networks: Option<IpSet> = None;
     for (i, r) in refs.iter().enumerate() {
         let f = format!("spec.requiredAuthenticationRefs[{i}]");
         match r {
@@ -335,7 +333,7 @@ fn policy_authz(
     }
     Ok(Authz {
         source: Source::Resource(res),
-        networks: networks.unwrap_or(Networks::All),
+        networks: networks.unwrap_or_else(IpSet::every),
         authn: ids.map_or(Authn::Unauthenticated, |i| Authn::Identities(Box::new(i))),
     })
 }

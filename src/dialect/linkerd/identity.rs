@@ -10,27 +10,28 @@
 
 use std::net::IpAddr;
 
-use crate::model::{Cidr, StringMatch, StringSet};
+use crate::model::{with_concat, StringMatch, StringSet};
 use crate::request::Request;
 
-/// The client as the authorizations see it, computed once per request.
+/// The client as the authorizations see it.
 pub(super) struct Client<'r> {
     /// The SPIFFE URI of a client with a valid certificate.
     pub uri: Option<&'r str>,
-    /// Its Linkerd DNS-form identity, when the URI has the `/ns/<ns>/sa/<sa>` shape.
-    pub dns: Option<String>,
+    /// The pieces of its Linkerd DNS-form identity, when the URI has the `/ns/<ns>/sa/<sa>`
+    /// shape: the name itself is built (on the stack) only when a test reads it.
+    dns: Option<[&'r str; 7]>,
     /// The connection's peer address.
     pub ip: Option<IpAddr>,
 }
 
 impl<'r> Client<'r> {
     /// The client of `req`, with DNS names under `control_plane_ns`.
-    pub fn of(req: &'r Request, control_plane_ns: &str) -> Client<'r> {
+    pub fn of(req: &'r Request, control_plane_ns: &'r str) -> Client<'r> {
         let id = req.peer.id();
         Client {
             uri: id.map(|id| id.as_str()),
             dns: id.and_then(|id| {
-                Some(dns_identity(
+                Some(dns_parts(
                     id.service_account()?,
                     id.namespace()?,
                     control_plane_ns,
@@ -45,12 +46,30 @@ impl<'r> Client<'r> {
     pub fn authenticated(&self) -> bool {
         self.uri.is_some()
     }
+
+    /// Calls `f` with the client's DNS-form identity, if it has one.
+    pub fn with_dns<R>(&self, f: impl FnOnce(Option<&str>) -> R) -> R {
+        match &self.dns {
+            Some(parts) => with_concat(parts, |d| f(Some(d))),
+            None => f(None),
+        }
+    }
+
+    /// The DNS-form identity, owned (for `explain`).
+    pub fn dns(&self) -> Option<String> {
+        self.dns.map(|parts| parts.concat())
+    }
+}
+
+/// `<sa>.<ns>.serviceaccount.identity.<cp-ns>.<td>`, in pieces.
+fn dns_parts<'a>(sa: &'a str, ns: &'a str, control_plane_ns: &'a str, td: &'a str) -> [&'a str; 7] {
+    [sa, ".", ns, ".serviceaccount.identity.", control_plane_ns, ".", td]
 }
 
 /// `<sa>.<ns>.serviceaccount.identity.<cp-ns>.<td>`: what Linkerd's identity controller puts in
 /// a workload's certificate (policy-controller `ClusterInfo::service_account_identity`).
 pub(super) fn dns_identity(sa: &str, ns: &str, control_plane_ns: &str, td: &str) -> String {
-    format!("{sa}.{ns}.serviceaccount.identity.{control_plane_ns}.{td}")
+    dns_parts(sa, ns, control_plane_ns, td).concat()
 }
 
 /// A set of identity matches: exact names and `*.suffix` / `*` wildcards.
@@ -80,73 +99,12 @@ impl Identities {
 
     /// Does either of the client's names match?
     pub fn matches(&self, c: &Client<'_>) -> bool {
-        c.uri.is_some_and(|u| self.set.matches(u)) || c.dns.as_deref().is_some_and(|d| self.set.matches(d))
+        c.uri.is_some_and(|u| self.set.matches(u)) || c.with_dns(|d| d.is_some_and(|d| self.set.matches(d)))
     }
 
     /// True when nothing was inserted.
     pub fn is_empty(&self) -> bool {
         self.set.is_empty()
-    }
-}
-
-/// One `{cidr, except}` entry.
-#[derive(Clone, Debug)]
-pub(super) struct NetMatch {
-    pub net: Cidr,
-    pub except: Vec<Cidr>,
-}
-
-/// The client networks an authorization applies to.
-#[derive(Clone, Debug)]
-pub(super) enum Networks {
-    /// Every address (`0.0.0.0/0` and `::/0`): holds even when the address is unknown.
-    All,
-    /// These blocks. An unknown client address is in none of them (fail closed).
-    Some(Vec<NetMatch>),
-}
-
-impl Networks {
-    /// The cluster networks (`settings.linkerd.clusterNetworks`), without exceptions: what a
-    /// ServerAuthorization without `networks` and the `cluster-*` default policies admit.
-    pub fn cluster(cluster: &[Cidr]) -> Networks {
-        Networks::Some(
-            cluster
-                .iter()
-                .map(|c| NetMatch {
-                    net: *c,
-                    except: Vec::new(),
-                })
-                .collect(),
-        )
-    }
-
-    /// Parses `networks[]` entries, naming the bad field.
-    pub fn parse<'a>(
-        entries: impl IntoIterator<Item = (&'a str, &'a [String])>,
-        field: &str,
-    ) -> Result<Networks, (String, String)> {
-        let mut out = Vec::new();
-        for (i, (cidr, except)) in entries.into_iter().enumerate() {
-            let net = Cidr::parse(cidr).map_err(|e| (format!("{field}[{i}].cidr"), e))?;
-            let except = except
-                .iter()
-                .enumerate()
-                .map(|(j, e)| Cidr::parse(e).map_err(|m| (format!("{field}[{i}].except[{j}]"), m)))
-                .collect::<Result<Vec<_>, _>>()?;
-            out.push(NetMatch { net, except });
-        }
-        Ok(Networks::Some(out))
-    }
-
-    /// Is the client address in the networks (and in none of their exceptions)?
-    pub fn contains(&self, ip: Option<IpAddr>) -> bool {
-        match self {
-            Networks::All => true,
-            Networks::Some(nets) => ip.is_some_and(|ip| {
-                nets.iter()
-                    .any(|n| n.net.contains(ip) && !n.except.iter().any(|e| e.contains(ip)))
-            }),
-        }
     }
 }
 
@@ -175,7 +133,7 @@ mod tests {
         let r = client(Some("spiffe://cluster.local/ns/emojivoto/sa/web"), None);
         let c = Client::of(&r, "linkerd");
         assert_eq!(
-            c.dns.as_deref(),
+            c.dns().as_deref(),
             Some("web.emojivoto.serviceaccount.identity.linkerd.cluster.local")
         );
         let cases: &[(&[&str], bool)] = &[
@@ -213,7 +171,7 @@ mod tests {
     fn non_kubernetes_ids_match_by_uri_only() {
         let r = client(Some("spiffe://example.org/vm/legacy"), None);
         let c = Client::of(&r, "linkerd");
-        assert!(c.dns.is_none());
+        assert!(c.dns().is_none());
         assert!(ids(&["spiffe://example.org/vm/legacy"]).matches(&c));
         assert!(ids(&["*"]).matches(&c));
         assert!(!ids(&["*.example.org"]).matches(&c));
@@ -225,20 +183,5 @@ mod tests {
         let c = Client::of(&r, "linkerd");
         assert!(!c.authenticated());
         assert!(!ids(&["*"]).matches(&c));
-    }
-
-    #[test]
-    fn networks_with_exceptions() {
-        let ex = ["10.1.0.0/16".to_string()];
-        let n = Networks::parse([("10.0.0.0/8", &ex[..])], "networks").unwrap();
-        let ip = |s: &str| Some(s.parse().unwrap());
-        assert!(n.contains(ip("10.2.3.4")));
-        assert!(!n.contains(ip("10.1.3.4")));
-        assert!(!n.contains(ip("192.168.0.1")));
-        // Unknown address: fail closed, except for "every network".
-        assert!(!n.contains(None));
-        assert!(Networks::All.contains(None));
-        let bad = Networks::parse([("10.0.0.0/40", &[][..])], "networks").unwrap_err();
-        assert_eq!(bad.0, "networks[0].cidr");
     }
 }

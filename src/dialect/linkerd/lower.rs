@@ -5,9 +5,10 @@
 use std::collections::BTreeMap;
 
 use super::authz::Authn;
-use super::identity::{dns_identity, Identities, Networks};
-use super::route::{GrpcMatchSpec, HostPattern, HttpMatchSpec, PathSpec};
+use super::identity::{dns_identity, Identities};
+use super::route::{GrpcMatchSpec, HttpMatchSpec, PathSpec};
 use super::wire;
+use crate::model::{Cidr, HostPattern, IpSet};
 
 pub(super) type Fail = (String, String);
 
@@ -98,12 +99,22 @@ impl Selector {
     }
 }
 
-/// Parses `networks[]`.
-pub(super) fn networks(ns: &[wire::Network], field: &str) -> Result<Networks, Fail> {
-    Networks::parse(
-        ns.iter().map(|n| (n.cidr.as_str(), n.except.as_deref().unwrap_or(&[]))),
-        field,
-    )
+/// Parses `networks[]`: `{cidr, except}` entries, naming the bad field. An unknown client
+/// address is in none of them (fail closed).
+pub(super) fn networks(ns: &[wire::Network], field: &str) -> Result<IpSet, Fail> {
+    let mut out = IpSet::default();
+    for (i, n) in ns.iter().enumerate() {
+        let net = Cidr::parse(&n.cidr).map_err(|e| (format!("{field}[{i}].cidr"), e))?;
+        let except = n
+            .except
+            .iter()
+            .flatten()
+            .enumerate()
+            .map(|(j, e)| Cidr::parse(e).map_err(|m| (format!("{field}[{i}].except[{j}]"), m)))
+            .collect::<Result<Vec<_>, _>>()?;
+        out.insert_except(net, except);
+    }
+    Ok(out)
 }
 
 /// Which Servers a ServerAuthorization applies to.
@@ -117,7 +128,7 @@ pub(super) enum ServerSel {
 /// controller sends a ServerAuthorization without `networks` as the cluster's networks).
 pub(super) struct Saz {
     pub server: ServerSel,
-    pub networks: Option<Networks>,
+    pub networks: Option<IpSet>,
     pub authn: Authn,
 }
 
@@ -205,7 +216,7 @@ pub(super) fn mesh_tls_authentication(
 }
 
 /// `NetworkAuthentication.spec` → its networks.
-pub(super) fn network_authentication(s: &wire::NetworkAuthenticationSpec) -> Result<Networks, Fail> {
+pub(super) fn network_authentication(s: &wire::NetworkAuthenticationSpec) -> Result<IpSet, Fail> {
     if s.networks.is_empty() {
         return Err(fail("spec.networks", "is required"));
     }
@@ -300,7 +311,7 @@ pub(super) fn hostnames(hs: Option<&[String]>) -> Result<Vec<HostPattern>, Fail>
     hs.unwrap_or(&[])
         .iter()
         .enumerate()
-        .map(|(i, h)| HostPattern::parse(h).map_err(|m| fail(format!("spec.hostnames[{i}]"), m)))
+        .map(|(i, h)| HostPattern::parse_gateway(h).map_err(|m| fail(format!("spec.hostnames[{i}]"), m)))
         .collect()
 }
 
@@ -418,4 +429,32 @@ pub(super) fn grpc_rule(r: &wire::GrpcRule, field: &str) -> Result<Vec<GrpcMatch
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn net(cidr: &str, except: &[&str]) -> wire::Network {
+        wire::Network {
+            cidr: cidr.into(),
+            except: Some(except.iter().map(|e| e.to_string()).collect()),
+        }
+    }
+
+    #[test]
+    fn networks_with_exceptions() {
+        let n = networks(&[net("10.0.0.0/8", &["10.1.0.0/16"])], "networks").unwrap();
+        let ip = |s: &str| Some(s.parse().unwrap());
+        assert!(n.admits(ip("10.2.3.4")));
+        assert!(!n.admits(ip("10.1.3.4")));
+        assert!(!n.admits(ip("192.168.0.1")));
+        // Unknown address: fail closed, except for "every network".
+        assert!(!n.admits(None));
+        assert!(IpSet::every().admits(None));
+        let bad = networks(&[net("10.0.0.0/40", &[])], "networks").unwrap_err();
+        assert_eq!(bad.0, "networks[0].cidr");
+        let bad = networks(&[net("10.0.0.0/8", &["x"])], "networks").unwrap_err();
+        assert_eq!(bad.0, "networks[0].except[0]");
+    }
 }

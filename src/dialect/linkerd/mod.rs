@@ -223,8 +223,7 @@ impl Layer for LinkerdLayer {
             "client: {}{}",
             describe(&client),
             client
-                .dns
-                .as_deref()
+                .dns()
                 .map(|d| format!(", Linkerd identity {d}"))
                 .unwrap_or_default()
         )];

@@ -26,45 +26,8 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::authz::AuthzList;
+use crate::model::HostPattern;
 use crate::request::Request;
-
-/// A hostname pattern of a route.
-#[derive(Clone, Debug)]
-pub(super) enum HostPattern {
-    /// `foo.example.com` (lowercase).
-    Exact(String),
-    /// `*.example.com`, stored as `.example.com` (lowercase).
-    Suffix(String),
-}
-
-impl HostPattern {
-    /// Parses a Gateway API hostname.
-    pub fn parse(h: &str) -> Result<HostPattern, String> {
-        let h = h.trim_end_matches('.').to_ascii_lowercase();
-        if h.parse::<std::net::IpAddr>().is_ok() {
-            return Err(format!("{h:?}: a hostname must not be an IP address"));
-        }
-        match h.strip_prefix('*') {
-            Some(s) if s.starts_with('.') && s.len() > 1 => Ok(HostPattern::Suffix(s.to_string())),
-            Some(_) => Err(format!(
-                "{h:?}: a wildcard must be a whole leading label (*.example.com)"
-            )),
-            None if h.is_empty() => Err("a hostname must not be empty".into()),
-            None if h.contains('*') => Err(format!(
-                "{h:?}: a wildcard must be a whole leading label (*.example.com)"
-            )),
-            None => Ok(HostPattern::Exact(h)),
-        }
-    }
-
-    /// Linkerd's `HostMatch` summary: `(1, len)` exact, `(0, len)` suffix.
-    fn score(&self, host: &str) -> Option<(u8, usize)> {
-        match self {
-            HostPattern::Exact(h) => (h == host).then_some((1, h.len())),
-            HostPattern::Suffix(s) => (host.len() > s.len() && host.ends_with(s.as_str())).then_some((0, s.len())),
-        }
-    }
-}
 
 /// A route as the proxy holds it: its resource, hostnames and own authorizations.
 #[derive(Debug)]
@@ -78,7 +41,8 @@ pub(super) struct Route {
 }
 
 impl Route {
-    /// `None`: the route's hostnames exclude the request. `Some(None)`: no hostnames.
+    /// `None`: the route's hostnames exclude the request. `Some(None)`: no hostnames. Linkerd's
+    /// `HostMatch` order: an exact host beats a `*.suffix`, a longer one a shorter.
     fn host_score(&self, host: &str) -> Option<Option<(u8, usize)>> {
         if self.hosts.is_empty() {
             return Some(None);

@@ -6,7 +6,7 @@ use super::*;
 fn route(meta: usize, hosts: &[&str]) -> Route {
     Route {
         meta: Some(meta),
-        hosts: hosts.iter().map(|h| HostPattern::parse(h).unwrap()).collect(),
+        hosts: hosts.iter().map(|h| HostPattern::parse_gateway(h).unwrap()).collect(),
         authz: AuthzList::default(),
     }
 }
@@ -346,7 +346,9 @@ fn grpc_headers_count() {
 
 #[test]
 fn hostnames_parse() {
-    assert!(HostPattern::parse("10.0.0.1").is_err());
-    assert!(HostPattern::parse("a.*.com").is_err());
-    assert!(matches!(HostPattern::parse("*.Example.com.").unwrap(), HostPattern::Suffix(s) if s == ".example.com"));
+    assert!(HostPattern::parse_gateway("10.0.0.1").is_err());
+    assert!(HostPattern::parse_gateway("a.*.com").is_err());
+    assert!(
+        matches!(HostPattern::parse_gateway("*.Example.com.").unwrap(), HostPattern::Subdomain(s) if &*s == ".example.com")
+    );
 }

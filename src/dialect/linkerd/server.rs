@@ -23,7 +23,7 @@ use super::route::{GrpcRoutes, HttpRoutes, Route, RouteSpec};
 use super::wire::{self, PortRef};
 use crate::dialect::Resource;
 use crate::error::BundleError;
-use crate::model::Cidr;
+use crate::model::IpSet;
 
 /// `Server.spec.proxyProtocol`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -155,7 +155,7 @@ pub(super) fn default_route<M>() -> RouteSpec<M> {
 
 /// The server of a port without a Server: the default policy's authorization, a default
 /// route matching everything, protocol detection.
-pub(super) fn default_server(p: DefaultPolicy, cluster: &[Cidr], localhost: bool) -> ServerPolicy {
+pub(super) fn default_server(p: DefaultPolicy, cluster: &IpSet, localhost: bool) -> ServerPolicy {
     let mut authz: Vec<Authz> = Authz::default_policy(p, cluster).into_iter().collect();
     if localhost {
         authz.push(Authz::localhost());
