@@ -40,15 +40,16 @@
 // The request path never panics: no unwrap, expect or panic in shipped code (tests may).
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-pub mod bundle;
-pub mod decision;
-pub mod dialect;
-pub mod engine;
-pub mod error;
-pub mod eval;
-pub mod model;
+mod bundle;
+mod decision;
+mod dialect;
+mod engine;
+mod error;
+mod eval;
+mod model;
 pub mod request;
-pub mod spiffe;
+mod resource;
+mod spiffe;
 
 #[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
 mod filter;
@@ -57,10 +58,10 @@ mod filter;
 #[path = "filter/pairs.rs"]
 mod filter_pairs;
 
-pub use bundle::{Bundle, Settings, Workload};
+pub use bundle::{PathSettings, Settings, Workload};
 pub use decision::{Decision, Effect, RuleRef, Verdict};
 pub use engine::Engine;
-pub use error::BundleError;
-pub use model::Meta;
+pub use error::{BundleError, Warning};
+pub use model::{Dialect, Meta};
 pub use request::{Peer, Request};
 pub use spiffe::SpiffeId;

@@ -35,14 +35,9 @@ impl<T> AffixMap<T> {
 
     /// Calls `f` with the values of every key that is a prefix of `s`.
     pub(crate) fn for_each_prefix(&self, s: &str, mut f: impl FnMut(&T)) {
-        self.for_each_prefix_len(s, |_, v| f(v))
-    }
-
-    /// Like `for_each_prefix`, also passing the key's length.
-    pub(crate) fn for_each_prefix_len(&self, s: &str, mut f: impl FnMut(usize, &T)) {
         for &n in self.lens.iter().take_while(|&&n| n <= s.len()) {
             if let Some(vs) = s.get(..n).and_then(|k| self.map.get(k)) {
-                vs.iter().for_each(|v| f(n, v));
+                vs.iter().for_each(&mut f);
             }
         }
     }

@@ -16,7 +16,6 @@ impl Pred {
         let none = "none (no SPIFFE client certificate)";
         match self {
             Pred::Never => "can never match".into(),
-            Pred::Authenticated => format!("the peer is not authenticated (principal {none})"),
             Pred::Principal(s) => format!("principal {} {}", id.map_or(none, |i| i.as_str()), not_in(s)),
             Pred::Namespace(s) => format!(
                 "peer namespace {} {}",
@@ -52,7 +51,6 @@ impl Pred {
                 }
             }
             Pred::Sni(s) => format!("SNI {} {}", r.sni.as_deref().unwrap_or("none"), not_in(s)),
-            Pred::Grpc => "not a gRPC request".into(),
             Pred::Jwt(_, _) if r.jwt.is_none() => "the request has no validated JWT".into(),
             Pred::Jwt(f, s) => format!("{} {}", f.describe(r), not_in(s)),
             Pred::Not(p) => format!("excluded by a negative field: {}", p.holding(r)),
@@ -117,7 +115,6 @@ fn patterns(ps: &[PathPattern]) -> String {
         PathPattern::Prefix(s) => format!("{s}*"),
         PathPattern::Suffix(s) => format!("*{s}"),
         PathPattern::Any => "*".into(),
-        PathPattern::SegmentPrefix(s) => format!("{s} (and below)"),
         PathPattern::Segments(segs) => segs
             .iter()
             .map(|s| match s {

@@ -117,11 +117,6 @@ impl HostSet {
         self.len
     }
 
-    /// True when nothing was inserted.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// The exact hosts, when the set has nothing else (for `explain`).
     pub fn exact_only(&self) -> Option<impl Iterator<Item = &str>> {
         self.wildcards.is_empty().then(|| self.exact.iter().map(|h| &**h))

@@ -182,6 +182,10 @@ mod tests {
         Pred::Principal(StringSet::from_matches([StringMatch::Exact(v.into())]))
     }
 
+    fn method(v: &str) -> Pred {
+        Pred::Method(StringSet::from_matches([StringMatch::Exact(v.into())]))
+    }
+
     /// The ids of the rules filed where `req` looks, ascending and unique (requests use
     /// [`RuleIndex::first_match`], which stops at the first that passes).
     fn candidates(idx: &RuleIndex, req: &Request, out: &mut Vec<u32>) {
@@ -206,7 +210,7 @@ mod tests {
                 principal("spiffe://td/ns/a/sa/a"),
                 Pred::path(vec![PathPattern::Exact("/x".into())]),
             ]),
-            Pred::Grpc,
+            method("POST"),
         ];
         let idx = RuleIndex::build(&rules);
         let mut req = Request::new("GET", "/y");
@@ -227,7 +231,7 @@ mod tests {
         let rules = vec![
             Pred::path(vec![PathPattern::Prefix("/a".into())]),
             principal("spiffe://td/ns/a/sa/a"),
-            Pred::Grpc,
+            method("POST"),
             Pred::path(vec![PathPattern::Exact("/a/b".into())]),
         ];
         let idx = RuleIndex::build(&rules);
@@ -239,7 +243,7 @@ mod tests {
         assert_eq!(first(&req), Some(1));
         req.peer = Peer::Unauthenticated;
         assert_eq!(first(&req), None);
-        req.grpc = true;
+        req.method = "POST".into();
         assert_eq!(first(&req), Some(2));
     }
 

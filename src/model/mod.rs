@@ -21,7 +21,7 @@ pub use index::RuleIndex;
 pub use ip::{Cidr, IpSet};
 pub use jwt::JwtField;
 pub use path::{PathMap, PathPattern, PathSet, Seg};
-pub use pred::{Pred, Quant};
+pub use pred::Pred;
 pub(crate) use strings::with_concat;
 pub use strings::{StringMatch, StringSet, Wildcard};
 

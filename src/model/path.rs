@@ -34,8 +34,6 @@ pub enum PathPattern {
     Suffix(String),
     /// Any path.
     Any,
-    /// Gateway API `PathPrefix`: `/foo` matches `/foo`, `/foo/` and `/foo/bar`, not `/foobar`.
-    SegmentPrefix(String),
     /// A segment pattern such as `/a/{*}/b/{**}`, split on `/` after the leading slash.
     Segments(Vec<Seg>),
 }
@@ -123,7 +121,6 @@ pub struct PathMap<T> {
     exact: HashMap<Box<str>, Vec<T>>,
     prefix: AffixMap<T>,
     suffix: AffixMap<T>,
-    seg_prefix: AffixMap<T>,
     any: Vec<T>,
     trie: SegNode<T>,
     has_trie: bool,
@@ -135,7 +132,6 @@ impl<T> Default for PathMap<T> {
             exact: HashMap::new(),
             prefix: AffixMap::default(),
             suffix: AffixMap::default(),
-            seg_prefix: AffixMap::default(),
             any: Vec::new(),
             trie: SegNode::default(),
             has_trie: false,
@@ -151,10 +147,6 @@ impl<T> PathMap<T> {
             PathPattern::Prefix(s) => self.prefix.insert(s, v),
             PathPattern::Suffix(s) => self.suffix.insert(s, v),
             PathPattern::Any => self.any.push(v),
-            PathPattern::SegmentPrefix(s) => {
-                let s = s.trim_end_matches('/');
-                self.seg_prefix.insert(s, v)
-            }
             PathPattern::Segments(segs) => {
                 self.has_trie = true;
                 self.trie.insert(segs, v)
@@ -171,14 +163,6 @@ impl<T> PathMap<T> {
         }
         self.prefix.for_each_prefix(path, &mut f);
         self.suffix.for_each_suffix(path, &mut f);
-        if !self.seg_prefix.is_empty() {
-            // Only at segment boundaries: the key is the whole path or is followed by '/'.
-            self.seg_prefix.for_each_prefix_where(
-                path,
-                |n| matches!(path.as_bytes().get(n), None | Some(b'/')),
-                &mut f,
-            );
-        }
         if self.has_trie {
             if let Some(rest) = path.strip_prefix('/') {
                 self.trie.walk(Some(rest), &mut f);
@@ -207,17 +191,6 @@ impl PathSet {
     }
 }
 
-impl<T> AffixMap<T> {
-    /// Like `for_each_prefix`, but only for prefix lengths that pass `at`.
-    pub(crate) fn for_each_prefix_where(&self, s: &str, at: impl Fn(usize) -> bool, mut f: impl FnMut(&T)) {
-        self.for_each_prefix_len(s, |n, v| {
-            if at(n) {
-                f(v)
-            }
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,11 +211,6 @@ mod tests {
             (Prefix("/api".into()), "/apis", true),
             (Suffix(".png".into()), "/x.png", true),
             (Any, "/", true),
-            (SegmentPrefix("/foo".into()), "/foo", true),
-            (SegmentPrefix("/foo".into()), "/foo/bar", true),
-            (SegmentPrefix("/foo/".into()), "/foo", true),
-            (SegmentPrefix("/foo".into()), "/foobar", false),
-            (SegmentPrefix("/".into()), "/anything", true),
             // Istio {*}: one non-empty segment.
             (segs(&[lit("a"), Seg::One, lit("c")]), "/a/b/c", true),
             (segs(&[lit("a"), Seg::One, lit("c")]), "/a//c", false),

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use super::strings::with_concat;
 use super::{HostSet, IpSet, PathPattern, PathSet, StringSet};
-use crate::request::{Peer, Reads, Request};
+use crate::request::{Reads, Request};
 
 /// A test on a request. Dialects build these at configure time; evaluating one never fails.
 #[derive(Clone, Debug)]
@@ -13,8 +13,6 @@ pub enum Pred {
     Always,
     /// Always false.
     Never,
-    /// The peer presented a valid SPIFFE certificate.
-    Authenticated,
     /// The peer's full SPIFFE ID (`spiffe://td/path`) is in the set.
     Principal(StringSet),
     /// The namespace of the peer's ID (`/ns/<ns>/...`) is in the set.
@@ -44,8 +42,6 @@ pub enum Pred {
     HeaderValues(Box<str>, StringSet, Quant),
     /// The TLS SNI is in the set.
     Sni(StringSet),
-    /// The request is gRPC.
-    Grpc,
     /// A value of the request's validated JWT is in the set (none without a JWT).
     Jwt(super::JwtField, StringSet),
     /// Negation.
@@ -136,7 +132,6 @@ impl Pred {
         match self {
             Pred::Always => true,
             Pred::Never => false,
-            Pred::Authenticated => matches!(r.peer, Peer::Spiffe(_)),
             Pred::Principal(s) => id.is_some_and(|id| s.matches(id.as_str())),
             Pred::Namespace(s) => id.and_then(|id| id.namespace()).is_some_and(|ns| s.matches(ns)),
             Pred::ServiceAccount(s) => id.is_some_and(|id| match (id.namespace(), id.service_account()) {
@@ -153,7 +148,6 @@ impl Pred {
             Pred::Header(name, s) => r.header_values(name).any(|v| s.matches(v)),
             Pred::HeaderValues(name, s, q) => q.matches(r.header_values(name), s),
             Pred::Sni(s) => r.sni.as_deref().is_some_and(|v| s.matches(v)),
-            Pred::Grpc => r.grpc,
             Pred::Jwt(f, s) => f.matches(r, s),
             Pred::Not(p) => !p.matches(r),
             Pred::All(ps) => ps.iter().all(|p| p.matches(r)),
@@ -254,19 +248,24 @@ mod tests {
         Pred::Principal(StringSet::from_matches([StringMatch::Exact(v.into())]))
     }
 
+    fn method(v: &str) -> Pred {
+        Pred::Method(StringSet::from_matches([StringMatch::Exact(v.into())]))
+    }
+
     #[test]
     fn constants_simplify() {
         assert!(matches!(Pred::all(vec![]), Pred::Always));
         assert!(matches!(Pred::any(vec![]), Pred::Never));
         assert!(matches!(Pred::all(vec![Pred::Never, principal("a")]), Pred::Never));
-        assert!(matches!(Pred::negate(Pred::negate(Pred::Grpc)), Pred::Grpc));
+        assert!(matches!(Pred::negate(Pred::negate(method("POST"))), Pred::Method(_)));
     }
 
     #[test]
     fn unauthenticated_peers_match_no_principal() {
         let r = Request::new("GET", "/");
         assert!(!principal("").matches(&r));
-        assert!(!Pred::Authenticated.matches(&r));
+        let authenticated = Pred::Principal(StringSet::from_matches([StringMatch::Presence]));
+        assert!(!authenticated.matches(&r));
         assert!(Pred::negate(principal("spiffe://td/ns/a/sa/b")).matches(&r));
     }
 
@@ -328,7 +327,8 @@ mod tests {
 
     #[test]
     fn guarding_keeps_the_rest_and_the_headers_read() {
-        let p = Pred::all(vec![principal("a"), Pred::any(vec![header("x"), Pred::Grpc])]).guard_repeated_headers(true);
+        let p =
+            Pred::all(vec![principal("a"), Pred::any(vec![header("x"), method("POST")])]).guard_repeated_headers(true);
         assert_eq!(p.principal_keys(), Some(vec!["a"]));
         let mut hs = HashMap::new();
         p.headers_read(&mut hs);
@@ -337,11 +337,11 @@ mod tests {
 
     #[test]
     fn index_keys_follow_the_logic() {
-        let p = Pred::all(vec![principal("a"), Pred::Grpc]);
+        let p = Pred::all(vec![principal("a"), method("POST")]);
         assert_eq!(p.principal_keys(), Some(vec!["a"]));
         let p = Pred::any(vec![principal("a"), principal("b")]);
         assert_eq!(p.principal_keys().map(|v| v.len()), Some(2));
-        let p = Pred::any(vec![principal("a"), Pred::Grpc]);
+        let p = Pred::any(vec![principal("a"), method("POST")]);
         assert_eq!(p.principal_keys(), None);
         assert_eq!(Pred::negate(principal("a")).principal_keys(), None);
     }

@@ -18,18 +18,6 @@ pub enum StringMatch {
     Presence,
 }
 
-impl StringMatch {
-    /// Does `s` match?
-    pub fn matches(&self, s: &str) -> bool {
-        match self {
-            StringMatch::Exact(v) => s == v,
-            StringMatch::Prefix(p) => s.starts_with(p.as_str()),
-            StringMatch::Suffix(x) => s.ends_with(x.as_str()),
-            StringMatch::Presence => !s.is_empty(),
-        }
-    }
-}
-
 /// A [`StringMatch`] parsed from Istio's wildcard syntax without copying: the kind of test and
 /// the value it tests, borrowed from the input. A dialect that rewrites the value (Istio puts
 /// `spiffe://` and a trust domain before a principal) builds the stored string once, with
@@ -77,7 +65,7 @@ impl<'a> Wildcard<'a> {
     }
 
     /// The owned test.
-    pub fn to_match(&self) -> StringMatch {
+    pub fn to_match(self) -> StringMatch {
         self.with_value(self.value().to_string())
     }
 

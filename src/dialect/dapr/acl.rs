@@ -1,23 +1,13 @@
 //! `spec.accessControl` compiled as Dapr compiles it (dapr/dapr `pkg/acl/acl.go`
 //! `ParseAccessControlSpec`), with Dapr's validation and its reason text. The policies
-//! themselves are compiled as they are read ([`super::policies`]).
+//! themselves are compiled as they are read (see `policies.rs`).
 
+use super::action::action_warning;
 use super::ops::OpRef;
 use super::policies::{Policies, Policy};
 use super::wire;
-use crate::dialect::Resource;
 use crate::error::{BundleError, Warning};
-
-/// Dapr's verb names (`commonv1pb.HTTPExtension_Verb`, without `NONE`).
-pub(super) const VERBS: [&str; 9] = [
-    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
-];
-
-/// `isActionAllowed`: `strings.EqualFold(action, "allow")`. Anything else, including an empty
-/// action, denies.
-pub(super) fn allows(action: &str) -> bool {
-    action.eq_ignore_ascii_case("allow")
-}
+use crate::resource::Resource;
 
 /// How the global default action came about (for explanations).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,7 +23,7 @@ pub(super) enum DefaultFrom {
 /// The in-memory access control list (`config.AccessControlList`).
 #[derive(Debug)]
 pub(super) struct Acl {
-    /// The global default action, as Dapr holds it (compared with [`allows`]).
+    /// The global default action, as Dapr holds it (compared with `allows`).
     pub default_action: String,
     pub default_from: DefaultFrom,
     /// `accessControl.trustDomain` (default `public`): the called app's own trust domain.
@@ -59,15 +49,9 @@ fn go_list(v: &[String]) -> String {
     format!("[{}]", v.join(" "))
 }
 
-/// The warning for an action Dapr reads as deny although it is neither allow nor deny.
-pub(super) fn action_warning(v: &str) -> Option<String> {
-    (!v.is_empty() && !v.eq_ignore_ascii_case("allow") && !v.eq_ignore_ascii_case("deny"))
-        .then(|| format!("{v:?} is neither allow nor deny: Dapr treats it as deny"))
-}
-
 /// `ParseAccessControlSpec`. `Ok(None)`: Dapr sees no access control list and allows every call.
 pub(super) fn parse(
-    spec: wire::AccessControl,
+    spec: wire::AccessControl<Policies>,
     r: &Resource<'_>,
     warnings: &mut Vec<Warning>,
 ) -> Result<Option<Acl>, BundleError> {

@@ -1,10 +1,10 @@
 //! What Dapr accepts but a user should hear about: each policy's and operation's warnings,
 //! as `(field, message)` in Dapr's order (reported against the resource by
-//! [`super::acl::parse`]).
+//! `acl::parse`).
 
 use std::borrow::Cow;
 
-use super::acl::{action_warning, VERBS};
+use super::action::{action_warning, VERBS};
 use super::wire;
 
 /// go-spiffe `isValidTrustDomainChar`: what a caller's SPIFFE ID can hold.

@@ -36,6 +36,7 @@
 //! policy decided, its index in `spec.accessControl.policies`.
 
 mod acl;
+mod action;
 mod fxhash;
 mod key;
 mod lint;
@@ -50,8 +51,9 @@ mod tests;
 
 use std::borrow::Cow;
 
-use self::acl::{allows, Acl, DefaultFrom, VERBS};
-use self::policies::Policy;
+use self::acl::{Acl, DefaultFrom};
+use self::action::{allows, VERBS};
+use self::policies::{Policies, Policy};
 use super::{Ctx, Effects, Layer, Resource};
 use crate::decision::{Effect, RuleRef, Verdict};
 use crate::error::{BundleError, Warning};
@@ -75,7 +77,7 @@ pub(crate) fn compile(
     let mut parsed = Vec::new();
     for r in &rs {
         // Untracked first: a Configuration may hold 100,000 operations of 3 fields each.
-        let spec: wire::Spec = r.spec_untracked_first()?;
+        let spec: wire::Spec<Policies> = r.spec_untracked_first()?;
         let acl = match spec.access_control {
             Some(ac) => acl::parse(ac, r, warnings)?,
             None => None,

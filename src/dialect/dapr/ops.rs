@@ -2,7 +2,7 @@
 //! ([`OpSet`]); the operations' texts live in one arena ([`Texts`]), so an operation costs 20
 //! bytes and no allocation of its own.
 
-use super::acl::VERBS;
+use super::action::VERBS;
 
 /// A text in [`Texts`].
 #[derive(Clone, Copy, Debug, Default)]

@@ -12,7 +12,7 @@
 //! lookups stay indexed: one hash probe by (appId, namespace), then the trie walk.
 //!
 //! Dapr's validation findings are kept as data (warnings as `(field, message)`, the missing
-//! fields) for [`super::acl::parse`] to report against the resource.
+//! fields) for `acl::parse` to report against the resource.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;

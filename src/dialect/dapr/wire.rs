@@ -11,48 +11,49 @@ use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(super) struct Spec {
-    pub access_control: Option<AccessControl>,
+pub(super) struct Spec<P> {
+    pub access_control: Option<AccessControl<P>>,
     // The sidecar's own settings: accepted so a user's Configuration loads unchanged.
-    #[allow(dead_code)]
+    #[allow(dead_code, reason = "the sidecar's own settings: accepted unread")]
     pub http_pipeline: Option<IgnoredAny>,
-    #[allow(dead_code)]
+    #[allow(dead_code, reason = "the sidecar's own settings: accepted unread")]
     pub app_http_pipeline: Option<IgnoredAny>,
-    #[allow(dead_code)]
+    #[allow(dead_code, reason = "the sidecar's own settings: accepted unread")]
     pub tracing: Option<IgnoredAny>,
-    #[allow(dead_code)]
+    #[allow(dead_code, reason = "the sidecar's own settings: accepted unread")]
     pub metric: Option<IgnoredAny>,
-    #[allow(dead_code)]
+    #[allow(dead_code, reason = "the sidecar's own settings: accepted unread")]
     pub metrics: Option<IgnoredAny>,
-    #[allow(dead_code)]
+    #[allow(dead_code, reason = "the sidecar's own settings: accepted unread")]
     pub mtls: Option<IgnoredAny>,
-    #[allow(dead_code)]
+    #[allow(dead_code, reason = "the sidecar's own settings: accepted unread")]
     pub secrets: Option<IgnoredAny>,
-    #[allow(dead_code)]
+    #[allow(dead_code, reason = "the sidecar's own settings: accepted unread")]
     pub name_resolution: Option<IgnoredAny>,
-    #[allow(dead_code)]
+    #[allow(dead_code, reason = "the sidecar's own settings: accepted unread")]
     pub features: Option<IgnoredAny>,
-    #[allow(dead_code)]
+    #[allow(dead_code, reason = "the sidecar's own settings: accepted unread")]
     pub api: Option<IgnoredAny>,
-    #[allow(dead_code)]
+    #[allow(dead_code, reason = "the sidecar's own settings: accepted unread")]
     pub components: Option<IgnoredAny>,
-    #[allow(dead_code)]
+    #[allow(dead_code, reason = "the sidecar's own settings: accepted unread")]
     pub logging: Option<IgnoredAny>,
-    #[allow(dead_code)]
+    #[allow(dead_code, reason = "the sidecar's own settings: accepted unread")]
     pub wasm: Option<IgnoredAny>,
-    #[allow(dead_code)]
+    #[allow(dead_code, reason = "the sidecar's own settings: accepted unread")]
     pub workflow: Option<IgnoredAny>,
 }
 
 /// `spec.accessControl`. Go reads a JSON `null` string as `""`, hence `Option` everywhere.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(super) struct AccessControl {
+pub(super) struct AccessControl<P> {
     pub default_action: Option<String>,
     pub trust_domain: Option<String>,
     /// `None` (absent or `null`) and `Some([])` differ in Dapr: see the layer docs.
-    /// Compiled as it is read: see [`super::policies`].
-    pub policies: Option<super::policies::Policies>,
+    /// Compiled as it is read (`P`: the compiled policies, see `policies.rs`), so that the wire
+    /// form of 100,000 policies is never held at once.
+    pub policies: Option<P>,
 }
 
 /// `spec.accessControl.policies[i]`. Strings are borrowed from the bundle (see [`Str`]): a

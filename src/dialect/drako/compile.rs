@@ -9,9 +9,10 @@ use super::paths::path_pattern;
 use super::policy::{self, PolicyDef, Rule, Table};
 use super::wire::{AuthenticationMode, BindingSpec, ClientAuthMode, InjectType};
 use super::{Binding, PolicyRef};
-use crate::dialect::{Ctx, Resource};
+use crate::dialect::Ctx;
 use crate::error::{BundleError, Warning};
 use crate::model::{Dialect, HostPattern, PathPattern, PathSet, Pred};
+use crate::resource::Resource;
 
 /// Lowers every DrakoPolicy of the bundle and checks its imports.
 pub(super) fn policies(rs: &[&Resource<'_>], warnings: &mut Vec<Warning>) -> Result<Table, BundleError> {

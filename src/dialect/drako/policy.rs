@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 
 use super::wire::{ClientIdType, PolicyBody, PolicySpec, PolicyType};
-use crate::dialect::Resource;
 use crate::error::{BundleError, Warning};
 use crate::model::{IpSet, Pred, StringMatch, StringSet};
+use crate::resource::Resource;
 use crate::spiffe::SpiffeId;
 
 /// What decides a policy.

@@ -7,14 +7,15 @@
 use std::collections::HashMap;
 
 use super::authz::{Authz, AuthzList, DefaultPolicy, Source};
-use super::compile::{Objects, RouteObj};
 use super::lower::{ServerSel, Target};
+use super::objects::{Objects, RouteObj};
 use super::route::{GrpcRoutes, HttpRoutes, Route, RouteSpec};
 use super::server::{default_route, default_server, Ports, Protocol, Routes, ServerObj, ServerPolicy};
 use super::wire::PortRef;
-use crate::dialect::{Ctx, Resource};
+use crate::dialect::Ctx;
 use crate::error::{BundleError, Warning};
 use crate::model::IpSet;
+use crate::resource::Resource;
 
 /// Builds the server policies, remembering which objects applied to any of them.
 pub(super) struct Assembler<'a> {

@@ -12,12 +12,14 @@ use super::assemble;
 use super::authz::{Authn, Authz, DefaultPolicy, Source};
 use super::identity::Identities;
 use super::lower::{self, AuthnRef, Fail, Naming, Saz, Target};
+use super::objects::{Objects, RouteObj};
 use super::route::{GrpcMatchSpec, HttpMatchSpec};
-use super::server::{self, Ports, ServerObj};
+use super::server::{self, Ports};
 use super::wire;
-use crate::dialect::{Ctx, Resource};
+use crate::dialect::Ctx;
 use crate::error::{BundleError, Warning};
 use crate::model::{Cidr, IpSet, Meta};
+use crate::resource::Resource;
 
 /// Everything the layer needs at request time.
 pub(super) struct Compiled {
@@ -25,28 +27,6 @@ pub(super) struct Compiled {
     pub ports: Ports,
     pub control_plane_ns: String,
     pub headers: Vec<String>,
-}
-
-/// A parsed HTTPRoute or GRPCRoute.
-pub(super) struct RouteObj<M> {
-    pub res: usize,
-    /// (has no timestamp, timestamp, group, kind, name): Gateway API precedence order.
-    pub order: (bool, String, String, String, String),
-    /// The Servers it attaches to, by name.
-    pub parents: Vec<String>,
-    pub hosts: Vec<crate::model::HostPattern>,
-    pub rules: Vec<Vec<M>>,
-}
-
-/// The workload namespace's policy objects, parsed, each with its resource index.
-pub(super) struct Objects {
-    pub servers: Vec<ServerObj>,
-    pub sazs: Vec<(usize, Saz)>,
-    pub aps: Vec<(usize, Target, Authz)>,
-    /// Sorted by precedence.
-    pub http: Vec<RouteObj<HttpMatchSpec>>,
-    /// Sorted by precedence.
-    pub grpc: Vec<RouteObj<GrpcMatchSpec>>,
 }
 
 fn group_of(r: &Resource<'_>) -> String {

@@ -19,6 +19,7 @@ mod authz;
 mod compile;
 mod identity;
 mod lower;
+mod objects;
 mod route;
 mod server;
 mod wire;

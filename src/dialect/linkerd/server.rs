@@ -21,9 +21,9 @@ use super::authz::{Authz, AuthzList, DefaultPolicy};
 use super::lower::Selector;
 use super::route::{GrpcRoutes, HttpRoutes, Route, RouteSpec};
 use super::wire::{self, PortRef};
-use crate::dialect::Resource;
 use crate::error::BundleError;
 use crate::model::IpSet;
+use crate::resource::Resource;
 
 /// `Server.spec.proxyProtocol`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

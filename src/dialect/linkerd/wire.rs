@@ -147,10 +147,15 @@ pub(super) struct ParentRef {
     pub kind: Option<String>,
     pub name: String,
     pub namespace: Option<String>,
-    // A Server has one port and no sections: Linkerd binds inbound routes by name only.
-    #[allow(dead_code)]
+    #[allow(
+        dead_code,
+        reason = "a Server has one port and no sections: Linkerd binds inbound routes by name only"
+    )]
     pub section_name: Option<String>,
-    #[allow(dead_code)]
+    #[allow(
+        dead_code,
+        reason = "a Server has one port and no sections: Linkerd binds inbound routes by name only"
+    )]
     pub port: Option<u32>,
 }
 
