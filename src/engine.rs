@@ -1,17 +1,20 @@
 //! The compiled engine: built once per configuration, then asked once per request.
 
-use crate::bundle::{Bundle, DefaultAction, Mode, Workload};
-use crate::decision::Decision;
-use crate::dialect::{compile_layers, Ctx, Layer};
+use crate::bundle::{Bundle, Mode, Workload};
+use crate::decision::{Decision, Explanation};
+use crate::dialect::{compile_layers, Ctx};
 use crate::error::{BundleError, Warning};
+use crate::eval::Layers;
+use crate::model::{Dialect, MetaIds};
 use crate::request::Request;
 
 /// A loaded bundle, ready to decide. Immutable: a new configuration builds a new engine, and a
 /// request is decided wholly by the engine it started with.
 pub struct Engine {
-    pub(crate) layers: Vec<Box<dyn Layer>>,
-    pub(crate) default_action: DefaultAction,
-    pub(crate) mode: Mode,
+    layers: Layers,
+    mode: Mode,
+    /// How many [`crate::Meta`]s the engine holds (every id is below).
+    metas: usize,
     workload: Workload,
     warnings: Vec<Warning>,
     headers_read: Vec<String>,
@@ -25,7 +28,7 @@ pub struct Engine {
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
-            .field("layers", &self.layers.iter().map(|l| l.dialect()).collect::<Vec<_>>())
+            .field("layers", &self.dialects().collect::<Vec<_>>())
             .field("workload", &self.workload)
             .finish_non_exhaustive()
     }
@@ -41,9 +44,11 @@ impl Engine {
         })?;
         let bundle = Bundle::parse(text)?;
         let workload = bundle.workload.clone().or(defaults);
+        let ids = MetaIds::default();
         let ctx = Ctx {
             workload: &workload,
             settings: &bundle.settings,
+            ids: &ids,
         };
         let mut warnings = Vec::new();
         if workload.namespace.is_none() {
@@ -64,9 +69,10 @@ impl Engine {
             layers.iter().flat_map(|l| l.strip_headers().iter().copied()).collect();
         strip_headers.sort_unstable();
         strip_headers.dedup();
+        let layers = Layers::new(layers, bundle.settings.default_action, bundle.settings.mode, &ids);
         Ok(Engine {
             layers,
-            default_action: bundle.settings.default_action,
+            metas: ids.count(),
             mode: bundle.settings.mode,
             workload,
             warnings,
@@ -79,8 +85,9 @@ impl Engine {
         })
     }
 
-    /// Decides one request. Never fails; see [`crate::eval`] for the order.
-    pub fn evaluate(&self, req: &Request) -> Decision<'_> {
+    /// Decides one request. Never fails; see `eval.rs` for the order. The decision borrows the
+    /// engine and the request.
+    pub fn evaluate<'a>(&'a self, req: &'a Request) -> Decision<'a> {
         #[cfg(feature = "fault-injection")]
         if self.panic_on_path.as_deref() == Some(req.path.as_str()) {
             // Test-only build (never the shipped one): a trap in the VM must fail closed.
@@ -89,7 +96,23 @@ impl Engine {
                 panic!("fault injection: settings.testing.panicOnPath");
             }
         }
-        crate::eval::evaluate(self, req)
+        self.layers.decide(req)
+    }
+
+    /// The decision, with every layer's steps and verdict (`spiffe-authz explain`).
+    pub fn explain<'a>(&'a self, req: &'a Request) -> Explanation<'a> {
+        self.layers.explain(req)
+    }
+
+    /// The layers, in the order they are asked.
+    pub fn dialects(&self) -> impl Iterator<Item = Dialect> + '_ {
+        self.layers.iter().map(|l| l.dialect())
+    }
+
+    /// How many resources and defaults can decide (every [`crate::Meta::id`] is below): the
+    /// size of a table of per-policy counters.
+    pub fn metas(&self) -> usize {
+        self.metas
     }
 
     /// The workload as resolved (bundle fields, then defaults).
@@ -127,10 +150,5 @@ impl Engine {
     /// Is the whole bundle in dry-run mode?
     pub fn dry_run(&self) -> bool {
         self.mode == Mode::DryRun
-    }
-
-    /// Per-layer explanation lines, for `spiffe-authz explain`.
-    pub fn explain(&self, req: &Request) -> Vec<(crate::model::Dialect, Vec<String>)> {
-        self.layers.iter().map(|l| (l.dialect(), l.explain(req))).collect()
     }
 }

@@ -59,7 +59,7 @@ mod filter;
 mod filter_pairs;
 
 pub use bundle::{PathSettings, Settings, Workload};
-pub use decision::{Decision, Effect, RuleRef, Verdict};
+pub use decision::{Decision, Effect, Explanation, Few, LayerExplanation, Reason, RuleRef, Verdict};
 pub use engine::Engine;
 pub use error::{BundleError, Warning};
 pub use model::{Dialect, Meta};

@@ -10,7 +10,6 @@ use serde_json::value::RawValue;
 
 use crate::bundle::path_of;
 use crate::error::{BundleError, Warning};
-use crate::model::{Dialect, Meta};
 
 /// `metadata` of a Kubernetes object (other fields ignored).
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -144,16 +143,6 @@ impl<'a> Resource<'a> {
         match serde_json::from_str::<Object<T>>(self.raw.get()) {
             Ok(obj) => Ok(obj.spec.unwrap_or_default()),
             Err(_) => self.spec(),
-        }
-    }
-
-    /// The [`Meta`] of this resource.
-    pub fn model_meta(&self, dialect: Dialect) -> Meta {
-        Meta {
-            dialect,
-            kind: self.kind.clone(),
-            namespace: self.namespace.clone(),
-            name: self.meta.name.clone(),
         }
     }
 }

@@ -70,7 +70,7 @@ fn ten_thousand_bindings_decide_like_one() {
     let hit = req(who, "/svc/9999/x");
     let d = many.evaluate(&hit);
     assert!(d.allowed(), "{}", d.verdict.reason);
-    assert_eq!(d.verdict.by.map(|b| b.meta.name.as_str()), Some("b9999"));
+    assert_eq!(d.verdict.by().map(|b| b.meta.name.as_str()), Some("b9999"));
     assert!(!many.evaluate(&req(who, "/svc/9999")).allowed());
     assert!(!many
         .evaluate(&req("spiffe://cluster.local/ns/n7/sa/s10000", "/svc/1/x"))

@@ -59,9 +59,10 @@ fn ten_thousand_policies_each_naming_one_principal() {
         })
         .collect();
     let e = engine(&ps);
-    let d = e.evaluate(&req("spiffe://cluster.local/ns/a/sa/s7777", "/"));
+    let req_ = req("spiffe://cluster.local/ns/a/sa/s7777", "/");
+    let d = e.evaluate(&req_);
     assert!(d.allowed());
-    assert_eq!(d.verdict.by.map(|b| b.meta.name.as_str()), Some("p7777"));
+    assert_eq!(d.verdict.by().map(|b| b.meta.name.as_str()), Some("p7777"));
     assert!(!e.evaluate(&req("spiffe://cluster.local/ns/a/sa/s10000", "/")).allowed());
 }
 
@@ -75,11 +76,13 @@ fn ten_thousand_path_rules_for_one_principal() {
         .collect();
     let e = engine(&[policy("paths", &format!("[{}]", rules.join(",")))]);
     let web = "spiffe://cluster.local/ns/a/sa/web";
-    let d = e.evaluate(&req(web, "/api/v9998/items/3"));
+    let req_ = req(web, "/api/v9998/items/3");
+    let d = e.evaluate(&req_);
     assert!(d.allowed());
-    assert_eq!(d.verdict.by.and_then(|b| b.rule), Some(9998));
-    let d = e.evaluate(&req(web, "/api/v9999/anything/below"));
-    assert_eq!(d.verdict.by.and_then(|b| b.rule), Some(9999));
+    assert_eq!(d.verdict.by().and_then(|b| b.rule), Some(9998));
+    let req_ = req(web, "/api/v9999/anything/below");
+    let d = e.evaluate(&req_);
+    assert_eq!(d.verdict.by().and_then(|b| b.rule), Some(9999));
     assert!(!e.evaluate(&req(web, "/api/v9998/items/3/x")).allowed());
     assert!(!e.evaluate(&req(web, "/api/v10000/x")).allowed());
     assert!(!e

@@ -311,7 +311,7 @@ fn deny_overrides_any_allow_in_random_bundles() {
                 );
                 assert_eq!(d.verdict.effect, Effect::Deny);
                 assert!(
-                    d.verdict.by.is_some_and(|b| b.meta.name.starts_with("deny-")),
+                    d.verdict.by().is_some_and(|b| b.meta.name.starts_with("deny-")),
                     "{:?}",
                     d.verdict
                 );

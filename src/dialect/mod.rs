@@ -13,53 +13,10 @@ use std::collections::BTreeMap;
 use serde_json::value::RawValue;
 
 use crate::bundle::{Settings, Workload};
-use crate::decision::Verdict;
 use crate::error::{BundleError, Warning};
-use crate::model::Dialect;
-use crate::request::Request;
+use crate::eval::{Defaults, Layer};
+use crate::model::{Dialect, Meta, MetaIds};
 use crate::resource::Resource;
-
-/// One dialect's compiled policy for the workload, deciding with its owner's rules.
-pub trait Layer {
-    /// Which dialect.
-    fn dialect(&self) -> Dialect;
-
-    /// The dialect's verdict. Must not fail or panic: all fallible work happened at configure
-    /// time.
-    fn decide<'e>(&'e self, req: &Request, fx: &mut Effects<'e>) -> Verdict<'e>;
-
-    /// Lines explaining, rule by rule, what applied to `req` and why (the CLI's `explain`).
-    fn explain(&self, req: &Request) -> Vec<String> {
-        let mut fx = Effects::default();
-        vec![format!("{:?}", self.decide(req, &mut fx))]
-    }
-
-    /// Header names the layer reads (lowercase); the filter fetches only these.
-    fn headers_read(&self) -> Vec<String> {
-        Vec::new()
-    }
-
-    /// Connection attributes the layer's decisions can depend on; the filter reads only
-    /// these. The default, everything, is always correct, only slower.
-    fn reads(&self) -> crate::request::Reads {
-        crate::request::Reads::ALL
-    }
-
-    /// Header names (lowercase; a trailing `*` is a prefix) removed from every request before
-    /// it is forwarded, so that a client cannot spoof what the layer sets.
-    fn strip_headers(&self) -> &[&'static str] {
-        &[]
-    }
-}
-
-/// What a layer asks for besides its verdict.
-#[derive(Debug, Default)]
-pub struct Effects<'e> {
-    /// Verdicts of dry-run or audit rules.
-    pub dry_run: Vec<Verdict<'e>>,
-    /// Headers to set on the forwarded request.
-    pub set_headers: Vec<(&'static str, String)>,
-}
 
 /// What every dialect gets at compile time.
 pub struct Ctx<'a> {
@@ -67,6 +24,20 @@ pub struct Ctx<'a> {
     pub workload: &'a Workload,
     /// Bundle settings.
     pub settings: &'a Settings,
+    /// Ids for every [`Meta`] the layers hold.
+    pub ids: &'a MetaIds,
+}
+
+impl Ctx<'_> {
+    /// The [`Meta`] of a resource, with its id.
+    pub fn meta(&self, r: &Resource<'_>, dialect: Dialect) -> Meta {
+        self.ids.meta(Some(dialect), &r.kind, &r.namespace, &r.meta.name)
+    }
+
+    /// The default verdicts of a dialect, with their ids.
+    pub fn defaults(&self, dialect: Dialect) -> Defaults {
+        Defaults::new(self.ids, Some(dialect))
+    }
 }
 
 fn dialect_of(api_version: &str, kind: &str) -> Option<Dialect> {

@@ -11,17 +11,18 @@ use crate::request::path::canonical;
 use crate::{Decision, Effect, Engine, Peer, Request, Verdict};
 
 use super::host;
+use super::loaded::Loaded;
 use super::metrics::{self, Counter};
 
 /// One stream. The engine is the one current when the stream began (a request is decided wholly
 /// by one bundle); `None` only if Envoy started a stream on a root that never loaded a bundle.
 pub(crate) struct Http {
-    engine: Option<Rc<Engine>>,
+    loaded: Option<Rc<Loaded>>,
 }
 
 impl Http {
-    pub(crate) fn new(engine: Option<Rc<Engine>>) -> Self {
-        Http { engine }
+    pub(crate) fn new(loaded: Option<Rc<Loaded>>) -> Self {
+        Http { loaded }
     }
 }
 
@@ -29,11 +30,12 @@ impl Context for Http {}
 
 impl HttpContext for Http {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
-        let Some(engine) = self.engine.clone() else {
+        let Some(loaded) = self.loaded.clone() else {
             // Fail closed: no bundle, no access.
             metrics::inc_now(Counter::Denied);
             return local_reply(503, false, "spiffe-authz: no policy loaded");
         };
+        let engine = &loaded.engine;
         let all_headers = host::request_headers();
         let grpc = header(&all_headers, "content-type").is_some_and(|v| v.starts_with("application/grpc"));
         let raw_path = header(&all_headers, ":path").unwrap_or("");
@@ -56,10 +58,10 @@ impl HttpContext for Http {
             Ok(a) => a,
             Err(e) => return bad_request("authority", &e, grpc),
         };
-        let req = build_request(&engine, &all_headers, path, authority, grpc);
-        strip(&engine, &all_headers);
+        let req = build_request(engine, &all_headers, path, authority, grpc);
+        strip(engine, &all_headers);
         let d = engine.evaluate(&req);
-        super::policy_metrics::count(&d);
+        loaded.counters.count(&d);
         let mut logged = false;
         for v in &d.dry_run {
             logged |= report_dry_run(v, &req);
@@ -71,7 +73,7 @@ impl HttpContext for Http {
             }
             metrics::inc(Counter::Allowed);
             if logged {
-                metrics::flush();
+                loaded.flush();
             }
             for (name, value) in &d.set_headers {
                 let _ = hostcalls::set_map_value(MapType::HttpRequestHeaders, name, Some(value));
@@ -81,7 +83,8 @@ impl HttpContext for Http {
             }
             return Action::Continue;
         }
-        metrics::inc_now(Counter::Denied);
+        metrics::inc(Counter::Denied);
+        loaded.flush();
         host::log(
             LogLevel::Info,
             &format!(
@@ -189,7 +192,7 @@ fn deny(d: &Decision<'_>, grpc: bool) -> Action {
         Effect::NotFound => (404, "not found"),
         _ => (403, "access denied"),
     };
-    let body = match d.verdict.by {
+    let body = match d.verdict.by() {
         Some(by) => format!("RBAC: {what} by {}", by.meta),
         None => format!("RBAC: {what}"),
     };
@@ -244,11 +247,12 @@ fn report_dry_run(v: &Verdict<'_>, req: &Request) -> bool {
 /// `dialect=istio policy="AuthorizationPolicy ns/name" rule=0 peer=spiffe://... method=GET
 /// path=/x reason="..."`: never a header value or the query string.
 fn describe(v: &Verdict<'_>, req: &Request) -> String {
-    let dialect = v.dialect.map_or("bundle", |d| d.name());
-    let policy = v.by.map_or_else(|| "-".to_string(), |b| b.meta.to_string());
-    let rule =
-        v.by.and_then(|b| b.rule)
-            .map_or_else(|| "-".to_string(), |r| r.to_string());
+    let dialect = v.dialect().map_or("bundle", |d| d.name());
+    let policy = v.by().map_or_else(|| "-".to_string(), |b| b.meta.to_string());
+    let rule = v
+        .by()
+        .and_then(|b| b.rule)
+        .map_or_else(|| "-".to_string(), |r| r.to_string());
     let peer = req
         .peer
         .id()

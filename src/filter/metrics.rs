@@ -83,8 +83,8 @@ pub(crate) fn inc_now(c: Counter) {
     flush();
 }
 
-/// Hands every pending count to the host (this module's counters and the per-policy ones). A
-/// host error loses that count, never the request.
+/// Hands every pending count of this module to the host (the per-policy counts are the
+/// engine's: `PolicyCounters::flush`). A host error loses that count, never the request.
 pub(crate) fn flush() {
     IDS.with(|ids| {
         PENDING.with(|p| {
@@ -99,7 +99,6 @@ pub(crate) fn flush() {
             }
         });
     });
-    super::policy_metrics::flush();
 }
 
 thread_local! {

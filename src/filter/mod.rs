@@ -7,6 +7,7 @@
 
 mod host;
 mod http;
+mod loaded;
 mod metrics;
 mod pairs;
 mod policy_metrics;

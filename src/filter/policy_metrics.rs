@@ -19,27 +19,30 @@
 //! | `spiffe_authz_policy_dry_run_denied` | dry-run verdicts that deny (the request was forwarded) |
 //!
 //! A verdict no rule decided (Istio "no ALLOW policy matched", Linkerd's default policy, the
-//! bundle's `defaultAction`) counts under `policy_kind="default"`, `policy_name` = the effect.
-//! Counters are defined the first time a policy decides (per VM; `define_metric` is cheap and
-//! idempotent in Envoy), so a bundle's size costs nothing until its policies are used. Counts
-//! reach Envoy when [`flush`] runs (see [`super::metrics`]): a request makes no host call here.
+//! bundle's `defaultAction`) has a default's [`Meta`](crate::Meta) and counts under
+//! `policy_kind="default"`, `policy_name` = the effect. Every Meta has a compile-time id, so a
+//! decision finds its counter by indexing a table kept beside its engine: no name is formatted
+//! or hashed per request. A counter is defined the first time its policy decides (per engine;
+//! `define_metric` is idempotent in Envoy, and the ids are also remembered by name across
+//! engines), so a bundle's size costs nothing until its policies are used. Counts reach Envoy
+//! when [`PolicyCounters::flush`] runs (see `metrics.rs`) or when the engine is dropped.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt::Write;
 
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::MetricType;
 
-use crate::{Decision, Verdict};
+use crate::{Decision, Effect, Verdict};
 
 /// The four outcomes counted per policy.
 #[derive(Clone, Copy)]
 enum Outcome {
-    Allowed,
-    Denied,
-    DryRunAllowed,
-    DryRunDenied,
+    Allowed = 0,
+    Denied = 1,
+    DryRunAllowed = 2,
+    DryRunDenied = 3,
 }
 
 impl Outcome {
@@ -53,139 +56,112 @@ impl Outcome {
     }
 }
 
+/// One counter of one policy: its metric id once defined, and the count not yet handed to the
+/// host.
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    id: Option<u32>,
+    pending: u64,
+}
+
+/// The per-policy counters of one engine, indexed by [`Meta`](crate::Meta) id.
+pub(crate) struct PolicyCounters {
+    slots: RefCell<Vec<[Slot; 4]>>,
+}
+
 thread_local! {
-    /// Metric ids by full name, per VM (a VM is single-threaded).
+    /// Metric ids by full name, per VM (a VM is single-threaded): a new engine of the same
+    /// policies defines nothing again.
     static IDS: RefCell<HashMap<String, u32>> = RefCell::new(HashMap::new());
-    /// The name being looked up, reused: counting allocates nothing once a counter exists.
-    static NAME: RefCell<String> = const { RefCell::new(String::new()) };
-    /// Counter ids by (outcome, address of the deciding resource's Meta; 0 for defaults), so a
-    /// request finds its counter without formatting and hashing a ~130-byte name. The labels are
-    /// kept and compared: an address that a later bundle reuses cannot count under a stale name.
-    static RECENT: RefCell<HashMap<(u8, usize), Known>> = RefCell::new(HashMap::new());
 }
 
-/// A counter seen before: its labels (dialect, kind, namespace, name), its id, and the count
-/// not yet handed to the host.
-struct Known {
-    labels: [String; 4],
-    id: u32,
-    pending: Cell<u64>,
-}
-
-impl Known {
-    fn add(&self) {
-        self.pending.set(self.pending.get().saturating_add(1));
-    }
-}
-
-/// Counts one decision: the enforced verdict under allowed/denied (or, in a dry-run bundle,
-/// under dry_run_*), and every dry-run verdict besides.
-pub(crate) fn count(d: &Decision<'_>) {
-    let allow = d.verdict.effect == crate::Effect::Allow;
-    let outcome = match (d.enforced, allow) {
-        (true, true) => Outcome::Allowed,
-        (true, false) => Outcome::Denied,
-        (false, true) => Outcome::DryRunAllowed,
-        (false, false) => Outcome::DryRunDenied,
-    };
-    inc(outcome, &d.verdict);
-    for v in &d.dry_run {
-        let o = if v.effect == crate::Effect::Allow {
-            Outcome::DryRunAllowed
-        } else {
-            Outcome::DryRunDenied
-        };
-        inc(o, v);
-    }
-}
-
-fn inc(outcome: Outcome, v: &Verdict<'_>) {
-    let dialect = v.dialect.map_or("bundle", |d| d.name());
-    let (labels, at) = match v.by {
-        Some(by) => (
-            [dialect, &by.meta.kind, &by.meta.namespace, &by.meta.name],
-            std::ptr::from_ref(by.meta) as usize,
-        ),
-        None => ([dialect, "default", "-", v.effect.name()], 0),
-    };
-    let key = (outcome as u8, at);
-    let counted = RECENT.with(|r| {
-        let Ok(r) = r.try_borrow() else { return false };
-        match r.get(&key) {
-            Some(k) if k.labels.iter().zip(labels).all(|(a, b)| a == b) => {
-                k.add();
-                true
-            }
-            _ => false,
+impl PolicyCounters {
+    /// Counters for an engine of `metas` Metas.
+    pub(crate) fn new(metas: usize) -> PolicyCounters {
+        PolicyCounters {
+            slots: RefCell::new(vec![[Slot::default(); 4]; metas]),
         }
-    });
-    if counted {
-        return;
     }
-    NAME.with(|name| {
-        let Ok(mut name) = name.try_borrow_mut() else { return };
-        name.clear();
-        // Writing to a String cannot fail.
-        let _ = match v.by {
-            Some(by) => write!(
-                name,
-                "dialect=.={dialect};.;policy_kind=.={};.;policy_namespace=.={};.;policy_name=.={};.;{}",
-                by.meta.kind,
-                by.meta.namespace,
-                by.meta.name,
-                outcome.metric()
-            ),
-            None => write!(
-                name,
-                "dialect=.={dialect};.;policy_kind=.=default;.;policy_namespace=.=-;.;policy_name=.={};.;{}",
-                v.effect.name(),
-                outcome.metric()
-            ),
-        };
-        let Some(id) = counter(&name) else { return };
-        RECENT.with(|r| {
-            if let Ok(mut r) = r.try_borrow_mut() {
-                let k = Known {
-                    labels: labels.map(String::from),
-                    id,
-                    pending: Cell::new(1),
-                };
-                // An address a later bundle reused: the old counter keeps what it counted.
-                if let Some(old) = r.insert(key, k) {
-                    let add = old.pending.replace(0);
-                    if add > 0 {
-                        let _ = hostcalls::increment_metric(old.id, i64::try_from(add).unwrap_or(i64::MAX));
-                    }
-                }
-            }
-        });
-    });
-}
 
-/// Hands every pending per-policy count to the host.
-pub(crate) fn flush() {
-    RECENT.with(|r| {
-        let Ok(r) = r.try_borrow() else { return };
-        for k in r.values() {
-            let add = k.pending.replace(0);
-            if add > 0 {
-                let _ = hostcalls::increment_metric(k.id, i64::try_from(add).unwrap_or(i64::MAX));
+    /// Counts one decision: the enforced verdict under allowed/denied (or, in a dry-run
+    /// bundle, under dry_run_*), and every dry-run verdict besides.
+    pub(crate) fn count(&self, d: &Decision<'_>) {
+        let allow = d.verdict.effect == Effect::Allow;
+        let outcome = match (d.enforced, allow) {
+            (true, true) => Outcome::Allowed,
+            (true, false) => Outcome::Denied,
+            (false, true) => Outcome::DryRunAllowed,
+            (false, false) => Outcome::DryRunDenied,
+        };
+        self.add(outcome, &d.verdict);
+        for v in &d.dry_run {
+            let o = if v.effect == Effect::Allow {
+                Outcome::DryRunAllowed
+            } else {
+                Outcome::DryRunDenied
+            };
+            self.add(o, v);
+        }
+    }
+
+    fn add(&self, outcome: Outcome, v: &Verdict<'_>) {
+        let Ok(mut slots) = self.slots.try_borrow_mut() else {
+            return;
+        };
+        let Some(slot) = slots.get_mut(v.meta.id()).and_then(|s| s.get_mut(outcome as usize)) else {
+            return;
+        };
+        if slot.id.is_none() {
+            slot.id = define(outcome, v);
+        }
+        slot.pending = slot.pending.saturating_add(1);
+    }
+
+    /// Hands every pending count to the host.
+    pub(crate) fn flush(&self) {
+        let Ok(mut slots) = self.slots.try_borrow_mut() else {
+            return;
+        };
+        for slot in slots.iter_mut().flatten() {
+            let add = std::mem::take(&mut slot.pending);
+            if let (Some(id), true) = (slot.id, add > 0) {
+                let _ = hostcalls::increment_metric(id, i64::try_from(add).unwrap_or(i64::MAX));
             }
         }
-    });
+    }
 }
 
-/// The id of the counter `name`, defined on first use.
-fn counter(name: &str) -> Option<u32> {
+/// An engine replaced by a new bundle goes when its last stream ends: what it counted since the
+/// last flush goes to the host then.
+impl Drop for PolicyCounters {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+/// Defines the counter of `outcome` for the verdict's policy (on its first decision).
+fn define(outcome: Outcome, v: &Verdict<'_>) -> Option<u32> {
+    let m = v.meta;
+    let mut name = String::with_capacity(160);
+    // Writing to a String cannot fail.
+    let _ = write!(
+        name,
+        "dialect=.={};.;policy_kind=.={};.;policy_namespace=.={};.;policy_name=.={};.;{}",
+        m.dialect.map_or("bundle", |d| d.name()),
+        m.kind,
+        m.namespace,
+        m.name,
+        outcome.metric()
+    );
     IDS.with(|ids| {
         let mut ids = ids.try_borrow_mut().ok()?;
-        if let Some(id) = ids.get(name) {
+        if let Some(id) = ids.get(&name) {
             return Some(*id);
         }
         // Envoy's defineMetric fails only for an unknown metric type (never for a counter), so
         // the SDK's panic on a non-Ok status cannot happen here.
-        let id = hostcalls::define_metric(MetricType::Counter, name).ok()?;
-        ids.insert(name.to_string(), id);
+        let id = hostcalls::define_metric(MetricType::Counter, &name).ok()?;
+        ids.insert(name, id);
         Some(id)
     })
 }

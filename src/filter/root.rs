@@ -10,13 +10,15 @@ use crate::{Engine, Workload};
 
 use super::host;
 use super::http::Http;
+use super::loaded::Loaded;
 use super::metrics::{self, Counter};
+use super::policy_metrics::PolicyCounters;
 
 /// One per plugin configuration (Envoy creates a new root context for each configuration it
 /// loads; the old one keeps serving the streams and listeners it already has).
 #[derive(Default)]
 pub(crate) struct Root {
-    engine: Option<Rc<Engine>>,
+    loaded: Option<Rc<Loaded>>,
 }
 
 impl Context for Root {}
@@ -31,7 +33,10 @@ impl RootContext for Root {
     /// Hands the counts requests left pending to Envoy and refreshes the memory gauge (see
     /// [`metrics`]).
     fn on_tick(&mut self) {
-        metrics::flush();
+        match &self.loaded {
+            Some(l) => l.flush(),
+            None => metrics::flush(),
+        }
         metrics::record_memory();
     }
 
@@ -68,7 +73,8 @@ impl RootContext for Root {
                         engine.dry_run(),
                     ),
                 );
-                self.engine = Some(Rc::new(engine));
+                let counters = PolicyCounters::new(engine.metas());
+                self.loaded = Some(Rc::new(Loaded { engine, counters }));
                 metrics::inc_now(Counter::ConfigLoaded);
                 metrics::record_memory();
                 // Counts reach Envoy once a second (more often would cost the worker for
@@ -84,7 +90,7 @@ impl RootContext for Root {
 
     fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
         // The stream keeps this engine for its whole life, whatever configuration comes later.
-        Some(Box::new(Http::new(self.engine.clone())))
+        Some(Box::new(Http::new(self.loaded.clone())))
     }
 
     fn get_type(&self) -> Option<ContextType> {

@@ -12,6 +12,7 @@ mod host;
 mod index;
 mod ip;
 mod jwt;
+mod meta;
 mod path;
 mod pred;
 mod strings;
@@ -20,61 +21,9 @@ pub use host::{HostPattern, HostSet};
 pub use index::RuleIndex;
 pub use ip::{Cidr, IpSet};
 pub use jwt::JwtField;
+pub use meta::{Dialect, Meta};
+pub(crate) use meta::{MetaIds, DEFAULT_KIND};
 pub use path::{PathMap, PathPattern, PathSet, Seg};
 pub use pred::Pred;
 pub(crate) use strings::with_concat;
 pub use strings::{StringMatch, StringSet, Wildcard};
-
-use std::fmt;
-
-/// The policy formats the bundle accepts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Dialect {
-    /// `security.istio.io` AuthorizationPolicy.
-    Istio,
-    /// `woven-city.global` DrakoPolicy / DrakoPolicyBinding.
-    Drako,
-    /// `policy.linkerd.io` Server / ServerAuthorization / AuthorizationPolicy and friends.
-    Linkerd,
-    /// `dapr.io` Configuration `spec.accessControl`.
-    Dapr,
-}
-
-impl Dialect {
-    /// The lowercase name used in logs, metrics and the CLI.
-    pub fn name(self) -> &'static str {
-        match self {
-            Dialect::Istio => "istio",
-            Dialect::Drako => "drako",
-            Dialect::Linkerd => "linkerd",
-            Dialect::Dapr => "dapr",
-        }
-    }
-}
-
-impl fmt::Display for Dialect {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// Which resource a rule came from: attached to every rule so that every decision and every
-/// log line names it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Meta {
-    /// The dialect of the resource.
-    pub dialect: Dialect,
-    /// The resource's `kind`.
-    pub kind: String,
-    /// `metadata.namespace`.
-    pub namespace: String,
-    /// `metadata.name`.
-    pub name: String,
-}
-
-impl fmt::Display for Meta {
-    /// `AuthorizationPolicy foo/allow-frontend`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}/{}", self.kind, self.namespace, self.name)
-    }
-}

@@ -113,10 +113,11 @@ pub fn run(file: &str, text: &str, bundle_text: impl Fn(&str) -> Option<&'static
 
 /// Decides one case; `None` when the engine agrees with it, else what differs.
 pub fn check(engine: &Engine, c: &Case) -> Option<String> {
-    let d = engine.evaluate(&c.request());
+    let req_ = c.request();
+    let d = engine.evaluate(&req_);
     let got = d.verdict.effect.name();
-    let policy = d.verdict.by.map(|b| b.meta.to_string());
-    let rule = d.verdict.by.and_then(|b| b.rule);
+    let policy = d.verdict.by().map(|b| b.meta.to_string());
+    let rule = d.verdict.by().and_then(|b| b.rule);
     let mut bad = Vec::new();
     if got != c.expect {
         bad.push(format!("expected {}, got {got} ({})", c.expect, d.verdict.reason));
@@ -139,7 +140,7 @@ pub fn check(engine: &Engine, c: &Case) -> Option<String> {
         let got: std::collections::BTreeMap<String, String> = d
             .set_headers
             .iter()
-            .map(|(k, v)| ((*k).to_string(), v.clone()))
+            .map(|(k, v)| ((*k).to_string(), v.to_string()))
             .collect();
         if &got != want {
             bad.push(format!("expected headers {want:?}, got {got:?}"));

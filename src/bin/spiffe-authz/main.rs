@@ -22,7 +22,7 @@ mod wasmplugin;
 use std::process::ExitCode;
 
 use serde_json::{json, Value};
-use spiffe_authz::{Decision, Engine, Verdict, Workload};
+use spiffe_authz::{Engine, Explanation, Verdict, Workload};
 
 use args::Args;
 
@@ -72,12 +72,12 @@ fn run(cmd: &str, argv: &[String]) -> Result<ExitCode, String> {
     match cmd {
         "check" => {
             let engine = load(&args)?;
-            let d = engine.evaluate(&args.request);
+            let x = engine.explain(&args.request);
             outln!(
                 "{}",
-                serde_json::to_string_pretty(&decision_json(&d)).unwrap_or_default()
+                serde_json::to_string_pretty(&decision_json(&x)).unwrap_or_default()
             );
-            Ok(if d.allowed() {
+            Ok(if x.decision.allowed() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)
@@ -85,9 +85,9 @@ fn run(cmd: &str, argv: &[String]) -> Result<ExitCode, String> {
         }
         "explain" => {
             let engine = load(&args)?;
-            let d = engine.evaluate(&args.request);
-            print!("{}", explain(&engine, &d, &args.request));
-            Ok(if d.allowed() {
+            let x = engine.explain(&args.request);
+            print!("{}", explain(&engine, &x, &args.request));
+            Ok(if x.decision.allowed() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)
@@ -98,11 +98,7 @@ fn run(cmd: &str, argv: &[String]) -> Result<ExitCode, String> {
             for w in engine.warnings() {
                 outln!("warning: {w}");
             }
-            let layers: Vec<String> = engine
-                .explain(&args.request)
-                .into_iter()
-                .map(|(d, _)| d.to_string())
-                .collect();
+            let layers: Vec<String> = engine.dialects().map(|d| d.to_string()).collect();
             outln!(
                 "ok: layers [{}], {} warning(s){}",
                 layers.join(", "),
@@ -127,7 +123,8 @@ fn load(args: &Args) -> Result<Engine, String> {
 
 /// `explain`: the workload and mode, every layer's applicable resources and rules with why each
 /// matched or not, what was not applied, dry-run verdicts, and the decision.
-fn explain(engine: &Engine, d: &Decision<'_>, req: &spiffe_authz::Request) -> String {
+fn explain(engine: &Engine, x: &Explanation<'_>, req: &spiffe_authz::Request) -> String {
+    let d = &x.decision;
     use std::fmt::Write;
     let mut o = String::new();
     let wl = engine.workload();
@@ -154,12 +151,11 @@ fn explain(engine: &Engine, d: &Decision<'_>, req: &spiffe_authz::Request) -> St
             "enforce"
         }
     );
-    for ((dialect, lines), v) in engine.explain(req).into_iter().zip(&d.layers) {
-        let _ = writeln!(o, "\n{dialect}:");
-        lines.iter().for_each(|l| {
+    for layer in &x.layers {
+        let _ = writeln!(o, "\n{}:", layer.dialect);
+        layer.lines.iter().for_each(|l| {
             let _ = writeln!(o, "  {l}");
         });
-        let _ = writeln!(o, "  => {} ({})", v.effect.name(), describe(v));
     }
     if !engine.warnings().is_empty() {
         let _ = writeln!(o, "\nnot applied / warnings (see `validate`):");
@@ -187,7 +183,7 @@ fn explain(engine: &Engine, d: &Decision<'_>, req: &spiffe_authz::Request) -> St
 }
 
 fn describe(v: &Verdict<'_>) -> String {
-    match &v.by {
+    match v.by() {
         Some(by) => format!("{by}: {}", v.reason),
         None => v.reason.to_string(),
     }
@@ -196,21 +192,22 @@ fn describe(v: &Verdict<'_>) -> String {
 fn verdict_json(v: &Verdict<'_>) -> Value {
     json!({
         "effect": v.effect.name(),
-        "dialect": v.dialect.map(|d| d.name()),
-        "policy": v.by.map(|b| b.meta.to_string()),
-        "rule": v.by.and_then(|b| b.rule),
-        "reason": v.reason,
+        "dialect": v.dialect().map(|d| d.name()),
+        "policy": v.by().map(|b| b.meta.to_string()),
+        "rule": v.by().and_then(|b| b.rule),
+        "reason": v.reason.to_string(),
     })
 }
 
-fn decision_json(d: &Decision<'_>) -> Value {
+fn decision_json(x: &Explanation<'_>) -> Value {
+    let d = &x.decision;
     let mut v = verdict_json(&d.verdict);
     if let Value::Object(m) = &mut v {
         m.insert("allowed".into(), json!(d.allowed()));
         m.insert("enforced".into(), json!(d.enforced));
         m.insert(
             "layers".into(),
-            Value::Array(d.layers.iter().map(verdict_json).collect()),
+            Value::Array(x.layers.iter().map(|l| verdict_json(&l.verdict)).collect()),
         );
         m.insert(
             "dryRun".into(),

@@ -50,20 +50,24 @@ mod wire;
 mod tests;
 
 use std::borrow::Cow;
+use std::fmt;
 
 use self::acl::{Acl, DefaultFrom};
 use self::action::{allows, VERBS};
 use self::policies::{Policies, Policy};
-use super::{Ctx, Effects, Layer, Resource};
-use crate::decision::{Effect, RuleRef, Verdict};
+use super::Ctx;
+use crate::decision::{Effect, Verdict};
 use crate::error::{BundleError, Warning};
+use crate::eval::{note, Defaults, Judge, Layer};
 use crate::model::{Dialect, Meta};
-use crate::request::{Peer, Request};
+use crate::request::{Peer, Reads};
+use crate::resource::Resource;
 
 /// The Dapr layer: the Configuration the workload's sidecar uses.
 pub(crate) struct DaprLayer {
     /// The Configuration, if one applies (none: Dapr's default configuration, no ACL).
     meta: Option<Meta>,
+    defaults: Defaults,
     acl: Option<Acl>,
 }
 
@@ -118,7 +122,11 @@ pub(crate) fn compile(
             field: "resources".into(),
             message: "no Dapr Configuration applies to the workload: Dapr allows every call".into(),
         });
-        return Ok(Box::new(DaprLayer { meta: None, acl: None }));
+        return Ok(Box::new(DaprLayer {
+            meta: None,
+            defaults: ctx.defaults(Dialect::Dapr),
+            acl: None,
+        }));
     };
     match &acl {
         None => warnings.push(r.warning("spec.accessControl", "absent or empty: Dapr allows every call")),
@@ -141,18 +149,10 @@ pub(crate) fn compile(
         }
     }
     Ok(Box::new(DaprLayer {
-        meta: Some(r.model_meta(Dialect::Dapr)),
+        meta: Some(ctx.meta(r, Dialect::Dapr)),
+        defaults: ctx.defaults(Dialect::Dapr),
         acl,
     }))
-}
-
-/// A verdict's reason, formatted into one allocation (`format!` grows its buffer as it goes).
-macro_rules! reason {
-    ($($arg:tt)*) => {{
-        let mut s = String::with_capacity(160);
-        let _ = std::fmt::Write::write_fmt(&mut s, format_args!($($arg)*));
-        s
-    }};
 }
 
 /// `policies[3].operations[1] /op1`: the operation that decided.
@@ -215,138 +215,30 @@ fn verb(method: &str) -> Option<&'static str> {
 }
 
 impl DaprLayer {
-    fn verdict(&self, allow: bool, policy: Option<&Policy>, reason: String) -> Verdict<'_> {
-        let by = self.meta.as_ref().map(|meta| RuleRef {
-            meta,
-            rule: policy.map(|p| p.index),
-        });
+    /// A verdict of the Configuration (or, without one, of Dapr's default), naming the app
+    /// policy that decided, if one did.
+    fn verdict<'e>(
+        &'e self,
+        j: &Judge<'e, '_>,
+        allow: bool,
+        policy: Option<&Policy>,
+        why: fmt::Arguments<'_>,
+    ) -> Verdict<'e> {
         let effect = if allow { Effect::Allow } else { Effect::Deny };
-        Verdict::new(Dialect::Dapr, effect, by, Cow::Owned(reason))
+        match &self.meta {
+            Some(meta) => j.verdict_why(effect, meta, policy.map(|p| p.index), why),
+            None => j.verdict_why(effect, self.defaults.of(effect), None, why),
+        }
     }
 
-    /// The decision, noting each step in `log` when asked (for `explain`).
-    fn judge(&self, req: &Request, mut log: Option<&mut Vec<String>>) -> Verdict<'_> {
-        // Notes are formatted only for `explain`: deciding a request formats none of them.
-        macro_rules! note {
-            ($($arg:tt)*) => {
-                if let Some(l) = log.as_deref_mut() {
-                    l.push(format!($($arg)*));
-                }
-            };
-        }
-        let kind = if req.grpc { "gRPC" } else { "HTTP" };
-        let method = match method::normalize(&req.path, req.grpc) {
-            Ok(m) => m,
-            Err(e) => {
-                note!("method {:?} ({kind}): refused: {e}", req.path);
-                return self.verdict(false, None, reason!("Dapr refuses the call: {e}"));
-            }
-        };
-        let Some(acl) = &self.acl else {
-            note!("no access control list: Dapr allows every call");
-            return self.verdict(true, None, "no accessControl: Dapr allows every call".into());
-        };
-        let mut action = acl.default_action.as_str();
-        let from = match acl.default_from {
-            DefaultFrom::Spec => "set",
-            DefaultFrom::MissingWithPolicies => "missing, so deny",
-            DefaultFrom::MissingNoPolicies => "missing with no policies, so allow",
-        };
-        note!("global defaultAction: {action} ({from})");
-        let global = |why: &dyn std::fmt::Display| {
-            let ok = allows(acl.default_action.as_str());
-            self.verdict(
-                ok,
-                None,
-                reason!("{why}: the global defaultAction ({}) applies", acl.default_action),
-            )
-        };
-        let (td, ns, app) = match caller(&req.peer) {
-            Caller::Unverified => {
-                note!("caller: no verifiable SPIFFE ID");
-                return global(&"the caller has no verifiable SPIFFE ID");
-            }
-            Caller::Malformed(id) => {
-                note!("caller: {id}: not spiffe://<trustDomain>/ns/<namespace>/<appId>");
-                return self.verdict(
-                    false,
-                    None,
-                    reason!("malformed Dapr SPIFFE ID {id}: Dapr refuses the call"),
-                );
-            }
-            Caller::App { td, ns, app } => (td, ns, app),
-        };
-        note!("caller: app {app:?}, namespace {ns:?}, trust domain {td:?}");
-        let Some(p) = acl.policy(app, ns) else {
-            note!("policy lookup {app}||{ns}: none");
-            return global(&format_args!("no policy for app {app} in namespace {ns}"));
-        };
-        note!("policy lookup {app}||{ns}: spec.accessControl.policies[{}]", p.index);
-        if *p.trust_domain != *td {
-            note!(
-                "trust domain: policy requires {:?}, caller has {td:?}: mismatch",
-                p.trust_domain
-            );
-            return global(&format_args!(
-                "policies[{}] (app {app}, namespace {ns}) requires trust domain {}, the caller's is {td}",
-                p.index, p.trust_domain
-            ));
-        }
-        note!("trust domain {td:?}: matches");
-        let mut decided = "the global defaultAction";
-        if !p.default_action.is_empty() {
-            action = &p.default_action;
-            decided = "the app's defaultAction";
-            note!("app defaultAction: {action}");
-        }
-        let op_name = if req.grpc {
-            Cow::Borrowed(&*method)
-        } else {
-            method::lower(&method)
-        };
-        let Some((j, op)) = acl.search(p, req.grpc, &op_name) else {
-            note!("operation {op_name:?} ({kind}): no operation matches");
-            return self.verdict(
-                allows(action),
-                Some(p),
-                reason!(
-                    "policies[{}]: no operation matches {op_name}: {decided} ({action}) applies",
-                    p.index
-                ),
-            );
-        };
-        note!("operation {op_name:?} ({kind}): matches operations[{j}] {:?}", op.name);
-        let at = OpAt {
-            policy: p.index,
-            op: j,
-            name: op.name,
-        };
-        if req.grpc {
-            note!("gRPC: the operation's action {:?} decides", op.action);
-            return self.verdict(allows(op.action), Some(p), reason!("{at}: gRPC action {:?}", op.action));
-        }
-        let Some(v) = verb(&req.method) else {
-            note!("verb NONE: the app's defaultAction decides, even when empty");
-            return self.verdict(
-                allows(&p.default_action),
-                Some(p),
-                reason!("{at}: verb NONE: the app's defaultAction {:?}", p.default_action),
-            );
-        };
-        let a = op.action;
-        if op.lists(v) {
-            note!("verb {v}: listed, action {a:?}");
-            return self.verdict(allows(a), Some(p), reason!("{at}: verb {v}: {a}"));
-        }
-        if op.lists("*") {
-            note!("verb {v}: not listed; '*' action {a:?}");
-            return self.verdict(allows(a), Some(p), reason!("{at}: verb {v} via '*': {a}"));
-        }
-        note!("verb {v}: not listed, no '*': {decided} ({action}) stands");
+    /// The global default decides.
+    fn global<'e>(&'e self, j: &Judge<'e, '_>, acl: &Acl, why: fmt::Arguments<'_>) -> Verdict<'e> {
+        let ok = allows(acl.default_action.as_str());
         self.verdict(
-            allows(action),
-            Some(p),
-            reason!("{at}: verb {v} not listed: {decided} ({action}) applies"),
+            j,
+            ok,
+            None,
+            format_args!("{why}: the global defaultAction ({}) applies", acl.default_action),
         )
     }
 }
@@ -356,22 +248,145 @@ impl Layer for DaprLayer {
         Dialect::Dapr
     }
 
-    fn decide<'e>(&'e self, req: &Request, _fx: &mut Effects<'e>) -> Verdict<'e> {
-        self.judge(req, None)
+    /// acl.go's order (see the module docs).
+    fn decide<'e>(&'e self, j: &mut Judge<'e, '_>) -> Verdict<'e> {
+        let req = j.req();
+        match &self.meta {
+            Some(m) => note!(j, "{m}"),
+            None => note!(j, "no Configuration applies (Dapr's default: no access control)"),
+        }
+        let kind = if req.grpc { "gRPC" } else { "HTTP" };
+        let method = match method::normalize(&req.path, req.grpc) {
+            Ok(m) => m,
+            Err(e) => {
+                note!(j, "method {:?} ({kind}): refused: {e}", req.path);
+                return self.verdict(j, false, None, format_args!("Dapr refuses the call: {e}"));
+            }
+        };
+        let Some(acl) = &self.acl else {
+            note!(j, "no access control list: Dapr allows every call");
+            return self.verdict(j, true, None, format_args!("no accessControl: Dapr allows every call"));
+        };
+        let mut action = acl.default_action.as_str();
+        let from = match acl.default_from {
+            DefaultFrom::Spec => "set",
+            DefaultFrom::MissingWithPolicies => "missing, so deny",
+            DefaultFrom::MissingNoPolicies => "missing with no policies, so allow",
+        };
+        note!(j, "global defaultAction: {action} ({from})");
+        let (td, ns, app) = match caller(&req.peer) {
+            Caller::Unverified => {
+                note!(j, "caller: no verifiable SPIFFE ID");
+                return self.global(j, acl, format_args!("the caller has no verifiable SPIFFE ID"));
+            }
+            Caller::Malformed(id) => {
+                note!(j, "caller: {id}: not spiffe://<trustDomain>/ns/<namespace>/<appId>");
+                return self.verdict(
+                    j,
+                    false,
+                    None,
+                    format_args!("malformed Dapr SPIFFE ID {id}: Dapr refuses the call"),
+                );
+            }
+            Caller::App { td, ns, app } => (td, ns, app),
+        };
+        note!(j, "caller: app {app:?}, namespace {ns:?}, trust domain {td:?}");
+        let Some(p) = acl.policy(app, ns) else {
+            note!(j, "policy lookup {app}||{ns}: none");
+            return self.global(j, acl, format_args!("no policy for app {app} in namespace {ns}"));
+        };
+        note!(j, "policy lookup {app}||{ns}: spec.accessControl.policies[{}]", p.index);
+        if *p.trust_domain != *td {
+            note!(
+                j,
+                "trust domain: policy requires {:?}, caller has {td:?}: mismatch",
+                p.trust_domain
+            );
+            return self.global(
+                j,
+                acl,
+                format_args!(
+                    "policies[{}] (app {app}, namespace {ns}) requires trust domain {}, the caller's is {td}",
+                    p.index, p.trust_domain
+                ),
+            );
+        }
+        note!(j, "trust domain {td:?}: matches");
+        let mut decided = "the global defaultAction";
+        if !p.default_action.is_empty() {
+            action = &p.default_action;
+            decided = "the app's defaultAction";
+            note!(j, "app defaultAction: {action}");
+        }
+        let op_name = if req.grpc {
+            Cow::Borrowed(&*method)
+        } else {
+            method::lower(&method)
+        };
+        let Some((k, op)) = acl.search(p, req.grpc, &op_name) else {
+            note!(j, "operation {op_name:?} ({kind}): no operation matches");
+            return self.verdict(
+                j,
+                allows(action),
+                Some(p),
+                format_args!(
+                    "policies[{}]: no operation matches {op_name}: {decided} ({action}) applies",
+                    p.index
+                ),
+            );
+        };
+        note!(
+            j,
+            "operation {op_name:?} ({kind}): matches operations[{k}] {:?}",
+            op.name
+        );
+        let at = OpAt {
+            policy: p.index,
+            op: k,
+            name: op.name,
+        };
+        if req.grpc {
+            note!(j, "gRPC: the operation's action {:?} decides", op.action);
+            return self.verdict(
+                j,
+                allows(op.action),
+                Some(p),
+                format_args!("{at}: gRPC action {:?}", op.action),
+            );
+        }
+        let Some(v) = verb(&req.method) else {
+            note!(j, "verb NONE: the app's defaultAction decides, even when empty");
+            return self.verdict(
+                j,
+                allows(&p.default_action),
+                Some(p),
+                format_args!("{at}: verb NONE: the app's defaultAction {:?}", p.default_action),
+            );
+        };
+        let a = op.action;
+        if op.lists(v) {
+            note!(j, "verb {v}: listed, action {a:?}");
+            return self.verdict(j, allows(a), Some(p), format_args!("{at}: verb {v}: {a}"));
+        }
+        if op.lists("*") {
+            note!(j, "verb {v}: not listed; '*' action {a:?}");
+            return self.verdict(j, allows(a), Some(p), format_args!("{at}: verb {v} via '*': {a}"));
+        }
+        note!(j, "verb {v}: not listed, no '*': {decided} ({action}) stands");
+        self.verdict(
+            j,
+            allows(action),
+            Some(p),
+            format_args!("{at}: verb {v} not listed: {decided} ({action}) applies"),
+        )
+    }
+
+    fn headers_read(&self) -> Vec<String> {
+        Vec::new()
     }
 
     /// Dapr decides by caller, method (path), verb and gRPC-ness alone: no connection attribute.
-    fn reads(&self) -> crate::request::Reads {
-        crate::request::Reads::NONE
-    }
-
-    fn explain(&self, req: &Request) -> Vec<String> {
-        let mut out = vec![match &self.meta {
-            Some(m) => format!("{m}"),
-            None => "no Configuration applies (Dapr's default: no access control)".into(),
-        }];
-        // The verdict itself is printed by the caller.
-        let _ = self.judge(req, Some(&mut out));
-        out
+    fn reads(&self) -> Reads {
+        Reads::NONE
     }
 }

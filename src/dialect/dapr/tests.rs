@@ -43,7 +43,8 @@ type Row<'a> = (Option<&'a str>, &'a str, &'a str, bool, bool);
 fn table(spec: &str, rows: &[Row<'_>]) {
     let e = engine(spec);
     for (peer, m, p, grpc, want) in rows {
-        let d = e.evaluate(&req(*peer, m, p, *grpc));
+        let req_ = req(*peer, m, p, *grpc);
+        let d = e.evaluate(&req_);
         assert_eq!(
             d.verdict.effect == Effect::Allow,
             *want,
@@ -323,13 +324,21 @@ fn first_match_in_insertion_order_within_a_policy() {
 #[test]
 fn verdicts_name_the_configuration_and_policy() {
     let e = engine(OPS);
-    let d = e.evaluate(&req(APP1, "POST", "/op1", false));
-    let by = d.verdict.by.expect("names the rule");
+    let req_ = req(APP1, "POST", "/op1", false);
+    let d = e.evaluate(&req_);
+    let by = d.verdict.by().expect("names the rule");
     assert_eq!(by.to_string(), "Configuration default/appconfig rule 0");
-    assert!(d.verdict.reason.contains("operations[0] /op1"), "{}", d.verdict.reason);
-    let d = e.evaluate(&req(Some("spiffe://public/ns/default/app9"), "POST", "/op1", false));
-    assert_eq!(d.verdict.by.map(|b| b.rule), Some(None));
-    let lines = &e.explain(&req(APP2, "GET", "/op1", false))[0].1;
+    assert!(
+        d.verdict.reason.to_string().contains("operations[0] /op1"),
+        "{}",
+        d.verdict.reason
+    );
+    let req_ = req(Some("spiffe://public/ns/default/app9"), "POST", "/op1", false);
+    let d = e.evaluate(&req_);
+    assert_eq!(d.verdict.by().map(|b| b.rule), Some(None));
+    let r = req(APP2, "GET", "/op1", false);
+    let x = e.explain(&r);
+    let lines = &x.layers[0].lines;
     let text = lines.join("\n");
     for want in [
         "policy lookup app2||default",

@@ -197,7 +197,7 @@ pub(super) fn binding(
         return Ok(None);
     }
     Ok(Some(Binding {
-        meta: r.model_meta(Dialect::Drako),
+        meta: ctx.meta(r, Dialect::Drako),
         paths,
         selector: Selector {
             exclude,

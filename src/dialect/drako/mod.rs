@@ -29,13 +29,18 @@ mod wire;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
+use std::fmt;
+
 use self::binding::{ClientAuth, Miss, Modes, Selector};
 use self::expr::Expr;
-use super::{Ctx, Effects, Layer, Resource};
-use crate::decision::{Effect, RuleRef, Verdict};
+use super::Ctx;
+use crate::decision::{Effect, Verdict};
 use crate::error::{BundleError, Warning};
+use crate::eval::{note, Defaults, Judge, Layer};
 use crate::model::{Dialect, Meta, PathMap, PathPattern, Pred};
-use crate::request::Request;
+use crate::request::{Reads, Request};
+use crate::resource::Resource;
 
 /// Headers Drako sets after authorization; a client must never supply them.
 const DRAKO_HEADERS: &[&str] = &[
@@ -74,6 +79,7 @@ struct Binding {
 /// The Drako layer: the bindings that select this workload, indexed by path.
 pub(crate) struct DrakoLayer {
     bindings: Vec<Binding>,
+    defaults: Defaults,
     by_path: PathMap<u32>,
     /// The predicates of the policies the bindings use, each stored once.
     policies: Vec<Pred>,
@@ -124,6 +130,7 @@ pub(crate) fn compile(
     headers.dedup();
     Ok(Box::new(DrakoLayer {
         bindings,
+        defaults: ctx.defaults(Dialect::Drako),
         by_path,
         policies: preds.list,
         headers,
@@ -134,15 +141,6 @@ impl DrakoLayer {
     /// The value of policy `i` for `req`.
     fn value(&self, i: u32, req: &Request) -> bool {
         self.policies.get(i as usize).is_some_and(|p| p.matches(req))
-    }
-
-    /// The ids of the bindings whose `paths` match, ascending and unique.
-    fn by_path(&self, req: &Request) -> Vec<u32> {
-        let mut ids = Vec::new();
-        self.by_path.for_each_match(&req.path, |i| ids.push(*i));
-        ids.sort_unstable();
-        ids.dedup();
-        ids
     }
 
     /// The first two distinct bindings that select `req` (no allocation: this is every
@@ -169,25 +167,90 @@ impl DrakoLayer {
         (get(first), get(second))
     }
 
-    fn policy_values(&self, b: &Binding, req: &Request) -> String {
-        let vs: Vec<String> = b
-            .policies
-            .iter()
-            .map(|p| format!("{}={}", p.name, self.value(p.index, req)))
-            .collect();
-        vs.join(", ")
+    /// Every binding whose `paths` match (ascending, each once), and why each selects the
+    /// request or not. Only for `explain` and a denial's reason: deciding uses [`Self::selected`].
+    fn on_path<'e>(&'e self, req: &Request) -> Vec<(&'e Binding, Option<Miss>)> {
+        let mut ids = Vec::new();
+        self.by_path.for_each_match(&req.path, |i| ids.push(*i));
+        ids.sort_unstable();
+        ids.dedup();
+        ids.into_iter()
+            .filter_map(|i| self.bindings.get(i as usize))
+            .map(|b| (b, b.selector.miss(req)))
+            .collect()
+    }
+
+    /// For `explain`: each binding and why it does or does not select the request.
+    fn trace_selection(&self, j: &mut Judge<'_, '_>) {
+        if !j.tracing() {
+            return;
+        }
+        let req = j.req();
+        let on_path = self.on_path(req);
+        for b in &self.bindings {
+            let miss = on_path.iter().find(|(o, _)| std::ptr::eq(*o, b)).map(|(_, m)| m);
+            match miss {
+                None => note!(j, "{}: does not match: path not in spec.paths", b.meta),
+                Some(Some(Miss::Excluded)) => note!(j, "{}: does not match: path in spec.excludePaths", b.meta),
+                Some(Some(Miss::Method)) => {
+                    note!(
+                        j,
+                        "{}: does not match: method {} not in spec.methods",
+                        b.meta,
+                        req.method
+                    )
+                }
+                Some(Some(Miss::Host)) => note!(
+                    j,
+                    "{}: does not match: host {}:{} not in spec.destinationHosts",
+                    b.meta,
+                    req.host,
+                    binding::request_port(req)
+                ),
+                Some(None) => note!(j, "{}: matches", b.meta),
+            }
+        }
+        if self.bindings.is_empty() {
+            note!(j, "no DrakoPolicyBinding selects this workload");
+        }
     }
 }
 
-fn by(b: &Binding) -> Option<RuleRef<'_>> {
-    Some(RuleRef {
-        meta: &b.meta,
-        rule: None,
-    })
+/// `group=true, deny=false`: the binding's policies' values, written when read.
+struct Values<'a> {
+    layer: &'a DrakoLayer,
+    binding: &'a Binding,
+    req: &'a Request,
+    /// With each policy's kind (`group (ClientGroup) = true`), for `explain`.
+    kinds: bool,
 }
 
-fn deny<'e>(by: Option<RuleRef<'e>>, reason: String) -> Verdict<'e> {
-    Verdict::new(Dialect::Drako, Effect::Deny, by, reason)
+impl fmt::Display for Values<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.binding.policies.iter().enumerate() {
+            let v = self.layer.value(p.index, self.req);
+            match (i, self.kinds) {
+                (0, false) => write!(f, "{}={v}", p.name)?,
+                (_, false) => write!(f, ", {}={v}", p.name)?,
+                (0, true) => write!(f, "{} ({}) = {v}", p.name, p.kind)?,
+                (_, true) => write!(f, "; {} ({}) = {v}", p.name, p.kind)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `b1, b2`: the names of the bindings that select the request, written when read.
+struct Selecting<'a>(&'a [(&'a Binding, Option<Miss>)]);
+
+impl fmt::Display for Selecting<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut names = self.0.iter().filter(|(_, m)| m.is_none()).map(|(b, _)| &b.meta.name);
+        if let Some(n) = names.next() {
+            f.write_str(n)?;
+        }
+        names.try_for_each(|n| write!(f, ", {n}"))
+    }
 }
 
 impl Layer for DrakoLayer {
@@ -195,109 +258,86 @@ impl Layer for DrakoLayer {
         Dialect::Drako
     }
 
-    /// Of the connection, only the client address (Origin policies); hosts, ports and paths
-    /// come from the request headers.
-    fn reads(&self) -> crate::request::Reads {
-        crate::request::Reads {
-            source_ip: true,
-            ..crate::request::Reads::NONE
-        }
-    }
-
-    fn decide<'e>(&'e self, req: &Request, fx: &mut Effects<'e>) -> Verdict<'e> {
+    fn decide<'e>(&'e self, j: &mut Judge<'e, '_>) -> Verdict<'e> {
+        let req = j.req();
+        self.trace_selection(j);
+        let deny = self.defaults.of(Effect::Deny);
         let b = match self.selected(req) {
             (Some(b), None) => b,
             (None, _) => {
-                return deny(
+                return j.verdict(
+                    Effect::Deny,
+                    deny,
                     None,
-                    "no DrakoPolicyBinding matches the request (Drako requires exactly one)".into(),
+                    "no DrakoPolicyBinding matches the request (Drako requires exactly one)",
                 )
             }
             (Some(_), Some(_)) => {
-                // The rare path: list every binding that matched.
-                let names: Vec<&str> = self
-                    .by_path(req)
-                    .into_iter()
-                    .filter_map(|i| self.bindings.get(i as usize))
-                    .filter(|b| b.selector.miss(req).is_none())
-                    .map(|b| b.meta.name.as_str())
-                    .collect();
-                return deny(
+                // Rare, and formatted only when read: list every binding that matched.
+                let all = if j.tracing() { self.on_path(req) } else { Vec::new() };
+                let n = all.iter().filter(|(_, m)| m.is_none()).count();
+                return j.verdict_why(
+                    Effect::Deny,
+                    deny,
                     None,
-                    format!(
-                        "{} DrakoPolicyBindings match the request ({}): Drako requires exactly one",
-                        names.len(),
-                        names.join(", ")
+                    format_args!(
+                        "{n} DrakoPolicyBindings match the request ({}): Drako requires exactly one",
+                        Selecting(&all)
                     ),
                 );
             }
         };
         let client = match b.modes.authenticate(req) {
-            ClientAuth::Failed(why) => return deny(by(b), format!("client authentication failed: {why}")),
-            ClientAuth::Spiffe(id) => Some(id),
-            ClientAuth::Bypassed => None,
+            ClientAuth::Failed(why) => {
+                note!(j, "client authentication fails: {why}");
+                return j.verdict_why(
+                    Effect::Deny,
+                    &b.meta,
+                    None,
+                    format_args!("client authentication failed: {why}"),
+                );
+            }
+            ClientAuth::Spiffe(id) => {
+                note!(j, "client authenticated as SpiffeId {id}");
+                Some(id)
+            }
+            ClientAuth::Bypassed => {
+                note!(j, "client authentication bypassed (None)");
+                None
+            }
         };
-        if !b.strategy.eval(&|i| self.value(*i, req)) {
-            return deny(
-                by(b),
-                format!(
-                    "decisionStrategy {:?} is false ({})",
-                    b.strategy_src,
-                    self.policy_values(b, req)
-                ),
+        let values = |kinds| Values {
+            layer: self,
+            binding: b,
+            req,
+            kinds,
+        };
+        let result = b.strategy.eval(&|i| self.value(*i, req));
+        note!(j, "policies: {}", values(true));
+        note!(j, "decisionStrategy {:?} = {result}", b.strategy_src);
+        if !result {
+            return j.verdict_why(
+                Effect::Deny,
+                &b.meta,
+                None,
+                format_args!("decisionStrategy {:?} is false ({})", b.strategy_src, values(false)),
             );
         }
-        fx.set_headers.push(("x-user-id", "anonymous".into()));
+        j.set_header("x-user-id", Cow::Borrowed("anonymous"));
         if let (true, Some(id)) = (b.client_ids, client) {
             let ids = serde_json::json!([{"type": "SpiffeId", "value": id.as_str()}]);
-            fx.set_headers.push(("x-drako-client-ids", ids.to_string()));
+            j.set_header("x-drako-client-ids", Cow::Owned(ids.to_string()));
         }
-        Verdict::new(Dialect::Drako, Effect::Allow, by(b), b.allow_reason.as_str())
+        j.verdict(Effect::Allow, &b.meta, None, &b.allow_reason)
     }
 
-    fn explain(&self, req: &Request) -> Vec<String> {
-        let on_path = self.by_path(req);
-        let mut out = Vec::new();
-        for (i, b) in self.bindings.iter().enumerate() {
-            let state = if !on_path.contains(&(i as u32)) {
-                "does not match: path not in spec.paths".to_string()
-            } else {
-                match b.selector.miss(req) {
-                    Some(Miss::Excluded) => "does not match: path in spec.excludePaths".into(),
-                    Some(Miss::Method) => format!("does not match: method {} not in spec.methods", req.method),
-                    Some(Miss::Host) => format!(
-                        "does not match: host {}:{} not in spec.destinationHosts",
-                        req.host,
-                        binding::request_port(req)
-                    ),
-                    None => {
-                        let client = match b.modes.authenticate(req) {
-                            ClientAuth::Spiffe(id) => format!("client authenticated as SpiffeId {id}"),
-                            ClientAuth::Bypassed => "client authentication bypassed (None)".into(),
-                            ClientAuth::Failed(why) => format!("client authentication fails: {why}"),
-                        };
-                        let values = b
-                            .policies
-                            .iter()
-                            .map(|p| format!("{} ({}) = {}", p.name, p.kind, self.value(p.index, req)))
-                            .collect::<Vec<_>>()
-                            .join("; ");
-                        let result = b.strategy.eval(&|i| self.value(*i, req));
-                        format!(
-                            "matches; {client}; {values}; decisionStrategy {:?} = {result}",
-                            b.strategy_src
-                        )
-                    }
-                }
-            };
-            out.push(format!("{}: {state}", b.meta));
+    /// Of the connection, only the client address (Origin policies); hosts, ports and paths
+    /// come from the request headers.
+    fn reads(&self) -> Reads {
+        Reads {
+            source_ip: true,
+            ..Reads::NONE
         }
-        if self.bindings.is_empty() {
-            out.push("no DrakoPolicyBinding selects this workload".into());
-        }
-        let v = self.decide(req, &mut Effects::default());
-        out.push(format!("verdict: {} ({})", v.effect.name(), v.reason));
-        out
     }
 
     fn headers_read(&self) -> Vec<String> {

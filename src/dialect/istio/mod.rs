@@ -19,11 +19,13 @@ mod lower;
 mod wire;
 
 use self::wire::{Action, Spec};
-use super::{Ctx, Effects, Layer, Resource};
-use crate::decision::{Effect, RuleRef, Verdict};
+use super::Ctx;
+use crate::decision::{Effect, Verdict};
 use crate::error::{BundleError, Warning};
+use crate::eval::{note, Defaults, Judge, Layer};
 use crate::model::{Dialect, Meta, Pred, RuleIndex};
-use crate::request::Request;
+use crate::request::{Reads, Request};
+use crate::resource::Resource;
 
 const DRY_RUN: &str = "istio.io/dry-run";
 
@@ -38,8 +40,9 @@ struct Rule {
 struct RuleSet {
     rules: Vec<Rule>,
     index: RuleIndex,
-    /// Policies of this action that apply (an ALLOW policy with no rules still counts).
-    policies: usize,
+    /// Policies of this action that apply, in bundle order (an ALLOW policy with no rules
+    /// still counts).
+    policies: Vec<u32>,
 }
 
 impl RuleSet {
@@ -59,7 +62,7 @@ impl RuleSet {
 /// The Istio layer: every AuthorizationPolicy that applies to the workload.
 pub(crate) struct IstioLayer {
     metas: Vec<Meta>,
-    actions: Vec<(Action, bool)>,
+    defaults: Defaults,
     deny: RuleSet,
     allow: RuleSet,
     audit: RuleSet,
@@ -76,7 +79,7 @@ pub(crate) fn compile(
 ) -> Result<Box<dyn Layer>, BundleError> {
     let mut layer = IstioLayer {
         metas: Vec::new(),
-        actions: Vec::new(),
+        defaults: ctx.defaults(Dialect::Istio),
         deny: RuleSet::default(),
         allow: RuleSet::default(),
         audit: RuleSet::default(),
@@ -141,8 +144,7 @@ pub(crate) fn compile(
         }
         applied += 1;
         let policy = layer.metas.len() as u32;
-        layer.metas.push(r.model_meta(Dialect::Istio));
-        layer.actions.push((action, dry_run));
+        layer.metas.push(ctx.meta(r, Dialect::Istio));
         let set = match (action, dry_run) {
             (Action::Deny, false) => &mut layer.deny,
             (Action::Deny, true) => &mut layer.dry_deny,
@@ -150,7 +152,7 @@ pub(crate) fn compile(
             (Action::Allow, true) => &mut layer.dry_allow,
             _ => &mut layer.audit,
         };
-        set.policies += 1;
+        set.policies.push(policy);
         for (i, pred) in preds.into_iter().enumerate() {
             let mut hs = std::collections::HashMap::new();
             pred.headers_read(&mut hs);
@@ -210,31 +212,70 @@ fn applies(r: &Resource<'_>, spec: &Spec<'_>, ctx: &Ctx<'_>, warnings: &mut Vec<
     ns_ok && labels_ok
 }
 
+/// Istio's order, as istio.io writes it (CUSTOM refused at load).
+const ORDER: &str =
+    "order: a matching DENY denies; else, with no ALLOW policy, allow; else a matching ALLOW allows; else deny";
+
 impl IstioLayer {
-    fn by(&self, rule: &Rule) -> Option<RuleRef<'_>> {
-        self.metas.get(rule.policy as usize).map(|meta| RuleRef {
-            meta,
-            rule: Some(rule.index as usize),
-        })
+    /// The verdict of `rule`, naming its policy and index.
+    fn rule_verdict<'e>(&'e self, j: &Judge<'e, '_>, effect: Effect, rule: &Rule, reason: &'e str) -> Verdict<'e> {
+        match self.metas.get(rule.policy as usize) {
+            Some(meta) => j.verdict(effect, meta, Some(rule.index as usize), reason),
+            None => j.verdict(effect, self.defaults.of(effect), None, reason),
+        }
     }
 
-    /// The enforced (or dry-run) decision over one pair of DENY and ALLOW sets.
-    fn order<'e>(&'e self, deny: &'e RuleSet, allow: &'e RuleSet, req: &Request) -> Verdict<'e> {
+    /// Istio's order over one pair of DENY and ALLOW sets (the enforced ones, or the dry-run
+    /// ones): the effect, the deciding rule if a rule decided, and why.
+    fn order<'e>(
+        &'e self,
+        j: &mut Judge<'e, '_>,
+        deny: &'e RuleSet,
+        allow: &'e RuleSet,
+        dry: bool,
+    ) -> (Effect, Option<&'e Rule>, &'static str) {
+        let req = j.req();
+        // For `explain`, every policy of both actions, whichever decides.
+        self.trace(j, deny, "DENY", dry);
+        self.trace(j, allow, "ALLOW", dry);
         if let Some(r) = deny.first_match(req) {
-            return Verdict::new(Dialect::Istio, Effect::Deny, self.by(r), "a DENY policy matched");
+            return (Effect::Deny, Some(r), "a DENY policy matched");
         }
-        if allow.policies == 0 {
-            return Verdict::new(
-                Dialect::Istio,
-                Effect::Allow,
-                None,
-                "no ALLOW policy applies to the workload",
-            );
+        if allow.policies.is_empty() {
+            return (Effect::Allow, None, "no ALLOW policy applies to the workload");
         }
-        if let Some(r) = allow.first_match(req) {
-            return Verdict::new(Dialect::Istio, Effect::Allow, self.by(r), "an ALLOW policy matched");
+        match allow.first_match(req) {
+            Some(r) => (Effect::Allow, Some(r), "an ALLOW policy matched"),
+            None => (Effect::Deny, None, "no ALLOW policy matched"),
         }
-        Verdict::new(Dialect::Istio, Effect::Deny, None, "no ALLOW policy matched")
+    }
+
+    /// For `explain`: every policy of `set`, each rule with whether it matches and, if not, the
+    /// first test that fails. (The verdict comes from the index; this lists what it covers.)
+    fn trace(&self, j: &mut Judge<'_, '_>, set: &RuleSet, action: &str, dry: bool) {
+        if !j.tracing() {
+            return;
+        }
+        let dry = if dry { " (dry-run: istio.io/dry-run)" } else { "" };
+        for &p in &set.policies {
+            let meta = self.metas.get(p as usize).map(|m| m.to_string()).unwrap_or_default();
+            note!(j, "{meta}: {action}{dry}");
+            let mut rules = set.rules.iter().filter(|r| r.policy == p).peekable();
+            if rules.peek().is_none() {
+                let what = if action == "ALLOW" {
+                    "allows nothing (`spec: {}` denies every request unless another ALLOW matches)"
+                } else {
+                    "matches nothing"
+                };
+                note!(j, "  no rules: {what}");
+            }
+            for r in rules {
+                match r.pred.why_not(j.req()) {
+                    None => note!(j, "  rule {}: MATCHES", r.index),
+                    Some(why) => note!(j, "  rule {}: no match: {why}", r.index),
+                }
+            }
+        }
     }
 }
 
@@ -243,68 +284,39 @@ impl Layer for IstioLayer {
         Dialect::Istio
     }
 
-    fn decide<'e>(&'e self, req: &Request, fx: &mut Effects<'e>) -> Verdict<'e> {
-        if let Some(r) = self.audit.first_match(req) {
-            fx.dry_run.push(Verdict::new(
-                Dialect::Istio,
-                Effect::Allow,
-                self.by(r),
-                "an AUDIT policy matched (logged only)",
-            ));
-        }
-        if self.dry_deny.policies + self.dry_allow.policies > 0 {
-            let mut v = self.order(&self.dry_deny, &self.dry_allow, req);
-            v.reason = format!("dry-run: {}", v.reason).into();
-            fx.dry_run.push(v);
-        }
-        self.order(&self.deny, &self.allow, req)
-    }
-
-    /// Every applicable policy in Istio's evaluation order (DENY, ALLOW, AUDIT; dry-run ones
-    /// alongside, marked), each rule with whether it matches and, if not, the first test that
-    /// fails.
-    fn explain(&self, req: &Request) -> Vec<String> {
-        let mut out = Vec::new();
-        let order = [Action::Deny, Action::Allow, Action::Audit];
-        for action in order {
-            for (p, (meta, &(a, dry))) in self.metas.iter().zip(&self.actions).enumerate() {
-                if a != action {
-                    continue;
-                }
-                let dry = if dry { " (dry-run: istio.io/dry-run)" } else { "" };
-                out.push(format!("{meta}: {}{dry}", format!("{a:?}").to_uppercase()));
-                let rules: Vec<&Rule> = [&self.deny, &self.dry_deny, &self.allow, &self.dry_allow, &self.audit]
-                    .into_iter()
-                    .flat_map(|s| &s.rules)
-                    .filter(|r| r.policy as usize == p)
-                    .collect();
-                if rules.is_empty() {
-                    out.push(format!(
-                        "  no rules: {}",
-                        if a == Action::Allow {
-                            "allows nothing (`spec: {}` denies every request unless another ALLOW matches)"
-                        } else {
-                            "matches nothing"
-                        }
-                    ));
-                }
-                for r in rules {
-                    out.push(match r.pred.why_not(req) {
-                        None => format!("  rule {}: MATCHES", r.index),
-                        Some(why) => format!("  rule {}: no match: {why}", r.index),
-                    });
-                }
-            }
-        }
+    fn decide<'e>(&'e self, j: &mut Judge<'e, '_>) -> Verdict<'e> {
         if self.metas.is_empty() {
-            out.push("no AuthorizationPolicy applies to this workload".into());
+            note!(j, "no AuthorizationPolicy applies to this workload");
         }
-        out.push(
-            "order: a matching DENY denies; else, with no ALLOW policy, allow; else a matching ALLOW allows; \
-             else deny"
-                .into(),
-        );
-        out
+        let (effect, rule, reason) = self.order(j, &self.deny, &self.allow, false);
+        let verdict = match rule {
+            Some(r) => self.rule_verdict(j, effect, r, reason),
+            None => j.verdict(effect, self.defaults.of(effect), None, reason),
+        };
+        note!(j, "{ORDER}");
+        // Reported, never enforced: AUDIT policies, then the dry-run policies in the same order.
+        self.trace(j, &self.audit, "AUDIT", false);
+        if let Some(r) = self.audit.first_match(j.req()) {
+            let meta = self
+                .metas
+                .get(r.policy as usize)
+                .unwrap_or(self.defaults.of(Effect::Allow));
+            j.dry_run(
+                Effect::Allow,
+                meta,
+                Some(r.index as usize),
+                format_args!("an AUDIT policy matched (logged only)"),
+            );
+        }
+        if !(self.dry_deny.policies.is_empty() && self.dry_allow.policies.is_empty()) {
+            let (effect, rule, reason) = self.order(j, &self.dry_deny, &self.dry_allow, true);
+            let (meta, index) = match rule.and_then(|r| Some((self.metas.get(r.policy as usize)?, r.index))) {
+                Some((meta, i)) => (meta, Some(i as usize)),
+                None => (self.defaults.of(effect), None),
+            };
+            j.dry_run(effect, meta, index, format_args!("dry-run: {reason}"));
+        }
+        verdict
     }
 
     fn headers_read(&self) -> Vec<String> {
@@ -312,8 +324,8 @@ impl Layer for IstioLayer {
     }
 
     /// Only what the rules test: Istio decides by its rules alone.
-    fn reads(&self) -> crate::request::Reads {
-        let mut out = crate::request::Reads::NONE;
+    fn reads(&self) -> Reads {
+        let mut out = Reads::NONE;
         for set in [&self.deny, &self.allow, &self.audit, &self.dry_deny, &self.dry_allow] {
             set.rules.iter().for_each(|r| r.pred.reads(&mut out));
         }

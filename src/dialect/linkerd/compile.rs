@@ -62,10 +62,7 @@ pub(super) fn compile(
         trust_domain: ctx.workload.trust_domain(),
     };
     let ns = ctx.workload.namespace();
-    let metas: Vec<Meta> = rs
-        .iter()
-        .map(|r| r.model_meta(crate::model::Dialect::Linkerd))
-        .collect();
+    let metas: Vec<Meta> = rs.iter().map(|r| ctx.meta(r, crate::model::Dialect::Linkerd)).collect();
 
     // Authentications first: AuthorizationPolicies refer to them across namespaces.
     let mut mtls: HashMap<(String, String), Identities> = HashMap::new();

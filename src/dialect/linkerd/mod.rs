@@ -24,19 +24,24 @@ mod route;
 mod server;
 mod wire;
 
+use std::fmt;
+
 use self::authz::{AuthzList, DefaultPolicy, Source};
 use self::identity::Client;
 use self::route::Found;
 use self::server::{Routes, Selected, ServerPolicy};
-use super::{Ctx, Effects, Layer, Resource};
-use crate::decision::{Effect, RuleRef, Verdict};
+use super::Ctx;
+use crate::decision::{Effect, Verdict};
 use crate::error::{BundleError, Warning};
+use crate::eval::{note, Defaults, Judge, Layer};
 use crate::model::{Dialect, Meta};
-use crate::request::Request;
+use crate::request::Reads;
+use crate::resource::Resource;
 
 /// The Linkerd layer of one workload.
 pub(crate) struct LinkerdLayer {
     c: compile::Compiled,
+    defaults: Defaults,
 }
 
 /// Compiles the Linkerd resources of the bundle.
@@ -46,7 +51,10 @@ pub(crate) fn compile(
     warnings: &mut Vec<Warning>,
 ) -> Result<Box<dyn Layer>, BundleError> {
     let c = compile::compile(&rs, ctx, warnings)?;
-    Ok(Box::new(LinkerdLayer { c }))
+    Ok(Box::new(LinkerdLayer {
+        c,
+        defaults: ctx.defaults(Dialect::Linkerd),
+    }))
 }
 
 /// What decided, before it is worded.
@@ -58,55 +66,6 @@ enum Outcome<'e> {
         route: Option<Found<'e>>,
         by: Option<Source>,
     },
-}
-
-impl LinkerdLayer {
-    fn meta(&self, i: Option<usize>) -> Option<&Meta> {
-        i.and_then(|i| self.c.metas.get(i))
-    }
-
-    fn rule_ref(&self, i: Option<usize>, rule: Option<usize>) -> Option<RuleRef<'_>> {
-        self.meta(i).map(|meta| RuleRef { meta, rule })
-    }
-
-    fn source_name(&self, s: Source) -> String {
-        match s {
-            Source::Resource(i) => self.meta(Some(i)).map(|m| m.to_string()).unwrap_or_default(),
-            Source::Default(n) => format!("default:{n}"),
-        }
-    }
-
-    fn route_name(&self, f: &Found<'_>) -> String {
-        match self.meta(f.route.meta) {
-            Some(m) => format!("{m} rule {}", f.rule),
-            None => "the default route".into(),
-        }
-    }
-
-    fn outcome<'e>(&'e self, req: &Request, client: &Client<'_>) -> Outcome<'e> {
-        let server = match self.c.ports.select(req.port) {
-            Selected::Port(s) | Selected::OnlyServer(s) => s,
-            Selected::Ambiguous(n) => return Outcome::Ambiguous(n),
-        };
-        let route = match &server.routes {
-            Routes::Http(t) => match t.find(req) {
-                Some(f) => Some(f),
-                None => return Outcome::NotFound(server),
-            },
-            Routes::Grpc(t) => match t.find(req) {
-                Some(f) => Some(f),
-                None => return Outcome::NotFound(server),
-            },
-            Routes::None => None,
-        };
-        let lists: [Option<&AuthzList>; 2] = [route.map(|f| &f.route.authz), Some(&server.authz)];
-        let by = lists
-            .into_iter()
-            .flatten()
-            .find_map(|l| l.first_permitting(client))
-            .map(|a| a.source);
-        Outcome::Decided { server, route, by }
-    }
 }
 
 /// Why a default authorization allowed (static: allowed requests allocate no reason).
@@ -123,140 +82,96 @@ fn default_allow_reason(name: &str) -> &'static str {
     }
 }
 
-fn describe(c: &Client<'_>) -> String {
-    let who = c.uri.unwrap_or("an unauthenticated client");
-    match c.ip {
-        Some(ip) => format!("{who} from {ip}"),
-        None => format!("{who} (address unknown)"),
+/// `spiffe://... from 10.0.0.1`: the client, in a reason.
+struct Who<'a>(&'a Client<'a>);
+
+impl fmt::Display for Who<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let who = self.0.uri.unwrap_or("an unauthenticated client");
+        match self.0.ip {
+            Some(ip) => write!(f, "{who} from {ip}"),
+            None => write!(f, "{who} (address unknown)"),
+        }
     }
 }
 
-impl Layer for LinkerdLayer {
-    fn dialect(&self) -> Dialect {
-        Dialect::Linkerd
+/// `Server ns/name (HTTPRoute ns/r rule 0)`: where the authorizations were looked for.
+struct At<'a> {
+    layer: &'a LinkerdLayer,
+    server: &'a ServerPolicy,
+    route: Option<Found<'a>>,
+}
+
+impl fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.route, self.route.and_then(|r| self.layer.meta(r.route.meta))) {
+            (Some(r), Some(m)) => write!(f, "{} ({m} rule {})", self.server.label, r.rule),
+            _ => f.write_str(&self.server.label),
+        }
+    }
+}
+
+impl LinkerdLayer {
+    fn meta(&self, i: Option<usize>) -> Option<&Meta> {
+        i.and_then(|i| self.c.metas.get(i))
     }
 
-    /// The destination port selects the Server; the client address meets NetworkAuthentications
-    /// and the cluster networks of the default policies.
-    fn reads(&self) -> crate::request::Reads {
-        crate::request::Reads {
-            port: true,
-            source_ip: true,
-            ..crate::request::Reads::NONE
+    /// The resource `i` (its rule `rule`), or the default deciding `effect`.
+    fn meta_or_default(&self, i: Option<usize>, effect: Effect) -> &Meta {
+        self.meta(i).unwrap_or(self.defaults.of(effect))
+    }
+
+    fn source_name(&self, s: Source) -> String {
+        match s {
+            Source::Resource(i) => self.meta(Some(i)).map(|m| m.to_string()).unwrap_or_default(),
+            Source::Default(n) => format!("default:{n}"),
         }
     }
 
-    fn decide<'e>(&'e self, req: &Request, fx: &mut Effects<'e>) -> Verdict<'e> {
-        let client = Client::of(req, &self.c.control_plane_ns);
-        let v = |effect, by, reason: String| Verdict::new(Dialect::Linkerd, effect, by, reason);
-        match self.outcome(req, &client) {
-            Outcome::Ambiguous(n) => v(
-                Effect::Deny,
-                None,
-                format!(
-                    "the destination port is unknown and {n} Servers select this workload: cannot tell which applies"
-                ),
-            ),
-            Outcome::NotFound(s) => v(
-                Effect::NotFound,
-                self.rule_ref(s.meta, None),
-                format!("no route of {} matches {} {}", s.label, req.method, req.path),
-            ),
-            Outcome::Decided { server, route, by } => {
-                // Allowed requests are the common case: their reasons are static (the
-                // verdict's `by` names the authorization); only denials are worded in full.
-                let at = || match &route {
-                    Some(f) if f.route.meta.is_some() => format!("{} ({})", server.label, self.route_name(f)),
-                    _ => server.label.clone(),
-                };
-                let deciding = || {
-                    route
-                        .and_then(|f| f.route.meta.map(|m| (m, f.rule)))
-                        .and_then(|(m, r)| self.rule_ref(Some(m), Some(r)))
-                        .or_else(|| self.rule_ref(server.meta, None))
-                };
-                match by {
-                    Some(Source::Default("audit")) => {
-                        fx.dry_run.push(v(
-                            Effect::Deny,
-                            deciding(),
-                            format!(
-                                "audit: no authorization of {} permits {}; allowed because the policy is audit",
-                                at(),
-                                describe(&client)
-                            ),
-                        ));
-                        Verdict::new(
-                            Dialect::Linkerd,
-                            Effect::Allow,
-                            deciding(),
-                            "allowed by default:audit (reported as the denial it would be)",
-                        )
-                    }
-                    Some(Source::Resource(i)) => Verdict::new(
-                        Dialect::Linkerd,
-                        Effect::Allow,
-                        self.rule_ref(Some(i), None),
-                        "an authorization of the Server or its route permits the client",
-                    ),
-                    Some(Source::Default(name)) => Verdict::new(
-                        Dialect::Linkerd,
-                        Effect::Allow,
-                        self.rule_ref(server.meta, None),
-                        default_allow_reason(name),
-                    ),
-                    None => {
-                        let why = if server.meta.is_none() && server.access == DefaultPolicy::Deny {
-                            "the port has no Server and the default inbound policy is deny".to_string()
-                        } else {
-                            format!("no authorization of {} permits {}", at(), describe(&client))
-                        };
-                        v(Effect::Deny, deciding(), why)
-                    }
-                }
-            }
+    fn route_name(&self, f: &Found<'_>) -> String {
+        match self.meta(f.route.meta) {
+            Some(m) => format!("{m} rule {}", f.rule),
+            None => "the default route".into(),
         }
     }
 
-    fn explain(&self, req: &Request) -> Vec<String> {
-        let client = Client::of(req, &self.c.control_plane_ns);
-        let mut out = vec![format!(
-            "client: {}{}",
-            describe(&client),
-            client
-                .dns()
-                .map(|d| format!(", Linkerd identity {d}"))
-                .unwrap_or_default()
-        )];
+    /// The proxy's steps: the server of the port, the route, the first authorization that
+    /// permits the client.
+    fn outcome<'e>(&'e self, j: &mut Judge<'e, '_>, client: &Client<'_>) -> Outcome<'e> {
+        let req = j.req();
         let server = match (req.port, self.c.ports.select(req.port)) {
             (_, Selected::Ambiguous(n)) => {
-                out.push(format!(
+                note!(
+                    j,
                     "server: port unknown and {n} Servers select this workload (pass --port)"
-                ));
-                return out;
+                );
+                return Outcome::Ambiguous(n);
             }
             (None, Selected::OnlyServer(s)) => {
-                out.push(format!(
+                note!(
+                    j,
                     "server: port unknown; {} is the only Server of this workload",
                     s.label
-                ));
+                );
                 s
             }
             (Some(p), Selected::Port(s)) if s.meta.is_none() => {
-                out.push(format!(
+                note!(
+                    j,
                     "server: port {p} has no Server: default inbound policy {}",
                     s.access.name()
-                ));
+                );
                 s
             }
             (p, Selected::Port(s) | Selected::OnlyServer(s)) => {
-                let p = p.map(|p| p.to_string()).unwrap_or_else(|| "unknown".into());
-                out.push(format!(
+                let p = p.map_or_else(|| "unknown".into(), |p| p.to_string());
+                note!(
+                    j,
                     "server: port {p} -> {} (proxyProtocol {}, accessPolicy {})",
                     s.label,
                     s.protocol.name(),
                     s.access.name()
-                ));
+                );
                 s
             }
         };
@@ -266,35 +181,142 @@ impl Layer for LinkerdLayer {
             Routes::None => None,
         };
         match (&server.routes, &route) {
-            (Routes::None, _) => out.push("route: none (opaque/TLS server: connection-level authorization)".into()),
+            (Routes::None, _) => note!(j, "route: none (opaque/TLS server: connection-level authorization)"),
             (_, None) => {
-                out.push(format!("route: no route matches {} {} -> 404", req.method, req.path));
-                return out;
+                note!(j, "route: no route matches {} {} -> 404", req.method, req.path);
+                return Outcome::NotFound(server);
             }
-            (_, Some(f)) => out.push(format!("route: {}", self.route_name(f))),
+            (_, Some(f)) => note!(j, "route: {}", self.route_name(f)),
         }
-        let lists = [
-            route.map(|f| ("route", &f.route.authz)),
-            Some(("server", &server.authz)),
+        let lists: [(&str, Option<&AuthzList>); 2] = [
+            ("route", route.map(|f| &f.route.authz)),
+            ("server", Some(&server.authz)),
         ];
-        for (level, list) in lists.into_iter().flatten() {
-            for a in &list.items {
-                let res = match a.check(&client) {
-                    Ok(()) => "permits".to_string(),
-                    Err(m) => format!("does not permit: {m}"),
-                };
-                out.push(format!("{level} authorization {}: {res}", self.source_name(a.source)));
+        if j.tracing() {
+            for (level, list) in lists.iter().filter_map(|(l, a)| Some((l, (*a)?))) {
+                for a in &list.items {
+                    match a.check(client) {
+                        Ok(()) => note!(j, "{level} authorization {}: permits", self.source_name(a.source)),
+                        Err(m) => note!(
+                            j,
+                            "{level} authorization {}: does not permit: {m}",
+                            self.source_name(a.source)
+                        ),
+                    }
+                }
             }
         }
-        let mut fx = Effects::default();
-        let v = self.decide(req, &mut fx);
-        out.push(format!("verdict: {} ({})", v.effect.name(), v.reason));
-        out.extend(fx.dry_run.iter().map(|d| format!("reported: {}", d.reason)));
-        out
+        let by = lists
+            .into_iter()
+            .filter_map(|(_, l)| l)
+            .find_map(|l| l.first_permitting(client))
+            .map(|a| a.source);
+        Outcome::Decided { server, route, by }
+    }
+}
+
+impl Layer for LinkerdLayer {
+    fn dialect(&self) -> Dialect {
+        Dialect::Linkerd
+    }
+
+    fn decide<'e>(&'e self, j: &mut Judge<'e, '_>) -> Verdict<'e> {
+        let req = j.req();
+        let client = Client::of(req, &self.c.control_plane_ns);
+        if j.tracing() {
+            let dns = client
+                .dns()
+                .map(|d| format!(", Linkerd identity {d}"))
+                .unwrap_or_default();
+            note!(j, "client: {}{dns}", Who(&client));
+        }
+        match self.outcome(j, &client) {
+            Outcome::Ambiguous(n) => j.verdict_why(
+                Effect::Deny,
+                self.defaults.of(Effect::Deny),
+                None,
+                format_args!(
+                    "the destination port is unknown and {n} Servers select this workload: cannot tell which applies"
+                ),
+            ),
+            Outcome::NotFound(s) => j.verdict_why(
+                Effect::NotFound,
+                self.meta_or_default(s.meta, Effect::NotFound),
+                None,
+                format_args!("no route of {} matches {} {}", s.label, req.method, req.path),
+            ),
+            Outcome::Decided { server, route, by } => {
+                // Allowed requests are the common case: their reasons are static (the verdict's
+                // meta names the authorization); only denials are worded in full, when read.
+                let at = At {
+                    layer: self,
+                    server,
+                    route,
+                };
+                // The route's rule when a route of a resource was matched, else the Server.
+                let (deciding, rule) = match route.and_then(|f| Some((f.route.meta?, f.rule))) {
+                    Some((m, r)) => (Some(m), Some(r)),
+                    None => (server.meta, None),
+                };
+                match by {
+                    Some(Source::Default("audit")) => {
+                        j.dry_run(
+                            Effect::Deny,
+                            self.meta_or_default(deciding, Effect::Deny),
+                            rule,
+                            format_args!(
+                                "audit: no authorization of {at} permits {}; allowed because the policy is audit",
+                                Who(&client)
+                            ),
+                        );
+                        j.verdict(
+                            Effect::Allow,
+                            self.meta_or_default(deciding, Effect::Allow),
+                            rule,
+                            "allowed by default:audit (reported as the denial it would be)",
+                        )
+                    }
+                    Some(Source::Resource(i)) => j.verdict(
+                        Effect::Allow,
+                        self.meta_or_default(Some(i), Effect::Allow),
+                        None,
+                        "an authorization of the Server or its route permits the client",
+                    ),
+                    Some(Source::Default(name)) => j.verdict(
+                        Effect::Allow,
+                        self.meta_or_default(server.meta, Effect::Allow),
+                        None,
+                        default_allow_reason(name),
+                    ),
+                    None if server.meta.is_none() && server.access == DefaultPolicy::Deny => j.verdict(
+                        Effect::Deny,
+                        self.meta_or_default(deciding, Effect::Deny),
+                        rule,
+                        "the port has no Server and the default inbound policy is deny",
+                    ),
+                    None => j.verdict_why(
+                        Effect::Deny,
+                        self.meta_or_default(deciding, Effect::Deny),
+                        rule,
+                        format_args!("no authorization of {at} permits {}", Who(&client)),
+                    ),
+                }
+            }
+        }
     }
 
     fn headers_read(&self) -> Vec<String> {
         self.c.headers.clone()
+    }
+
+    /// The destination port selects the Server; the client address meets NetworkAuthentications
+    /// and the cluster networks of the default policies.
+    fn reads(&self) -> Reads {
+        Reads {
+            port: true,
+            source_ip: true,
+            ..Reads::NONE
+        }
     }
 }
 

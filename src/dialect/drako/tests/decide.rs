@@ -57,11 +57,12 @@ fn exactly_one_binding_must_match() {
         ("GET", "/elsewhere", false, "no DrakoPolicyBinding"),
     ];
     for (m, p, want, why) in cases {
-        let d = e.evaluate(&req(Some(FOO), m, p));
+        let req_ = req(Some(FOO), m, p);
+        let d = e.evaluate(&req_);
         assert_eq!(d.allowed(), *want, "{m} {p}: {}", d.verdict.reason);
-        let named = d.verdict.by.map(|b| b.meta.name.clone()).unwrap_or_default();
+        let named = d.verdict.by().map(|b| b.meta.name.clone()).unwrap_or_default();
         assert!(
-            named == *why || d.verdict.reason.contains(why),
+            named == *why || d.verdict.reason.to_string().contains(why),
             "{m} {p}: {named} / {}",
             d.verdict.reason
         );
@@ -127,8 +128,9 @@ fn client_authentication_modes_skip_fail_and_bypass() {
     // SpiffeId only: no certificate fails client authentication even with AllowAll.
     let spiffe_allow = with(json!(["SpiffeId"]), "allow");
     assert!(allowed(&spiffe_allow, &req(Some(BAR), "GET", "/")));
-    let d = spiffe_allow.evaluate(&req(None, "GET", "/"));
-    assert!(!d.allowed() && d.verdict.reason.contains("client authentication failed"));
+    let req_ = req(None, "GET", "/");
+    let d = spiffe_allow.evaluate(&req_);
+    assert!(!d.allowed() && d.verdict.reason.to_string().contains("client authentication failed"));
     // A SPIFFE ID not shaped /ns/<ns>/sa/<sa> fails SpiffeId.
     assert!(!allowed(
         &spiffe_allow,
@@ -177,9 +179,10 @@ fn policy_types_decide() {
     .unwrap();
     assert!(allowed(&deny, &req(Some(FOO), "GET", "/")));
     let deny = engine(simple("deny", &[("deny", json!({"type": "DenyAll"}))])).unwrap();
-    let d = deny.evaluate(&req(Some(FOO), "GET", "/"));
+    let req_ = req(Some(FOO), "GET", "/");
+    let d = deny.evaluate(&req_);
     assert!(
-        !d.allowed() && d.verdict.reason.contains("deny=false"),
+        !d.allowed() && d.verdict.reason.to_string().contains("deny=false"),
         "{}",
         d.verdict.reason
     );
@@ -212,17 +215,20 @@ fn headers_injected_and_stripped() {
         b["spec"]["clientAuthenticationModes"] = json!(["SpiffeId", "None"]);
     }
     let e = engine(rs).unwrap();
-    let d = e.evaluate(&req(Some(FOO), "GET", "/"));
-    let hs: Vec<(&str, &str)> = d.set_headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let req_ = req(Some(FOO), "GET", "/");
+    let d = e.evaluate(&req_);
+    let hs: Vec<(&str, &str)> = d.set_headers.iter().map(|(k, v)| (*k, v.as_ref())).collect();
     let ids = format!("[{{\"type\":\"SpiffeId\",\"value\":\"{FOO}\"}}]");
     assert_eq!(
         hs,
         vec![("x-user-id", "anonymous"), ("x-drako-client-ids", ids.as_str())]
     );
     // Bypassed client authentication: no identifier, no x-drako-client-ids.
-    let d = e.evaluate(&req(None, "GET", "/"));
+    let req_ = req(None, "GET", "/");
+    let d = e.evaluate(&req_);
     assert!(d.allowed());
-    assert_eq!(d.set_headers, vec![("x-user-id", "anonymous".to_string())]);
+    let hs: Vec<(&str, &str)> = d.set_headers.iter().map(|(k, v)| (*k, v.as_ref())).collect();
+    assert_eq!(hs, vec![("x-user-id", "anonymous")]);
     for h in ["x-user-id", "x-drako-*"] {
         assert!(e.strip_headers().contains(&h), "{h}");
     }
@@ -238,9 +244,10 @@ fn many_bindings_cost_one_lookup() {
         ));
     }
     let e = engine(rs).unwrap();
-    let d = e.evaluate(&req(Some(FOO), "GET", "/svc/4321/x"));
+    let req_ = req(Some(FOO), "GET", "/svc/4321/x");
+    let d = e.evaluate(&req_);
     assert!(d.allowed());
-    assert_eq!(d.verdict.by.map(|b| b.meta.name.as_str()), Some("b4321"));
+    assert_eq!(d.verdict.by().map(|b| b.meta.name.as_str()), Some("b4321"));
     assert!(!allowed(&e, &req(Some(FOO), "GET", "/svc/4321")));
 }
 
@@ -251,10 +258,12 @@ fn explain_names_bindings_policies_and_the_strategy() {
         &[("group", clients(&[FOO])), ("deny", json!({"type": "DenyAll"}))],
     ))
     .unwrap();
+    let r = req(Some(FOO), "GET", "/");
     let lines = e
-        .explain(&req(Some(FOO), "GET", "/"))
+        .explain(&r)
+        .layers
         .into_iter()
-        .flat_map(|(_, l)| l)
+        .flat_map(|l| l.lines)
         .collect::<Vec<_>>()
         .join("\n");
     for want in [

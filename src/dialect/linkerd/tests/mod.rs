@@ -95,10 +95,11 @@ impl Req<'_> {
 
 /// (effect, deciding resource, dry-run effects).
 fn decide(e: &Engine, q: &Req<'_>) -> (Effect, Option<String>, Vec<Effect>) {
-    let d = e.evaluate(&q.build());
+    let req_ = q.build();
+    let d = e.evaluate(&req_);
     (
         d.verdict.effect,
-        d.verdict.by.map(|b| b.meta.to_string()),
+        d.verdict.by().map(|b| b.meta.to_string()),
         d.dry_run.iter().map(|v| v.effect).collect(),
     )
 }

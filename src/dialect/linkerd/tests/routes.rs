@@ -237,17 +237,12 @@ fn explain_walks_server_route_and_authorizations() {
         http_route("api", json!([{"matches": [{"path": {"value": "/api"}}]}])),
         saz("web", json!({"meshTLS": {"serviceAccounts": [{"name": "web"}]}})),
     ]);
-    let lines: Vec<String> = e
-        .explain(
-            &Req {
-                path: "/api",
-                ..r(Some(BOT), 8080)
-            }
-            .build(),
-        )
-        .into_iter()
-        .flat_map(|(_, l)| l)
-        .collect();
+    let q = Req {
+        path: "/api",
+        ..r(Some(BOT), 8080)
+    }
+    .build();
+    let lines: Vec<String> = e.explain(&q).layers.into_iter().flat_map(|l| l.lines).collect();
     let text = lines.join("\n");
     for want in [
         "vote-bot.emojivoto.serviceaccount.identity.linkerd.cluster.local",
