@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::error::BundleError;
+use crate::request::decode_pairs;
 pub use crate::request::path::Options as PathSettings;
 
 /// The envelope, with each resource kept as raw JSON until its dialect parses it.
@@ -107,6 +108,25 @@ impl Workload {
     /// The label value, if set.
     pub fn label(&self, k: &str) -> Option<&str> {
         self.labels.as_ref()?.get(k).map(String::as_str)
+    }
+
+    /// The workload as Istio's node metadata describes it, in the bytes the host gives:
+    /// `NAMESPACE` and `SERVICE_ACCOUNT` as strings, `LABELS` as a map in Proxy-Wasm's pairs
+    /// encoding. A field absent, empty or unreadable is left out.
+    pub fn from_node_metadata(
+        namespace: Option<Vec<u8>>,
+        service_account: Option<Vec<u8>>,
+        labels: Option<Vec<u8>>,
+    ) -> Workload {
+        let text = |b: Option<Vec<u8>>| b.and_then(|b| String::from_utf8(b).ok()).filter(|s| !s.is_empty());
+        Workload {
+            namespace: text(namespace),
+            service_account: text(service_account),
+            labels: labels
+                .and_then(|b| decode_pairs(&b))
+                .map(|pairs| pairs.into_iter().collect()),
+            ..Workload::default()
+        }
     }
 }
 
@@ -243,5 +263,24 @@ impl Default for LinkerdSettings {
             control_plane_namespace: "linkerd".into(),
             authorize_localhost: true,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_metadata_fills_what_it_can_read() {
+        let labels = crate::request::encode_pairs(&[(b"app", b"backend"), (b"version", b"v1")]);
+        let w = Workload::from_node_metadata(Some(b"shop".to_vec()), Some(b"backend".to_vec()), Some(labels));
+        assert_eq!(w.namespace(), "shop");
+        assert_eq!(w.service_account.as_deref(), Some("backend"));
+        assert_eq!(w.label("app"), Some("backend"));
+        assert_eq!(w.label("version"), Some("v1"));
+        // Empty, unreadable or missing: left out, so the bundle's or no value applies.
+        let w = Workload::from_node_metadata(Some(Vec::new()), Some(vec![0xff]), Some(vec![1, 0, 0]));
+        assert_eq!(w, Workload::default());
+        assert_eq!(Workload::from_node_metadata(None, None, None), Workload::default());
     }
 }

@@ -6,7 +6,7 @@ use crate::dialect::{compile_layers, Ctx};
 use crate::error::{BundleError, Warning};
 use crate::eval::Layers;
 use crate::model::{Dialect, MetaIds};
-use crate::request::Request;
+use crate::request::{ReadPlan, Request};
 
 /// A loaded bundle, ready to decide. Immutable: a new configuration builds a new engine, and a
 /// request is decided wholly by the engine it started with.
@@ -17,10 +17,7 @@ pub struct Engine {
     metas: usize,
     workload: Workload,
     warnings: Vec<Warning>,
-    headers_read: Vec<String>,
-    reads: crate::request::Reads,
-    strip_headers: Vec<&'static str>,
-    path_options: crate::request::path::Options,
+    plan: ReadPlan,
     #[cfg(feature = "fault-injection")]
     panic_on_path: Option<String>,
 }
@@ -59,16 +56,8 @@ impl Engine {
             });
         }
         let layers = compile_layers(&bundle.resources, &ctx, &mut warnings)?;
-        let mut headers_read: Vec<String> = layers.iter().flat_map(|l| l.headers_read()).collect();
-        headers_read.sort();
-        headers_read.dedup();
-        let reads = layers
-            .iter()
-            .fold(crate::request::Reads::NONE, |acc, l| acc.union(l.reads()));
-        let mut strip_headers: Vec<&'static str> =
-            layers.iter().flat_map(|l| l.strip_headers().iter().copied()).collect();
-        strip_headers.sort_unstable();
-        strip_headers.dedup();
+        let mut plan = ReadPlan::new(bundle.settings.path.clone());
+        layers.iter().for_each(|l| l.plan(&mut plan));
         let layers = Layers::new(layers, bundle.settings.default_action, bundle.settings.mode, &ids);
         Ok(Engine {
             layers,
@@ -76,10 +65,7 @@ impl Engine {
             mode: bundle.settings.mode,
             workload,
             warnings,
-            headers_read,
-            reads,
-            strip_headers,
-            path_options: bundle.settings.path.clone(),
+            plan: plan.seal(),
             #[cfg(feature = "fault-injection")]
             panic_on_path: bundle.settings.testing.panic_on_path.clone(),
         })
@@ -125,26 +111,11 @@ impl Engine {
         &self.warnings
     }
 
-    /// Request headers some rule reads (lowercase).
-    pub fn headers_read(&self) -> &[String] {
-        &self.headers_read
-    }
-
-    /// Connection attributes the bundle's decisions can depend on (the filter reads only
-    /// these from the host; the peer and the request headers it reads always).
-    pub fn reads(&self) -> crate::request::Reads {
-        self.reads
-    }
-
-    /// Request headers removed before forwarding (a trailing `*` is a prefix).
-    pub fn strip_headers(&self) -> &[&'static str] {
-        &self.strip_headers
-    }
-
-    /// How the filter canonicalizes paths (`settings.path`): pass to
-    /// [`crate::request::path::canonical`] before building the [`Request`].
-    pub fn path_options(&self) -> &crate::request::path::Options {
-        &self.path_options
+    /// What the filter reads from the host per request (headers, connection attributes, how
+    /// the path is canonicalized) and which headers it removes: give it to
+    /// [`crate::request::incoming`] with the request's headers.
+    pub fn plan(&self) -> &ReadPlan {
+        &self.plan
     }
 
     /// Is the whole bundle in dry-run mode?

@@ -19,7 +19,7 @@ use std::fmt;
 use crate::bundle::{DefaultAction, Mode};
 use crate::decision::{Decision, Effect, Explanation, Few, LayerExplanation, Reason, Retell, Verdict};
 use crate::model::{Dialect, Meta, MetaIds, DEFAULT_KIND};
-use crate::request::{Reads, Request};
+use crate::request::{ReadPlan, Request};
 
 /// One dialect's compiled policy for the workload, deciding with its owner's rules.
 pub(crate) trait Layer: Retell {
@@ -30,17 +30,9 @@ pub(crate) trait Layer: Retell {
     /// configure time. Notes each step with [`note!`] (kept only by `explain`).
     fn decide<'a>(&'a self, j: &mut Judge<'a, '_>) -> Verdict<'a>;
 
-    /// Header names the layer reads (lowercase); the filter fetches only these.
-    fn headers_read(&self) -> Vec<String>;
-
-    /// Connection attributes the layer's decisions can depend on; the filter reads only these.
-    fn reads(&self) -> Reads;
-
-    /// Header names (lowercase; a trailing `*` is a prefix) removed from every request before
-    /// it is forwarded, so that a client cannot spoof what the layer sets.
-    fn strip_headers(&self) -> &[&'static str] {
-        &[]
-    }
+    /// Adds what the layer's decisions can look at to the filter's plan (headers, connection
+    /// attributes), and the headers no client may send because the layer sets them.
+    fn plan(&self, plan: &mut ReadPlan);
 }
 
 /// Every layer can say again why it decided: by deciding again, traced.

@@ -53,10 +53,6 @@ mod spiffe;
 
 #[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
 mod filter;
-// The filter's host-free helpers are unit-tested natively (the filter builds only for wasi).
-#[cfg(all(test, not(target_arch = "wasm32")))]
-#[path = "filter/pairs.rs"]
-mod filter_pairs;
 
 pub use bundle::{PathSettings, Settings, Workload};
 pub use decision::{Decision, Effect, Explanation, Few, LayerExplanation, Reason, RuleRef, Verdict};

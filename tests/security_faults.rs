@@ -39,7 +39,7 @@ fn path_settings_load() {
         &Workload::default(),
     )
     .unwrap();
-    let o = e.path_options();
+    let o = &e.plan().path;
     assert_eq!(o.max_length, 100);
     assert_eq!(o.forward, spiffe_authz::request::path::Forward::RejectIfChanged);
 }

@@ -6,7 +6,8 @@
 mod xorshift;
 
 use spiffe_authz::request::path::{self, canonical, canonicalize, Backslash, EscapedSlashes, Forward, Options};
-use spiffe_authz::{Engine, Request, Workload};
+use spiffe_authz::request::{incoming, Attribute, HostReads};
+use spiffe_authz::{Engine, Workload};
 use xorshift::Rng;
 
 /// Pieces attackers and broken clients put in paths.
@@ -304,12 +305,41 @@ fn engine() -> Result<Engine, spiffe_authz::BundleError> {
     Engine::from_json(BUNDLE.as_bytes(), &Workload::default())
 }
 
-/// What the filter does with a raw `:path`: 400, or the engine's decision on the canonical path.
+/// A host with no attributes (no peer certificate).
+struct NoHost;
+
+impl HostReads for NoHost {
+    fn read(&mut self, _: Attribute) -> Option<Vec<u8>> {
+        None
+    }
+}
+
+/// What the filter does with a raw `:path` (the same glue, `request::incoming`): 400, or the
+/// engine's decision on the canonical path; the path it forwards is decided alike.
 fn filter(e: &Engine, raw: &str) -> &'static str {
-    match canonical(raw, e.path_options()) {
+    let read = |p: &str| {
+        incoming(
+            e.plan(),
+            vec![(":method".into(), b"GET".to_vec()), (":path".into(), p.into())],
+            &mut NoHost,
+        )
+    };
+    match read(raw) {
         Err(_) => "400",
-        Ok(c) if e.evaluate(&Request::new("GET", &c.forward())).allowed() => "allow",
-        Ok(_) => "deny",
+        Ok(i) => {
+            let forwarded = i.forward_path.as_deref().unwrap_or(raw);
+            let again = read(forwarded).map(|j| j.request.path);
+            assert_eq!(
+                again.as_deref(),
+                Ok(i.request.path.as_str()),
+                "{raw}: forwarded as {forwarded}"
+            );
+            if e.evaluate(&i.request).allowed() {
+                "allow"
+            } else {
+                "deny"
+            }
+        }
     }
 }
 

@@ -162,7 +162,7 @@ fn decide(e: &Engine, sel: u8, req: &[u8]) {
         let (k, v) = h.split_once(':').unwrap_or((h, ""));
         r.add_header(k, v.trim());
     }
-    if let Ok(c) = path::canonical(raw_path, e.path_options()) {
+    if let Ok(c) = path::canonical(raw_path, &e.plan().path) {
         r.path = c.path;
         let a = e.evaluate(&r).verdict.effect;
         let b = e.evaluate(&r).verdict.effect;

@@ -1,4 +1,11 @@
 //! The HTTP context: one per stream. Reads the request once, asks the engine, enforces.
+//!
+//! One request, top to bottom: [`Http::on_http_request_headers`] reads the headers (one host
+//! call) and hands them to [`request::incoming`](crate::request::incoming), which builds the
+//! [`Request`] and reads, through [`host::Stream`], the peer and the few attributes the
+//! bundle's plan asks for; the filter then rewrites `:path` if it was not canonical, removes the
+//! headers no client may send, asks [`Engine::evaluate`](crate::Engine::evaluate) and acts on
+//! the [`Decision`] ([`enforce`]).
 
 use std::rc::Rc;
 
@@ -6,9 +13,8 @@ use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::{Action, GrpcStatusCode, LogLevel, MapType};
 
-use crate::request::parse_authority;
-use crate::request::path::canonical;
-use crate::{Decision, Effect, Engine, Peer, Request, Verdict};
+use crate::request::{incoming, Refused};
+use crate::{Decision, Effect, Request, Verdict};
 
 use super::host;
 use super::loaded::Loaded;
@@ -36,152 +42,75 @@ impl HttpContext for Http {
             return local_reply(503, false, "spiffe-authz: no policy loaded");
         };
         let engine = &loaded.engine;
-        let all_headers = host::request_headers();
-        let grpc = header(&all_headers, "content-type").is_some_and(|v| v.starts_with("application/grpc"));
-        let raw_path = header(&all_headers, ":path").unwrap_or("");
-        // The path decided on is the path forwarded: canonical (`:path` rewritten when it
-        // differs, query kept), or refused with 400 (see request::path and settings.path).
-        let path = match canonical(raw_path, engine.path_options()) {
-            Ok(c) => {
-                if c.changed
-                    && hostcalls::set_map_value(MapType::HttpRequestHeaders, ":path", Some(&c.forward())).is_err()
-                {
-                    // Never forward a path other than the one decided on.
-                    metrics::inc_now(Counter::Denied);
-                    return local_reply(503, grpc, "spiffe-authz: cannot forward the canonical path");
-                }
-                c.path
+        let incoming = match incoming(engine.plan(), host::request_headers(), &mut host::Stream) {
+            Ok(i) => i,
+            Err(refused) => return bad_request(&refused),
+        };
+        let req = &incoming.request;
+        // The path decided on is the path forwarded: canonical (`:path` rewritten, query kept),
+        // or the request was refused above (see request::path and settings.path).
+        if let Some(path) = &incoming.forward_path {
+            if hostcalls::set_map_value(MapType::HttpRequestHeaders, ":path", Some(path)).is_err() {
+                // Never forward a path other than the one decided on.
+                metrics::inc_now(Counter::Denied);
+                return local_reply(503, req.grpc, "spiffe-authz: cannot forward the canonical path");
             }
-            Err(e) => return bad_request("path", &e, grpc),
-        };
-        let authority = match parse_authority(header(&all_headers, ":authority").unwrap_or("")) {
-            Ok(a) => a,
-            Err(e) => return bad_request("authority", &e, grpc),
-        };
-        let req = build_request(engine, &all_headers, path, authority, grpc);
-        strip(engine, &all_headers);
-        let d = engine.evaluate(&req);
+        }
+        for name in &incoming.remove {
+            let _ = hostcalls::remove_map_value(MapType::HttpRequestHeaders, name);
+        }
+        let d = engine.evaluate(req);
         loaded.counters.count(&d);
-        let mut logged = false;
-        for v in &d.dry_run {
-            logged |= report_dry_run(v, &req);
-        }
-        if d.allowed() {
-            if d.verdict.effect != Effect::Allow {
-                // The bundle runs in dry-run mode: report, count, forward.
-                logged |= report_dry_run(&d.verdict, &req);
-            }
-            metrics::inc(Counter::Allowed);
-            if logged {
-                loaded.flush();
-            }
-            for (name, value) in &d.set_headers {
-                let _ = hostcalls::set_map_value(MapType::HttpRequestHeaders, name, Some(value));
-            }
-            if log::log_enabled!(log::Level::Debug) {
-                log::debug!("spiffe-authz allow: {}", describe(&d.verdict, &req));
-            }
-            return Action::Continue;
-        }
-        metrics::inc(Counter::Denied);
-        loaded.flush();
-        host::log(
-            LogLevel::Info,
-            &format!(
-                "spiffe-authz {}: {}",
-                d.verdict.effect.name(),
-                describe(&d.verdict, &req)
-            ),
-        );
-        deny(&d, grpc)
+        enforce(&loaded, &d, req)
     }
 }
 
-/// Answers 400 to a request whose `what` (path, authority) the filter refuses to read.
-fn bad_request(what: &str, e: &dyn std::fmt::Display, grpc: bool) -> Action {
-    metrics::inc_now(Counter::BadRequest);
+/// Forwards an allowed request (with the headers the layers set) or answers a refused one;
+/// reports dry-run verdicts either way.
+fn enforce(loaded: &Loaded, d: &Decision<'_>, req: &Request) -> Action {
+    let mut logged = false;
+    for v in &d.dry_run {
+        logged |= report_dry_run(v, req);
+    }
+    if d.allowed() {
+        if d.verdict.effect != Effect::Allow {
+            // The bundle runs in dry-run mode: report, count, forward.
+            logged |= report_dry_run(&d.verdict, req);
+        }
+        metrics::inc(Counter::Allowed);
+        if logged {
+            loaded.flush();
+        }
+        for (name, value) in &d.set_headers {
+            let _ = hostcalls::set_map_value(MapType::HttpRequestHeaders, name, Some(value));
+        }
+        if log::log_enabled!(log::Level::Debug) {
+            log::debug!("spiffe-authz allow: {}", describe(&d.verdict, req));
+        }
+        return Action::Continue;
+    }
+    metrics::inc(Counter::Denied);
+    loaded.flush();
     host::log(
         LogLevel::Info,
-        &format!("spiffe-authz: bad request: {what} refused ({e}); 400"),
+        &format!(
+            "spiffe-authz {}: {}",
+            d.verdict.effect.name(),
+            describe(&d.verdict, req)
+        ),
     );
-    local_reply(400, grpc, &format!("spiffe-authz: bad request {what}"))
+    deny(d, req.grpc)
 }
 
-/// The first value of a header (names are lowercase in Envoy's header map).
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-}
-
-/// Fills the [`Request`]: each attribute read once, and only those the bundle's rules can look
-/// at (each read is a host call, dearer than the decision itself: README "Performance").
-fn build_request(
-    engine: &Engine,
-    headers: &[(String, String)],
-    path: String,
-    (host, host_port): (String, Option<u16>),
-    grpc: bool,
-) -> Request {
-    let reads = engine.reads();
-    let mut req = Request {
-        path,
-        host,
-        host_port,
-        grpc,
-        method: header(headers, ":method").unwrap_or("").to_string(),
-        peer: host::string(&["connection", "uri_san_peer_certificate"])
-            .map_or(Peer::Unauthenticated, Peer::from_uri_san),
-        port: reads
-            .port
-            .then(|| host::int(&["destination", "port"]).and_then(|p| u16::try_from(p).ok()))
-            .flatten(),
-        destination_ip: reads
-            .destination_ip
-            .then(|| host::ip(&["destination", "address"]))
-            .flatten(),
-        sni: reads
-            .sni
-            .then(|| host::string(&["connection", "requested_server_name"]).filter(|s| !s.is_empty()))
-            .flatten(),
-        ..Request::default()
-    };
-    // `source.address` is the connection's peer unless the HCM trusts X-Forwarded-For hops
-    // (envoy/envoy.yaml sets use_remote_address: true and trusts none), so the two agree.
-    if reads.source_ip {
-        req.source_ip = host::ip(&["source", "address"]);
-        req.remote_ip = req.source_ip;
-    }
-    // The JWT Envoy's jwt_authn validated (its payload in the stream's metadata; Istio keys it
-    // by issuer), for requestPrincipals and request.auth.*. Unreadable means no JWT.
-    if reads.jwt {
-        req.jwt = host::property(&["metadata", "filter_metadata", "envoy.filters.http.jwt_authn"])
-            .and_then(|b| crate::request::jwt::from_metadata(&b));
-    }
-    let wanted = engine.headers_read();
-    for (k, v) in headers {
-        if k == "content-type" || wanted.binary_search(k).is_ok() {
-            req.add_header(k, v);
-        }
-    }
-    req
-}
-
-/// Removes the headers the bundle says no client may send (a trailing `*` is a prefix).
-fn strip(engine: &Engine, headers: &[(String, String)]) {
-    let strip = engine.strip_headers();
-    if strip.is_empty() {
-        return;
-    }
-    let mut done: Vec<&str> = Vec::new();
-    for (k, _) in headers {
-        let hit = strip.iter().any(|s| match s.strip_suffix('*') {
-            Some(prefix) => k.starts_with(prefix),
-            None => k == s,
-        });
-        if hit && !done.contains(&k.as_str()) {
-            let _ = hostcalls::remove_map_value(MapType::HttpRequestHeaders, k);
-            done.push(k);
-        }
-    }
+/// Answers 400 to a request whose path or authority the filter refuses to read.
+fn bad_request(r: &Refused) -> Action {
+    metrics::inc_now(Counter::BadRequest);
+    let what = r.error.what();
+    host::log(
+        LogLevel::Info,
+        &format!("spiffe-authz: bad request: {what} refused ({}); 400", r.error),
+    );
+    local_reply(400, r.grpc, &format!("spiffe-authz: bad request {what}"))
 }
 
 /// Answers a denied request. The body (gRPC: grpc-message) names the deciding policy and nothing
@@ -245,7 +174,8 @@ fn report_dry_run(v: &Verdict<'_>, req: &Request) -> bool {
 }
 
 /// `dialect=istio policy="AuthorizationPolicy ns/name" rule=0 peer=spiffe://... method=GET
-/// path=/x reason="..."`: never a header value or the query string.
+/// path=/x reason="..."`: never a header value or the query string. `policy` and `rule` are
+/// `-` when no rule decided.
 fn describe(v: &Verdict<'_>, req: &Request) -> String {
     let dialect = v.dialect().map_or("bundle", |d| d.name());
     let policy = v.by().map_or_else(|| "-".to_string(), |b| b.meta.to_string());

@@ -1,15 +1,15 @@
 //! The Proxy-Wasm layer (wasm32-wasip1 only): the only code that names `proxy_wasm`.
 //!
 //! Thin by design: [`root`] turns the plugin configuration into an [`Engine`](crate::Engine)
-//! once per configuration, [`http`] fills a [`Request`](crate::Request) once per stream and
-//! enforces the decision, [`host`] wraps every host read so that none can panic, [`metrics`]
-//! names the counters. All policy logic lives in the engine.
+//! once per configuration; [`http`] makes the host calls of one stream and enforces the
+//! decision (what the engine sees is built by `request::incoming`, host-free); [`host`] wraps
+//! every host read so that none can panic; [`metrics`] and [`policy_metrics`] name the
+//! counters. All policy logic lives in the engine.
 
 mod host;
 mod http;
 mod loaded;
 mod metrics;
-mod pairs;
 mod policy_metrics;
 mod root;
 

@@ -1,6 +1,5 @@
 //! The root context: turns the plugin configuration into an [`Engine`], once per configuration.
 
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
@@ -109,13 +108,6 @@ fn reject(why: &str) -> bool {
 /// Workload fields from Istio's node metadata, used where the bundle leaves them out. In a mesh
 /// the same filter and bundle ship to every workload; the node metadata says which one this is.
 fn node_workload() -> Workload {
-    const MD: [&str; 3] = ["xds", "node", "metadata"];
-    let at = |key: &'static str| [MD[0], MD[1], MD[2], key];
-    let labels = host::map(&at("LABELS")).map(|pairs| pairs.into_iter().collect::<BTreeMap<_, _>>());
-    Workload {
-        namespace: host::string(&at("NAMESPACE")).filter(|s| !s.is_empty()),
-        service_account: host::string(&at("SERVICE_ACCOUNT")).filter(|s| !s.is_empty()),
-        labels,
-        ..Workload::default()
-    }
+    let at = |key: &'static str| host::property(&["xds", "node", "metadata", key]);
+    Workload::from_node_metadata(at("NAMESPACE"), at("SERVICE_ACCOUNT"), at("LABELS"))
 }

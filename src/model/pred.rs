@@ -1,10 +1,8 @@
 //! Predicates: the tests every dialect's rules are made of.
 
-use std::collections::HashMap;
-
 use super::strings::with_concat;
 use super::{HostSet, IpSet, PathPattern, PathSet, StringSet};
-use crate::request::{Reads, Request};
+use crate::request::{ReadPlan, Reads, Request};
 
 /// A test on a request. Dialects build these at configure time; evaluating one never fails.
 #[derive(Clone, Debug)]
@@ -176,29 +174,56 @@ impl Pred {
         }
     }
 
-    /// Adds the connection attributes this test reads to `out` (the filter reads only these).
-    pub fn reads(&self, out: &mut Reads) {
+    /// Adds what this test reads (connection attributes, headers) to the filter's plan.
+    pub fn plan(&self, plan: &mut ReadPlan) {
+        let read = |r: Reads, plan: &mut ReadPlan| plan.read(r);
         match self {
-            Pred::SourceIp(_) | Pred::RemoteIp(_) => out.source_ip = true,
-            Pred::DestinationIp(_) => out.destination_ip = true,
-            Pred::Port(_) => out.port = true,
-            Pred::Sni(_) => out.sni = true,
-            Pred::Jwt(..) => out.jwt = true,
-            Pred::Not(p) => p.reads(out),
-            Pred::All(ps) | Pred::Any(ps) => ps.iter().for_each(|p| p.reads(out)),
-            _ => {}
-        }
-    }
-
-    /// Header names this test reads (the filter fetches only these).
-    pub fn headers_read<'a>(&'a self, out: &mut HashMap<&'a str, ()>) {
-        match self {
-            Pred::Header(n, _) | Pred::HeaderValues(n, _, _) => {
-                out.insert(n, ());
-            }
-            Pred::Not(p) => p.headers_read(out),
-            Pred::All(ps) | Pred::Any(ps) => ps.iter().for_each(|p| p.headers_read(out)),
-            _ => {}
+            Pred::SourceIp(_) | Pred::RemoteIp(_) => read(
+                Reads {
+                    source_ip: true,
+                    ..Reads::NONE
+                },
+                plan,
+            ),
+            Pred::DestinationIp(_) => read(
+                Reads {
+                    destination_ip: true,
+                    ..Reads::NONE
+                },
+                plan,
+            ),
+            Pred::Port(_) => read(
+                Reads {
+                    port: true,
+                    ..Reads::NONE
+                },
+                plan,
+            ),
+            Pred::Sni(_) => read(
+                Reads {
+                    sni: true,
+                    ..Reads::NONE
+                },
+                plan,
+            ),
+            Pred::Jwt(..) => read(
+                Reads {
+                    jwt: true,
+                    ..Reads::NONE
+                },
+                plan,
+            ),
+            Pred::Header(n, _) | Pred::HeaderValues(n, _, _) => plan.read_header(n),
+            Pred::Not(p) => p.plan(plan),
+            Pred::All(ps) | Pred::Any(ps) => ps.iter().for_each(|p| p.plan(plan)),
+            Pred::Always
+            | Pred::Never
+            | Pred::Principal(_)
+            | Pred::Namespace(_)
+            | Pred::ServiceAccount(_)
+            | Pred::Host(_)
+            | Pred::Method(_)
+            | Pred::Path(..) => {}
         }
     }
 }
@@ -330,9 +355,9 @@ mod tests {
         let p =
             Pred::all(vec![principal("a"), Pred::any(vec![header("x"), method("POST")])]).guard_repeated_headers(true);
         assert_eq!(p.principal_keys(), Some(vec!["a"]));
-        let mut hs = HashMap::new();
-        p.headers_read(&mut hs);
-        assert!(hs.contains_key("x-role"));
+        let mut plan = ReadPlan::default();
+        p.plan(&mut plan);
+        assert!(plan.seal().reads_header("x-role"));
     }
 
     #[test]

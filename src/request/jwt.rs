@@ -19,6 +19,8 @@
 
 use serde_json::{Map, Value};
 
+use super::pairs;
+
 /// Nesting deeper than this is refused (a JWT payload is shallow; this bounds recursion).
 const MAX_DEPTH: usize = 16;
 
@@ -26,7 +28,7 @@ const MAX_DEPTH: usize = 16;
 /// `google.protobuf.Struct`), or `None` if there is none or it cannot be read: the request
 /// then has no JWT, so no JWT rule can grant it anything.
 pub fn from_metadata(bytes: &[u8]) -> Option<Value> {
-    let decoded = match pairs(bytes) {
+    let decoded = match pairs::decode(bytes) {
         Some(entries) => pairs_object(&entries, 0),
         None => decode_struct(bytes, 0),
     };
@@ -71,38 +73,7 @@ pub fn claim<'a>(payload: &'a Value, path: &[impl AsRef<str>]) -> Vec<&'a str> {
     }
 }
 
-// --- Proxy-Wasm pairs (Envoy 1.40's serialization of a map) -----------------------------------
-
-/// Splits `bytes` as pairs; `None` unless the whole input is exactly one pairs encoding.
-fn pairs(bytes: &[u8]) -> Option<Vec<(&[u8], &[u8])>> {
-    let u32_at = |at: usize| -> Option<usize> {
-        let b = bytes.get(at..at + 4)?;
-        usize::try_from(u32::from_le_bytes(b.try_into().ok()?)).ok()
-    };
-    let n = u32_at(0)?;
-    // Each entry needs at least 8 bytes of sizes and 2 NULs: reject absurd counts early.
-    if n > bytes.len() / 10 + 1 {
-        return None;
-    }
-    let mut sizes = Vec::with_capacity(n);
-    for i in 0..n {
-        sizes.push((u32_at(4 + 8 * i)?, u32_at(8 + 8 * i)?));
-    }
-    let mut at = 4 + 8 * n;
-    let mut out = Vec::with_capacity(n);
-    for (k, v) in sizes {
-        let key = bytes.get(at..at + k)?;
-        at += k;
-        (bytes.get(at) == Some(&0)).then_some(())?;
-        at += 1;
-        let value = bytes.get(at..at + v)?;
-        at += v;
-        (bytes.get(at) == Some(&0)).then_some(())?;
-        at += 1;
-        out.push((key, value));
-    }
-    (at == bytes.len()).then_some(out)
-}
+// --- Proxy-Wasm pairs (Envoy 1.40's serialization of a map; see `pairs.rs`) -------------------
 
 fn pairs_object(entries: &[(&[u8], &[u8])], depth: usize) -> Option<Value> {
     let mut out = Map::new();
@@ -114,7 +85,7 @@ fn pairs_object(entries: &[(&[u8], &[u8])], depth: usize) -> Option<Value> {
 
 fn pairs_value(bytes: &[u8], depth: usize) -> Value {
     if depth <= MAX_DEPTH {
-        if let Some(entries) = pairs(bytes) {
+        if let Some(entries) = pairs::decode(bytes) {
             if !entries.is_empty() && entries.iter().all(|(_, v)| v.is_empty()) {
                 let items = entries.iter().filter_map(|(k, _)| std::str::from_utf8(k).ok());
                 return Value::Array(items.map(|s| Value::String(s.to_string())).collect());
@@ -303,18 +274,8 @@ mod tests {
 
     /// Envoy 1.40's pairs encoding, as in `get_property`.
     fn pairs_enc(entries: &[(&[u8], Vec<u8>)]) -> Vec<u8> {
-        let mut out = (entries.len() as u32).to_le_bytes().to_vec();
-        for (k, v) in entries {
-            out.extend((k.len() as u32).to_le_bytes());
-            out.extend((v.len() as u32).to_le_bytes());
-        }
-        for (k, v) in entries {
-            out.extend_from_slice(k);
-            out.push(0);
-            out.extend_from_slice(v);
-            out.push(0);
-        }
-        out
+        let refs: Vec<(&[u8], &[u8])> = entries.iter().map(|(k, v)| (*k, v.as_slice())).collect();
+        pairs::encode(&refs)
     }
 
     #[test]

@@ -5,17 +5,23 @@
 //! dodged by spelling: hosts are lowercased without port or trailing dot, paths are canonical.
 
 mod host;
-pub mod jwt;
+mod incoming;
+pub(crate) mod jwt;
+mod pairs;
 pub mod path;
-mod reads;
+mod plan;
 
 use std::net::IpAddr;
 
 use crate::spiffe::SpiffeId;
 
 pub use host::{normalize_host, parse_authority, HostError};
+pub use incoming::{incoming, Attribute, HostReads, Incoming, Refused, RequestError};
+pub(crate) use pairs::decode_strings as decode_pairs;
+#[cfg(test)]
+pub(crate) use pairs::encode as encode_pairs;
 pub use path::{Canonical, PathError};
-pub use reads::Reads;
+pub use plan::{ReadPlan, Reads};
 
 /// Who is calling, as proven by the validated client certificate.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -60,7 +60,7 @@ use crate::decision::{Effect, Verdict};
 use crate::error::{BundleError, Warning};
 use crate::eval::{note, Defaults, Judge, Layer};
 use crate::model::{Dialect, Meta};
-use crate::request::{Peer, Reads};
+use crate::request::{Peer, ReadPlan};
 use crate::resource::Resource;
 
 /// The Dapr layer: the Configuration the workload's sidecar uses.
@@ -381,12 +381,7 @@ impl Layer for DaprLayer {
         )
     }
 
-    fn headers_read(&self) -> Vec<String> {
-        Vec::new()
-    }
-
-    /// Dapr decides by caller, method (path), verb and gRPC-ness alone: no connection attribute.
-    fn reads(&self) -> Reads {
-        Reads::NONE
-    }
+    /// Dapr decides by caller, method (path), verb and gRPC-ness alone: no connection attribute,
+    /// no header.
+    fn plan(&self, _plan: &mut ReadPlan) {}
 }

@@ -39,7 +39,7 @@ use crate::decision::{Effect, Verdict};
 use crate::error::{BundleError, Warning};
 use crate::eval::{note, Defaults, Judge, Layer};
 use crate::model::{Dialect, Meta, PathMap, PathPattern, Pred};
-use crate::request::{Reads, Request};
+use crate::request::{ReadPlan, Reads, Request};
 use crate::resource::Resource;
 
 /// Headers Drako sets after authorization; a client must never supply them.
@@ -332,19 +332,14 @@ impl Layer for DrakoLayer {
     }
 
     /// Of the connection, only the client address (Origin policies); hosts, ports and paths
-    /// come from the request headers.
-    fn reads(&self) -> Reads {
-        Reads {
+    /// come from the request headers. Drako's own headers are always removed: a client must not
+    /// send what Drako sets.
+    fn plan(&self, plan: &mut ReadPlan) {
+        plan.read(Reads {
             source_ip: true,
             ..Reads::NONE
-        }
-    }
-
-    fn headers_read(&self) -> Vec<String> {
-        self.headers.clone()
-    }
-
-    fn strip_headers(&self) -> &[&'static str] {
-        DRAKO_HEADERS
+        });
+        self.headers.iter().for_each(|h| plan.read_header(h));
+        DRAKO_HEADERS.iter().for_each(|h| plan.strip_header(h));
     }
 }

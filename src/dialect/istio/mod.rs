@@ -24,7 +24,7 @@ use crate::decision::{Effect, Verdict};
 use crate::error::{BundleError, Warning};
 use crate::eval::{note, Defaults, Judge, Layer};
 use crate::model::{Dialect, Meta, Pred, RuleIndex};
-use crate::request::{Reads, Request};
+use crate::request::{ReadPlan, Request};
 use crate::resource::Resource;
 
 const DRY_RUN: &str = "istio.io/dry-run";
@@ -68,7 +68,6 @@ pub(crate) struct IstioLayer {
     audit: RuleSet,
     dry_deny: RuleSet,
     dry_allow: RuleSet,
-    headers: Vec<String>,
 }
 
 /// Compiles the bundle's AuthorizationPolicies for the workload.
@@ -85,7 +84,6 @@ pub(crate) fn compile(
         audit: RuleSet::default(),
         dry_deny: RuleSet::default(),
         dry_allow: RuleSet::default(),
-        headers: Vec::new(),
     };
     let mut applied = 0;
     for r in &rs {
@@ -154,9 +152,6 @@ pub(crate) fn compile(
         };
         set.policies.push(policy);
         for (i, pred) in preds.into_iter().enumerate() {
-            let mut hs = std::collections::HashMap::new();
-            pred.headers_read(&mut hs);
-            layer.headers.extend(hs.into_keys().map(String::from));
             set.rules.push(Rule {
                 policy,
                 index: i as u32,
@@ -185,8 +180,6 @@ pub(crate) fn compile(
     ] {
         set.seal();
     }
-    layer.headers.sort();
-    layer.headers.dedup();
     Ok(Box::new(layer))
 }
 
@@ -319,16 +312,10 @@ impl Layer for IstioLayer {
         verdict
     }
 
-    fn headers_read(&self) -> Vec<String> {
-        self.headers.clone()
-    }
-
     /// Only what the rules test: Istio decides by its rules alone.
-    fn reads(&self) -> Reads {
-        let mut out = Reads::NONE;
+    fn plan(&self, plan: &mut ReadPlan) {
         for set in [&self.deny, &self.allow, &self.audit, &self.dry_deny, &self.dry_allow] {
-            set.rules.iter().for_each(|r| r.pred.reads(&mut out));
+            set.rules.iter().for_each(|r| r.pred.plan(plan));
         }
-        out
     }
 }

@@ -35,7 +35,7 @@ use crate::decision::{Effect, Verdict};
 use crate::error::{BundleError, Warning};
 use crate::eval::{note, Defaults, Judge, Layer};
 use crate::model::{Dialect, Meta};
-use crate::request::Reads;
+use crate::request::{ReadPlan, Reads};
 use crate::resource::Resource;
 
 /// The Linkerd layer of one workload.
@@ -305,18 +305,15 @@ impl Layer for LinkerdLayer {
         }
     }
 
-    fn headers_read(&self) -> Vec<String> {
-        self.c.headers.clone()
-    }
-
     /// The destination port selects the Server; the client address meets NetworkAuthentications
-    /// and the cluster networks of the default policies.
-    fn reads(&self) -> Reads {
-        Reads {
+    /// and the cluster networks of the default policies; routes read their header matches.
+    fn plan(&self, plan: &mut ReadPlan) {
+        plan.read(Reads {
             port: true,
             source_ip: true,
             ..Reads::NONE
-        }
+        });
+        self.c.headers.iter().for_each(|h| plan.read_header(h));
     }
 }
 

@@ -36,5 +36,5 @@ mod settings;
 mod tests;
 
 pub(crate) use canonical::hex;
-pub use canonical::{canonical, canonicalize, is_canonical, Canonical, PathError};
+pub use canonical::{canonical, canonical_owned, canonicalize, is_canonical, Canonical, PathError};
 pub use settings::{Backslash, EscapedSlashes, Forward, Options, DEFAULT_MAX_LENGTH};

@@ -219,7 +219,7 @@ fn route_headers_are_read() {
         ),
         policy("p", to_route("HTTPRoute", "r"), json!([])),
     ]);
-    assert_eq!(e.headers_read(), ["x-canary"]);
+    assert_eq!(e.plan().headers(), ["x-canary"]);
     let mut q = Req {
         path: "/",
         ..r(None, 8080)

@@ -1,0 +1,210 @@
+//! From what the host gives to the [`Request`] the engine decides on: the request headers as
+//! Envoy hands them over, plus the few connection attributes the bundle's rules can look at
+//! (its [`ReadPlan`]), each read once through [`HostReads`].
+//!
+//! This is the glue that decides what the engine sees, so it lives here, host-free and tested
+//! in tables, and the filter only makes the host calls: Proxy-Wasm's `get_property` behind
+//! [`HostReads`], and acting on [`Incoming`] (rewrite `:path`, remove headers, enforce).
+
+use std::net::{IpAddr, SocketAddr};
+
+use super::host::{parse_authority, HostError};
+use super::path::{canonical_owned, PathError};
+use super::{jwt, Peer, ReadPlan, Request};
+
+/// A connection or stream attribute the filter reads from the host: one host call each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Attribute {
+    /// The first URI SAN of the validated client certificate. Always read.
+    PeerUriSan,
+    /// The destination (listener) port.
+    DestinationPort,
+    /// The connection's peer address.
+    SourceAddress,
+    /// The connection's local address.
+    DestinationAddress,
+    /// The TLS SNI.
+    Sni,
+    /// The payload `jwt_authn` validated (the stream's dynamic metadata).
+    JwtMetadata,
+}
+
+impl Attribute {
+    /// Its Proxy-Wasm property path (`get_property`).
+    pub fn path(self) -> &'static [&'static str] {
+        match self {
+            Attribute::PeerUriSan => &["connection", "uri_san_peer_certificate"],
+            Attribute::DestinationPort => &["destination", "port"],
+            Attribute::SourceAddress => &["source", "address"],
+            Attribute::DestinationAddress => &["destination", "address"],
+            Attribute::Sni => &["connection", "requested_server_name"],
+            Attribute::JwtMetadata => &["metadata", "filter_metadata", "envoy.filters.http.jwt_authn"],
+        }
+    }
+}
+
+/// The host's attributes, as raw bytes (`None`: absent, empty or unreadable; the engine then
+/// decides without it, and every rule that needs it fails to match).
+pub trait HostReads {
+    /// Reads one attribute.
+    fn read(&mut self, a: Attribute) -> Option<Vec<u8>>;
+}
+
+/// Why a request is refused before it is decided: the filter answers 400.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// The `:path` cannot be canonicalized (see [`super::path`]).
+    Path(PathError),
+    /// The `:authority` is not a host (see [`parse_authority`]).
+    Authority(HostError),
+}
+
+impl RequestError {
+    /// `path` or `authority`: what was refused.
+    pub fn what(&self) -> &'static str {
+        match self {
+            RequestError::Path(_) => "path",
+            RequestError::Authority(_) => "authority",
+        }
+    }
+}
+
+impl std::fmt::Display for RequestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RequestError::Path(e) => e.fmt(f),
+            RequestError::Authority(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for RequestError {}
+
+/// A refused request, and whether it is gRPC (the 400 is answered in its protocol).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refused {
+    /// Why.
+    pub error: RequestError,
+    /// `content-type: application/grpc*`.
+    pub grpc: bool,
+}
+
+/// A request ready to decide, and what the filter does to the stream before forwarding it.
+#[derive(Debug)]
+pub struct Incoming {
+    /// What the engine decides on.
+    pub request: Request,
+    /// The `:path` to forward instead of the client's (the canonical path and the query), when
+    /// they differ: the path decided on is the path forwarded.
+    pub forward_path: Option<String>,
+    /// Request headers to remove (those present that the plan strips), each once.
+    pub remove: Vec<String>,
+}
+
+/// Builds the request from its headers (name, raw value: as the host hands them over; names are
+/// lowercase in Envoy) and the attributes `plan` asks for: the peer always, the rest only when
+/// some rule can look at them. The headers the rules read (and `content-type`) are kept, moved,
+/// not copied; a pseudo-header repeated counts once (the first).
+pub fn incoming(
+    plan: &ReadPlan,
+    headers: Vec<(String, Vec<u8>)>,
+    host: &mut impl HostReads,
+) -> Result<Incoming, Refused> {
+    let mut req = Request::default();
+    let (mut path, mut authority, mut method, mut content_type) = (None, None, None, None);
+    let mut remove: Vec<String> = Vec::new();
+    for (mut name, value) in headers {
+        name.make_ascii_lowercase();
+        // Not UTF-8 (rare): converted lossily, so that presence tests still see it.
+        let value = String::from_utf8(value).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        if plan.strips(&name) && !remove.contains(&name) {
+            remove.push(name.clone());
+        }
+        let first = match name.as_str() {
+            ":path" => Some(&mut path),
+            ":authority" => Some(&mut authority),
+            ":method" => Some(&mut method),
+            "content-type" => Some(&mut content_type),
+            _ => None,
+        }
+        .filter(|slot| slot.is_none());
+        let keep = name == "content-type" || plan.reads_header(&name);
+        match (first, keep) {
+            (Some(slot), true) => {
+                *slot = Some(value.clone());
+                req.headers.push((name, value));
+            }
+            (Some(slot), false) => *slot = Some(value),
+            (None, true) => req.headers.push((name, value)),
+            (None, false) => {}
+        }
+    }
+    let grpc = content_type.is_some_and(|c| c.starts_with("application/grpc"));
+    let refuse = |error| Refused { error, grpc };
+    let canonical = canonical_owned(path.unwrap_or_default(), &plan.path).map_err(|e| refuse(RequestError::Path(e)))?;
+    let forward_path = canonical.changed.then(|| canonical.forward());
+    let (host_name, host_port) =
+        parse_authority(authority.as_deref().unwrap_or("")).map_err(|e| refuse(RequestError::Authority(e)))?;
+    req.path = canonical.path;
+    req.host = host_name;
+    req.host_port = host_port;
+    req.method = method.unwrap_or_default();
+    req.grpc = grpc;
+    read_attributes(plan, host, &mut req);
+    Ok(Incoming {
+        request: req,
+        forward_path,
+        remove,
+    })
+}
+
+/// The peer, and the attributes the plan asks for.
+fn read_attributes(plan: &ReadPlan, host: &mut impl HostReads, req: &mut Request) {
+    req.peer = host
+        .read(Attribute::PeerUriSan)
+        .and_then(|b| String::from_utf8(b).ok())
+        .map_or(Peer::Unauthenticated, Peer::from_uri_san);
+    let r = plan.reads;
+    if r.port {
+        req.port = host
+            .read(Attribute::DestinationPort)
+            .and_then(|b| int(&b))
+            .and_then(|p| u16::try_from(p).ok());
+    }
+    if r.destination_ip {
+        req.destination_ip = host.read(Attribute::DestinationAddress).and_then(|b| ip(&b));
+    }
+    if r.sni {
+        req.sni = host
+            .read(Attribute::Sni)
+            .and_then(|b| String::from_utf8(b).ok())
+            .filter(|s| !s.is_empty());
+    }
+    // `source.address` is the connection's peer unless the HCM trusts X-Forwarded-For hops
+    // (envoy/envoy.yaml sets use_remote_address: true and trusts none), so the two agree.
+    if r.source_ip {
+        req.source_ip = host.read(Attribute::SourceAddress).and_then(|b| ip(&b));
+        req.remote_ip = req.source_ip;
+    }
+    // The JWT Envoy's jwt_authn validated, for requestPrincipals and request.auth.*.
+    // Unreadable means no JWT.
+    if r.jwt {
+        req.jwt = host.read(Attribute::JwtMetadata).and_then(|b| jwt::from_metadata(&b));
+    }
+}
+
+/// An integer attribute: Envoy serializes CEL ints as 8 bytes, little-endian.
+fn int(b: &[u8]) -> Option<i64> {
+    Some(i64::from_le_bytes(b.try_into().ok()?))
+}
+
+/// An address attribute: `"10.0.0.1:8080"`, `"[::1]:8080"`, or a bare IP.
+fn ip(b: &[u8]) -> Option<IpAddr> {
+    let s = std::str::from_utf8(b).ok()?;
+    s.parse::<SocketAddr>().map(|a| a.ip()).ok().or_else(|| s.parse().ok())
+}
+
+#[cfg(test)]
+#[path = "incoming_tests.rs"]
+mod tests;
