@@ -123,3 +123,100 @@ impl Engine {
         self.mode == Mode::DryRun
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::Peer;
+
+    const MIXED: &str = r#"{
+      "workload": {"namespace": "shop", "serviceAccount": "cart"},
+      "resources": [
+        {"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
+         "metadata": {"name": "deny-admin", "namespace": "shop"},
+         "spec": {"action": "DENY", "rules": [{"to": [{"operation": {"paths": ["/admin*"]}}],
+                                                "when": [{"key": "request.headers[x-role]", "values": ["guest"]}]}]}},
+        {"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
+         "metadata": {"name": "allow-web", "namespace": "shop"},
+         "spec": {"rules": [{"from": [{"source": {"principals": ["cluster.local/ns/shop/sa/web"]}}]}]}},
+        {"apiVersion": "woven-city.global/v1alpha1", "kind": "DrakoPolicy",
+         "metadata": {"name": "all", "namespace": "shop"}, "spec": {"type": "AllowAll"}},
+        {"apiVersion": "woven-city.global/v1alpha1", "kind": "DrakoPolicyBinding",
+         "metadata": {"name": "b", "namespace": "shop"},
+         "spec": {"destinationServiceAccounts": ["cart"], "authenticationMode": "None",
+                  "policies": ["all"], "decisionStrategy": "all"}}
+      ]
+    }"#;
+
+    fn engine() -> Engine {
+        Engine::from_json(MIXED.as_bytes(), &Workload::default()).unwrap()
+    }
+
+    fn req(peer: &str, path: &str) -> Request {
+        let mut r = Request::new("GET", path);
+        r.peer = Peer::from_uri_san(peer);
+        r
+    }
+
+    #[test]
+    fn the_plan_is_every_layers_plan() {
+        let e = engine();
+        let p = e.plan();
+        // Istio's header rule; Drako's bearer token (Oauth2ClientId, on by default).
+        assert_eq!(p.headers(), ["authorization", "x-role"]);
+        assert!(p.reads.source_ip, "Drako's Origin policies may read the client address");
+        assert!(!p.reads.port && !p.reads.sni && !p.reads.jwt);
+        assert!(
+            p.strips("x-drako-client-ids") && p.strips("x-user-id"),
+            "Drako's headers"
+        );
+        assert_eq!(e.dialects().collect::<Vec<_>>(), [Dialect::Istio, Dialect::Drako]);
+    }
+
+    #[test]
+    fn every_verdict_names_a_meta_with_its_own_id() {
+        let e = engine();
+        let mut ids = Vec::new();
+        for (peer, path, by) in [
+            (
+                "spiffe://cluster.local/ns/shop/sa/web",
+                "/x",
+                Some("DrakoPolicyBinding shop/b"),
+            ),
+            ("spiffe://cluster.local/ns/shop/sa/evil", "/x", None),
+            (
+                "spiffe://cluster.local/ns/shop/sa/web",
+                "/admin",
+                Some("DrakoPolicyBinding shop/b"),
+            ),
+        ] {
+            let r = req(peer, path);
+            let d = e.evaluate(&r);
+            assert_eq!(
+                d.verdict.by().map(|b| b.meta.to_string()).as_deref(),
+                by,
+                "{peer} {path}"
+            );
+            ids.push(d.verdict.meta.id());
+        }
+        assert!(ids.iter().all(|&i| i < e.metas()), "{ids:?} < {}", e.metas());
+        assert_ne!(ids[0], ids[1], "a resource and a default are counted apart");
+    }
+
+    #[test]
+    fn loading_reports_what_it_cannot_use() {
+        let err = Engine::from_json(&[0xff, 0xfe], &Workload::default()).unwrap_err();
+        assert!(err.to_string().contains("not UTF-8"), "{err}");
+        let e = Engine::from_json(br#"{"resources": []}"#, &Workload::default()).unwrap();
+        assert!(e.warnings().iter().any(|w| w.field == "workload.namespace"));
+        // Node metadata fills what the bundle leaves out.
+        let node = Workload {
+            namespace: Some("shop".into()),
+            ..Workload::default()
+        };
+        let e = Engine::from_json(br#"{"resources": []}"#, &node).unwrap();
+        assert_eq!(e.workload().namespace(), "shop");
+        assert!(e.warnings().is_empty());
+        assert_eq!((e.dialects().count(), e.metas()), (0, 3), "the bundle's defaults only");
+    }
+}

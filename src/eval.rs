@@ -297,3 +297,7 @@ impl Layers {
         Explanation { decision, layers }
     }
 }
+
+#[cfg(test)]
+#[path = "eval_tests.rs"]
+mod tests;

@@ -129,8 +129,14 @@ fn attributes_decode_or_are_absent() {
         sni: true,
         jwt: true,
     };
-    // (attribute bytes, port, source address, sni)
-    let cases: &[(&[(Attribute, &[u8])], Option<u16>, Option<&str>, Option<&str>)] = &[
+    /// (attribute bytes, port, source address, sni)
+    type Case<'a> = (
+        &'a [(Attribute, &'a [u8])],
+        Option<u16>,
+        Option<&'a str>,
+        Option<&'a str>,
+    );
+    let cases: &[Case<'_>] = &[
         (
             &[(DestinationPort, &443i64.to_le_bytes()), (SourceAddress, b"10.0.0.2")],
             Some(443),

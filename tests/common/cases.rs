@@ -11,11 +11,15 @@
 //!             "setHeaders": {"x-user-id": "anonymous"}}]}
 //! ```
 //! Only `name` and `expect` are required; `policy`, `rule` and `setHeaders` are checked when given.
+//! Each case's request is built by the filter's own glue (`request::incoming`, from the case's
+//! headers and its connection attributes in Envoy's encodings), so the same code decides what
+//! the engine sees natively, in wasm under Node and in Envoy.
 //! `expect` is the verdict's effect; `allowed` (checked when given) is whether the request is
 //! forwarded, which differs from `expect` only in dry-run (`settings.mode: dry-run`): the verdict
 //! stays `deny`, reported and counted, and the request goes through.
 
 use serde::Deserialize;
+use spiffe_authz::request::{incoming, Attribute, HostReads, ReadPlan};
 use spiffe_authz::{Engine, Peer, Request, Workload};
 
 #[derive(Deserialize)]
@@ -69,11 +73,82 @@ fn root() -> String {
     "/".into()
 }
 
+/// The case's connection as Envoy would report it (`get_property`), in Envoy's encodings.
+struct CaseHost<'c>(&'c Case);
+
+impl HostReads for CaseHost<'_> {
+    fn read(&mut self, a: Attribute) -> Option<Vec<u8>> {
+        let c = self.0;
+        match a {
+            Attribute::PeerUriSan => c.principal.as_ref().map(|p| p.as_bytes().to_vec()),
+            Attribute::DestinationPort => c.port.map(|p| i64::from(p).to_le_bytes().to_vec()),
+            Attribute::SourceAddress => c.source_ip.as_ref().map(|ip| format!("{ip}:40000").into_bytes()),
+            Attribute::JwtMetadata => c.jwt.as_ref().map(|p| pairs(&[("payload", p)])),
+            Attribute::DestinationAddress | Attribute::Sni => None,
+        }
+    }
+}
+
+/// Envoy 1.40's serialization of a map property (Proxy-Wasm pairs): nested maps as pairs, lists
+/// as pairs whose values are empty, strings as their bytes, numbers as 8-byte doubles.
+fn pairs(entries: &[(&str, &serde_json::Value)]) -> Vec<u8> {
+    use serde_json::Value;
+    let encode = |v: &Value| -> Vec<u8> {
+        match v {
+            Value::Object(m) => pairs(&m.iter().map(|(k, v)| (k.as_str(), v)).collect::<Vec<_>>()),
+            Value::Array(items) => {
+                let empty = Value::String(String::new());
+                let keys: Vec<String> = items.iter().filter_map(|i| i.as_str().map(str::to_string)).collect();
+                pairs(&keys.iter().map(|k| (k.as_str(), &empty)).collect::<Vec<_>>())
+            }
+            Value::String(s) => s.as_bytes().to_vec(),
+            Value::Number(n) => n.as_f64().unwrap_or_default().to_le_bytes().to_vec(),
+            Value::Bool(_) | Value::Null => Vec::new(),
+        }
+    };
+    let values: Vec<Vec<u8>> = entries.iter().map(|(_, v)| encode(v)).collect();
+    let mut out = (entries.len() as u32).to_le_bytes().to_vec();
+    for ((k, _), v) in entries.iter().zip(&values) {
+        out.extend((k.len() as u32).to_le_bytes());
+        out.extend((v.len() as u32).to_le_bytes());
+    }
+    for ((k, _), v) in entries.iter().zip(&values) {
+        out.extend(k.as_bytes());
+        out.push(0);
+        out.extend(v);
+        out.push(0);
+    }
+    out
+}
+
 impl Case {
-    pub fn request(&self) -> Request {
+    /// The request as the filter builds it (`request::incoming`, the same glue): from the
+    /// case's headers and the connection attributes the bundle's plan asks for.
+    pub fn request(&self, plan: &ReadPlan) -> Result<Request, String> {
+        let mut hs: Vec<(String, Vec<u8>)> = vec![
+            (":method".into(), self.method.as_bytes().to_vec()),
+            (":path".into(), self.path.as_bytes().to_vec()),
+            (
+                ":authority".into(),
+                self.host.as_deref().unwrap_or("").as_bytes().to_vec(),
+            ),
+        ];
+        hs.extend(self.headers.iter().map(|(k, v)| (k.to_string(), v.as_bytes().to_vec())));
+        if self.grpc {
+            hs.push(("content-type".into(), b"application/grpc".to_vec()));
+        }
+        incoming(plan, hs, &mut CaseHost(self))
+            .map(|i| i.request)
+            .map_err(|r| format!("refused with 400: {}", r.error))
+    }
+
+    /// The request built field by field, as the CLI does: for the cases Envoy cannot reproduce
+    /// (`"e2e": false`) whose path the filter would refuse with 400 before asking the engine
+    /// (the engine's own answer is what they check).
+    pub fn direct_request(&self) -> Request {
         let mut r = Request::new(&self.method, &self.path);
         if let Some(p) = &self.principal {
-            r.peer = Peer::from_uri_san(p);
+            r.peer = Peer::from_uri_san(p.as_str());
         }
         if let Some(h) = &self.host {
             r.set_authority(h);
@@ -113,8 +188,12 @@ pub fn run(file: &str, text: &str, bundle_text: impl Fn(&str) -> Option<&'static
 
 /// Decides one case; `None` when the engine agrees with it, else what differs.
 pub fn check(engine: &Engine, c: &Case) -> Option<String> {
-    let req_ = c.request();
-    let d = engine.evaluate(&req_);
+    let req = match (c.request(engine.plan()), c.e2e) {
+        (Ok(r), _) => r,
+        (Err(_), Some(false)) => c.direct_request(),
+        (Err(e), _) => return Some(e),
+    };
+    let d = engine.evaluate(&req);
     let got = d.verdict.effect.name();
     let policy = d.verdict.by().map(|b| b.meta.to_string());
     let rule = d.verdict.by().and_then(|b| b.rule);
