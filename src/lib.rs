@@ -3,16 +3,19 @@
 //! The crate is a pure policy engine plus a thin Proxy-Wasm layer:
 //!
 //! ```text
-//! bundle JSON ──parse──▶ dialect wire types ──lower──▶ model (Pred, PathPattern, ...) ──compile──▶ Engine
-//! Engine::evaluate(&Request) ──▶ Decision { allowed, verdict (who decided, why), effects }
+//! bundle JSON ──parse──▶ dialect wire types ──lower──▶ model (Pred, HostSet, PathPattern, ...) ──compile──▶ Engine
+//! request::incoming(engine.plan(), headers, host) ──▶ Request
+//! Engine::evaluate(&Request) ──▶ Decision { verdict (effect, who decided, why), dry-run verdicts, headers }
 //! ```
 //!
-//! * [`bundle`]: the plugin-configuration envelope (`workload`, `settings`, `resources`).
-//! * [`dialect`]: one module per policy format (Istio, Drako, Linkerd, Dapr), each lowering its
-//!   owner's objects into the shared [`model`] and deciding with its owner's combination rules.
-//! * [`eval`]: the cross-dialect combination (every dialect present is a layer; every layer must
-//!   allow), written once.
-//! * `filter` (wasm32-wasip1 only): the only code that names `proxy_wasm`.
+//! The public face is small: [`Engine`] (load, [`Engine::evaluate`], [`Engine::explain`],
+//! [`Engine::plan`]), [`Request`] and the [`request`] module (how the filter builds one from what
+//! the host gives, path canonicalization), [`Decision`] and [`Verdict`]. Inside, private:
+//! `bundle.rs` and `resource.rs` (the envelope, each object routed to its dialect), `dialect/`
+//! (one module per policy format, lowering its owner's objects into the shared `model/` and
+//! deciding with its owner's combination rules), `eval.rs` (how layers combine, written once,
+//! and the one way a layer decides), `filter/` (wasm32-wasip1 only: the only code that names
+//! `proxy_wasm`).
 //!
 //! ```
 //! use spiffe_authz::{Engine, Request, Peer};

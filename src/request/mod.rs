@@ -1,8 +1,11 @@
 //! The request attributes the engine decides on.
 //!
-//! The filter (or the CLI) fills a [`Request`] once per request; the engine never asks the host
-//! for anything. Every attribute is normalized here, at the edge, so that no dialect can be
-//! dodged by spelling: hosts are lowercased without port or trailing dot, paths are canonical.
+//! The filter builds a [`Request`] once per request with [`incoming`] (from the header pairs and
+//! the attributes the engine's [`ReadPlan`] asks for, read through [`HostReads`]); the CLI fills
+//! one field by field. The engine never asks the host for anything. Every attribute is
+//! normalized here, at the edge, so that no dialect can be dodged by spelling: hosts are
+//! lowercased without port or trailing dot ([`parse_authority`]), paths are canonical
+//! ([`path`]).
 
 mod host;
 mod incoming;
@@ -79,7 +82,8 @@ pub struct Request {
     pub headers: Vec<(String, String)>,
     /// `content-type: application/grpc*`.
     pub grpc: bool,
-    /// The payload of the request's JWT, if Envoy's `jwt_authn` validated one (see [`jwt`]).
+    /// The payload of the request's JWT, if Envoy's `jwt_authn` validated one (as [`incoming`]
+    /// reads it from the stream's metadata).
     pub jwt: Option<serde_json::Value>,
 }
 
