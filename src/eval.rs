@@ -281,7 +281,10 @@ impl Layers {
             for d in fx.dry_run.iter() {
                 lines.push(format!("reported ({}, not enforced): {}", d.effect.name(), d.reason));
             }
-            lines.push(format!("verdict: {} ({})", verdict.effect.name(), verdict.reason));
+            lines.push(match verdict.by() {
+                Some(by) => format!("verdict: {} ({by}: {})", verdict.effect.name(), verdict.reason),
+                None => format!("verdict: {} ({})", verdict.effect.name(), verdict.reason),
+            });
             if !asked {
                 lines.push("not asked: an earlier layer refused the request".into());
             }

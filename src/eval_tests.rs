@@ -204,7 +204,7 @@ fn explain_shows_every_layer_and_marks_those_not_asked() {
     assert_eq!(istio.first().map(String::as_str), Some("istio looked"));
     assert_eq!(
         istio.last().map(String::as_str),
-        Some("verdict: deny (istio says so for /)")
+        Some("verdict: deny (Policy ns/istio rule 0: istio says so for /)")
     );
     assert!(istio
         .iter()
