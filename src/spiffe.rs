@@ -6,8 +6,15 @@
 
 use std::fmt;
 
-/// A syntactically valid SPIFFE ID (per the SPIFFE-ID spec: lowercase-insensitive scheme,
-/// non-empty trust domain of `[a-z0-9.-_]`, a path of non-empty segments that are not `.`/`..`).
+/// A valid SPIFFE ID, to the letter of the SPIFFE-ID spec (section 2): the scheme `spiffe://`
+/// in lowercase; a trust domain of 1 to 255 characters of `[a-z0-9.-_]` (so no userinfo, port or
+/// uppercase); a path of segments of `[a-zA-Z0-9.-_]`, none empty, `.` or `..` (so no
+/// `%`-escape, `;`, `@`, `:` or other punctuation, no query, fragment or trailing slash); 2048
+/// bytes at most.
+///
+/// Anything else is not an identity at all: a certificate from the trusted CA whose URI SAN
+/// is `.../sa/fronten%64` or `.../sa/frontend;x=1` would otherwise read, to some component, as
+/// `frontend`, to another as something else, and count as authenticated.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct SpiffeId {
     uri: Box<str>,
@@ -32,23 +39,19 @@ impl SpiffeId {
 
     /// Checks `uri`; the length of its trust domain when it is a valid SPIFFE ID.
     fn trust_domain_len(uri: &str) -> Option<usize> {
+        if uri.len() > MAX_LENGTH {
+            return None;
+        }
         let rest = uri.strip_prefix(SCHEME)?;
         let td_len = rest.find('/').unwrap_or(rest.len());
         let td = &rest[..td_len];
-        if td.is_empty()
-            || !td
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.' | b'_'))
-        {
+        if td.is_empty() || td.len() > MAX_TRUST_DOMAIN_LENGTH || !td.bytes().all(is_trust_domain_byte) {
             return None;
         }
         let path = &rest[td_len..];
         if !path.is_empty() {
             for seg in path[1..].split('/') {
-                if seg.is_empty() || seg == "." || seg == ".." {
-                    return None;
-                }
-                if !seg.bytes().all(|b| b.is_ascii_alphanumeric() || is_path_punctuation(b)) {
+                if seg.is_empty() || seg == "." || seg == ".." || !seg.bytes().all(is_path_byte) {
                     return None;
                 }
             }
@@ -111,29 +114,22 @@ impl fmt::Debug for SpiffeId {
     }
 }
 
-/// The punctuation a SPIFFE ID path segment may hold (RFC 3986 `pchar` without `%`-escapes
-/// decoded: unreserved, sub-delims, `:`, `@`, `%`).
-fn is_path_punctuation(b: u8) -> bool {
-    matches!(
-        b,
-        b'-' | b'.'
-            | b'_'
-            | b'~'
-            | b'!'
-            | b'$'
-            | b'&'
-            | b'\''
-            | b'('
-            | b')'
-            | b'*'
-            | b'+'
-            | b','
-            | b';'
-            | b'='
-            | b':'
-            | b'@'
-            | b'%'
-    )
+/// The longest SPIFFE ID accepted, in bytes (spec 2.3: implementations must support 2048).
+pub const MAX_LENGTH: usize = 2048;
+
+/// The longest trust domain accepted (spec 2.1: at most 255 characters).
+pub const MAX_TRUST_DOMAIN_LENGTH: usize = 255;
+
+/// Spec 2.1: "Valid trust domain names consist only of lowercase letters, numbers, dots,
+/// dashes, and underscores."
+fn is_trust_domain_byte(b: u8) -> bool {
+    b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_')
+}
+
+/// Spec 2.2: "Valid path segment characters are letters, numbers, dots, dashes, and
+/// underscores."
+fn is_path_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_')
 }
 
 #[cfg(test)]
@@ -166,14 +162,71 @@ mod tests {
             "spiffe://",
             "spiffe:///ns/a",
             "https://cluster.local/ns/a/sa/b",
+            "SPIFFE://cluster.local/ns/a/sa/b",
             "spiffe://Cluster.Local/ns/a",
             "spiffe://td/ns//sa/b",
             "spiffe://td/ns/../sa/b",
+            "spiffe://td/ns/./sa/b",
             "spiffe://td/ns/a/",
             "spiffe://td/ns/a b",
+            "spiffe://td:443/ns/a/sa/b",
+            "spiffe://user@td/ns/a/sa/b",
+            "spiffe://td/ns/a/sa/b?x=1",
+            "spiffe://td/ns/a/sa/b#f",
         ] {
             assert!(SpiffeId::parse(bad).is_none(), "{bad:?} should be rejected");
         }
+    }
+
+    /// Each byte a path segment may hold, and each it may not (the characters of RFC 3986's
+    /// `pchar` that the SPIFFE spec leaves out: escapes and punctuation that components decode
+    /// or split on differently).
+    #[test]
+    fn path_segments_hold_only_letters_digits_dot_dash_underscore() {
+        for ok in [
+            "frontend",
+            "front-end",
+            "front_end",
+            "front.end",
+            "FrontEnd9",
+            "...",
+            ".a",
+            "a.",
+        ] {
+            let id = format!("spiffe://cluster.local/ns/app/sa/{ok}");
+            assert!(SpiffeId::parse(id.as_str()).is_some(), "{id:?} should be accepted");
+        }
+        for bad in [
+            "fronten%64",
+            "frontend;x=1",
+            "frontend@x",
+            "front~end",
+            "front:end",
+            "front!end",
+            "front$end",
+            "front&end",
+            "front'end",
+            "front(end",
+            "front*end",
+            "front+end",
+            "front,end",
+            "front=end",
+            "front%",
+        ] {
+            let id = format!("spiffe://cluster.local/ns/app/sa/{bad}");
+            assert!(SpiffeId::parse(id.as_str()).is_none(), "{id:?} should be rejected");
+        }
+        assert!(SpiffeId::parse("spiffe://cluster.local/ns/my%61pp/sa/web").is_none());
+    }
+
+    #[test]
+    fn lengths_are_bounded_as_the_spec_says() {
+        let td = "a".repeat(MAX_TRUST_DOMAIN_LENGTH);
+        assert!(SpiffeId::parse(format!("spiffe://{td}/x")).is_some());
+        assert!(SpiffeId::parse(format!("spiffe://{td}a/x")).is_none());
+        let longest = format!("spiffe://td/{}", "a".repeat(MAX_LENGTH - "spiffe://td/".len()));
+        assert!(SpiffeId::parse(longest.as_str()).is_some());
+        assert!(SpiffeId::parse(format!("{longest}a")).is_none());
     }
 
     #[test]

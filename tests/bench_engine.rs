@@ -92,7 +92,7 @@ impl HostReads for Host<'_> {
             Attribute::PeerUriSan => Some(self.0.principal.as_bytes().to_vec()),
             Attribute::DestinationPort => self.0.port.map(|p| i64::from(p).to_le_bytes().to_vec()),
             Attribute::SourceAddress | Attribute::DestinationAddress => Some(b"127.0.0.1:40000".to_vec()),
-            Attribute::Sni | Attribute::JwtMetadata => None,
+            Attribute::Sni | Attribute::JwtMetadata | Attribute::Protocol => None,
         }
     }
 }

@@ -26,7 +26,9 @@ impl Pred {
                 Some((ns, sa)) => format!("peer service account {ns}/{sa} {}", not_in(s)),
                 None => "the peer has no Kubernetes service account identity".into(),
             },
-            Pred::SourceIp(_) => format!("source address {} is not in the listed blocks", ip(r.source_ip)),
+            Pred::SourceIp(_) | Pred::SourceIpOrUnknown(_) => {
+                format!("source address {} is not in the listed blocks", ip(r.source_ip))
+            }
             Pred::RemoteIp(_) => format!(
                 "remote address {} is not in the listed blocks",
                 ip(r.remote_ip.or(r.source_ip))
@@ -82,6 +84,10 @@ impl Pred {
             Pred::Path(_, ps) => format!("path {} matches one of [{}]", r.path, patterns(ps)),
             Pred::Port(_) => format!("port {} is listed", r.port.unwrap_or(0)),
             Pred::SourceIp(_) | Pred::RemoteIp(_) | Pred::DestinationIp(_) => "the address is listed".into(),
+            Pred::SourceIpOrUnknown(_) if r.source_ip.is_none() => {
+                "the peer address is unknown (X-Forwarded-For chose source.address)".into()
+            }
+            Pred::SourceIpOrUnknown(_) => "the address is listed".into(),
             Pred::Header(n, _) | Pred::HeaderValues(n, _, _) => format!("header {n} has a listed value"),
             Pred::Jwt(f, _) => format!("{} is listed", f.describe(r)),
             Pred::All(ps) if ps.len() == 1 => ps.iter().map(|p| p.holding(r)).collect(),

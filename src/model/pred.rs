@@ -17,8 +17,13 @@ pub enum Pred {
     Namespace(StringSet),
     /// `<ns>/<sa>` of a peer ID shaped `/ns/<ns>/sa/<sa>` is in the set.
     ServiceAccount(StringSet),
-    /// The connection's peer address is in the set.
+    /// The connection's peer address is in the set (an unknown peer is in no set).
     SourceIp(IpSet),
+    /// The connection's peer address is in the set, or unknown: [`Pred::SourceIp`] where a
+    /// match refuses the request, made by [`Pred::guard`]. The peer is unknown when Envoy took
+    /// `source.address` from X-Forwarded-For (`use_remote_address: false`, or trusted hops):
+    /// the client chose it, so a DENY on peer addresses must still fire.
+    SourceIpOrUnknown(IpSet),
     /// The original client address is in the set.
     RemoteIp(IpSet),
     /// The connection's local address is in the set.
@@ -34,7 +39,7 @@ pub enum Pred {
     /// Some value of the header (repeated headers each count) is in the set. This is the
     /// owner's semantics (Envoy matches each value since CVE-2026-26308); layers that know
     /// whether a rule grants or refuses turn it into [`Pred::HeaderValues`] with
-    /// [`Pred::guard_repeated_headers`].
+    /// [`Pred::guard`].
     Header(Box<str>, StringSet),
     /// A header test that repetition cannot dodge; see [`Quant`].
     HeaderValues(Box<str>, StringSet, Quant),
@@ -102,9 +107,12 @@ impl Pred {
         }
     }
 
-    /// Makes the header tests of a rule safe against repeated headers, given what the rule
-    /// does when it matches: `grants` for a rule that lets a request through (Istio ALLOW),
-    /// not for one that refuses it (Istio DENY).
+    /// Makes a rule's tests safe against what the client controls, given what the rule does
+    /// when it matches: `grants` for a rule that lets a request through (Istio ALLOW), not for
+    /// one that refuses it (Istio DENY). Two things are guarded: repeated headers (below), and
+    /// an unknown peer address, which a refusing peer-address test counts as in its set
+    /// ([`Pred::SourceIpOrUnknown`]) and a granting one as in none. Under a negation
+    /// (`notValues`, `notIpBlocks`) the roles swap.
     ///
     /// An application behind the filter may read any one of the values of a repeated header
     /// (the first, the last, or a comma-joined list it splits again), so a test must hold for
@@ -113,13 +121,15 @@ impl Pred {
     /// comma-separated element of one ([`Quant::Some`]). Under a negation (`notValues`) the
     /// roles swap. So `x-role: user` + `x-role: admin` is refused by a DENY on `admin`, is
     /// not granted by an ALLOW on `user`, and is refused by a DENY with `notValues: [user]`.
-    pub fn guard_repeated_headers(self, grants: bool) -> Pred {
+    pub fn guard(self, grants: bool) -> Pred {
         let q = if grants { Quant::Every } else { Quant::Some };
         match self {
             Pred::Header(n, s) | Pred::HeaderValues(n, s, _) => Pred::HeaderValues(n, s, q),
-            Pred::Not(p) => Pred::Not(Box::new(p.guard_repeated_headers(!grants))),
-            Pred::All(ps) => Pred::All(ps.into_iter().map(|p| p.guard_repeated_headers(grants)).collect()),
-            Pred::Any(ps) => Pred::Any(ps.into_iter().map(|p| p.guard_repeated_headers(grants)).collect()),
+            Pred::SourceIp(s) | Pred::SourceIpOrUnknown(s) if grants => Pred::SourceIp(s),
+            Pred::SourceIp(s) | Pred::SourceIpOrUnknown(s) => Pred::SourceIpOrUnknown(s),
+            Pred::Not(p) => Pred::Not(Box::new(p.guard(!grants))),
+            Pred::All(ps) => Pred::All(ps.into_iter().map(|p| p.guard(grants)).collect()),
+            Pred::Any(ps) => Pred::Any(ps.into_iter().map(|p| p.guard(grants)).collect()),
             p => p,
         }
     }
@@ -137,6 +147,7 @@ impl Pred {
                 _ => false,
             }),
             Pred::SourceIp(s) => r.source_ip.is_some_and(|ip| s.contains(ip)),
+            Pred::SourceIpOrUnknown(s) => r.source_ip.is_none_or(|ip| s.contains(ip)),
             Pred::RemoteIp(s) => r.remote_ip.or(r.source_ip).is_some_and(|ip| s.contains(ip)),
             Pred::DestinationIp(s) => r.destination_ip.is_some_and(|ip| s.contains(ip)),
             Pred::Host(s) => s.matches(&r.host),
@@ -178,7 +189,7 @@ impl Pred {
     pub fn plan(&self, plan: &mut ReadPlan) {
         let read = |r: Reads, plan: &mut ReadPlan| plan.read(r);
         match self {
-            Pred::SourceIp(_) | Pred::RemoteIp(_) => read(
+            Pred::SourceIp(_) | Pred::SourceIpOrUnknown(_) | Pred::RemoteIp(_) => read(
                 Reads {
                     source_ip: true,
                     ..Reads::NONE
@@ -306,7 +317,7 @@ mod tests {
 
     #[test]
     fn repeated_headers_cannot_dodge_a_deny() {
-        let deny = header("admin").guard_repeated_headers(false);
+        let deny = header("admin").guard(false);
         for vs in [
             &["admin"][..],
             &["user", "admin"],
@@ -320,7 +331,7 @@ mod tests {
             assert!(!deny.matches(&with_roles(vs)), "{vs:?}");
         }
         // DENY with notValues: [user] fires unless every value is `user`.
-        let deny_not = Pred::negate(header("user")).guard_repeated_headers(false);
+        let deny_not = Pred::negate(header("user")).guard(false);
         assert!(!deny_not.matches(&with_roles(&["user"])));
         assert!(!deny_not.matches(&with_roles(&["user", "user"])));
         assert!(deny_not.matches(&with_roles(&["user", "admin"])));
@@ -330,7 +341,7 @@ mod tests {
 
     #[test]
     fn repeated_headers_cannot_stretch_an_allow() {
-        let allow = header("user").guard_repeated_headers(true);
+        let allow = header("user").guard(true);
         assert!(allow.matches(&with_roles(&["user"])));
         assert!(allow.matches(&with_roles(&["user", "user"])));
         for vs in [
@@ -343,7 +354,7 @@ mod tests {
             assert!(!allow.matches(&with_roles(vs)), "{vs:?}");
         }
         // ALLOW with notValues: [admin] grants only if no value (or element) is `admin`.
-        let allow_not = Pred::negate(header("admin")).guard_repeated_headers(true);
+        let allow_not = Pred::negate(header("admin")).guard(true);
         assert!(allow_not.matches(&with_roles(&["user"])));
         assert!(allow_not.matches(&with_roles(&[])));
         assert!(!allow_not.matches(&with_roles(&["user", "admin"])));
@@ -352,12 +363,59 @@ mod tests {
 
     #[test]
     fn guarding_keeps_the_rest_and_the_headers_read() {
-        let p =
-            Pred::all(vec![principal("a"), Pred::any(vec![header("x"), method("POST")])]).guard_repeated_headers(true);
+        let p = Pred::all(vec![principal("a"), Pred::any(vec![header("x"), method("POST")])]).guard(true);
         assert_eq!(p.principal_keys(), Some(vec!["a"]));
         let mut plan = ReadPlan::default();
         p.plan(&mut plan);
         assert!(plan.seal().reads_header("x-role"));
+    }
+
+    fn peer_in(block: &str) -> Pred {
+        Pred::SourceIp(IpSet::parse_all([block]).unwrap())
+    }
+
+    fn from_peer(ip: Option<&str>) -> Request {
+        let mut r = Request::new("GET", "/");
+        r.source_ip = ip.map(|i| i.parse().unwrap());
+        r
+    }
+
+    /// An unknown peer (X-Forwarded-For chose `source.address`) meets a refusing peer test and
+    /// no granting one, negated or not; a known peer is tested as it is.
+    #[test]
+    fn an_unknown_peer_neither_dodges_a_deny_nor_meets_an_allow() {
+        let (unknown, inside, outside) = (
+            from_peer(None),
+            from_peer(Some("10.1.2.3")),
+            from_peer(Some("127.0.0.2")),
+        );
+        let cases: &[(&str, Pred, [bool; 3])] = &[
+            // (rule, test, matches [unknown, inside, outside])
+            ("DENY ipBlocks", peer_in("10.0.0.0/8").guard(false), [true, true, false]),
+            (
+                "DENY notIpBlocks",
+                Pred::negate(peer_in("10.0.0.0/8")).guard(false),
+                [true, false, true],
+            ),
+            (
+                "ALLOW ipBlocks",
+                peer_in("10.0.0.0/8").guard(true),
+                [false, true, false],
+            ),
+            (
+                "ALLOW notIpBlocks",
+                Pred::negate(peer_in("10.0.0.0/8")).guard(true),
+                [false, false, true],
+            ),
+            ("unguarded", peer_in("10.0.0.0/8"), [false, true, false]),
+        ];
+        for (name, p, want) in cases {
+            let got = [p.matches(&unknown), p.matches(&inside), p.matches(&outside)];
+            assert_eq!(got, *want, "{name}");
+        }
+        let mut plan = ReadPlan::default();
+        peer_in("10.0.0.0/8").guard(false).plan(&mut plan);
+        assert!(plan.reads.source_ip);
     }
 
     #[test]

@@ -14,6 +14,10 @@ use std::net::Ipv6Addr;
 pub enum HostError {
     /// `user@host`: forbidden in an HTTP authority, and a classic confusion (`good@evil`).
     UserInfo,
+    /// `a,b`: Envoy joins repeated `Host` headers with a comma, and RFC 9112 3.2 answers 400 to
+    /// a request with more than one (`host: other.example` + `host: secret.com` would match
+    /// neither host rule while the application picks one).
+    Several,
     /// The port is not a number in 1..=65535.
     InvalidPort,
     /// `[...]` that is not an IPv6 address (zone ids included), or an unbracketed IPv6.
@@ -26,6 +30,7 @@ impl std::fmt::Display for HostError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             HostError::UserInfo => "authority contains a userinfo ('@')",
+            HostError::Several => "authority holds several hosts (a repeated Host header?)",
             HostError::InvalidPort => "authority has an invalid port",
             HostError::InvalidIpLiteral => "authority has an invalid IP literal",
             HostError::InvalidCharacter => "authority contains a character no host name has",
@@ -41,6 +46,9 @@ pub fn parse_authority(authority: &str) -> Result<(String, Option<u16>), HostErr
     let a = authority.trim_matches([' ', '\t']);
     if a.contains('@') {
         return Err(HostError::UserInfo);
+    }
+    if a.contains(',') {
+        return Err(HostError::Several);
     }
     if let Some(rest) = a.strip_prefix('[') {
         let (lit, after) = rest.split_once(']').ok_or(HostError::InvalidIpLiteral)?;

@@ -8,6 +8,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use super::guard::{cgi_alias, miscased_method, trim_ows};
 use super::host::{parse_authority, HostError};
 use super::path::{canonical_owned, PathError};
 use super::{jwt, Peer, ReadPlan, Request};
@@ -27,6 +28,8 @@ pub enum Attribute {
     Sni,
     /// The payload `jwt_authn` validated (the stream's dynamic metadata).
     JwtMetadata,
+    /// `HTTP/1.0`, `HTTP/1.1`, `HTTP/2` or `HTTP/3`.
+    Protocol,
 }
 
 impl Attribute {
@@ -39,6 +42,7 @@ impl Attribute {
             Attribute::DestinationAddress => &["destination", "address"],
             Attribute::Sni => &["connection", "requested_server_name"],
             Attribute::JwtMetadata => &["metadata", "filter_metadata", "envoy.filters.http.jwt_authn"],
+            Attribute::Protocol => &["request", "protocol"],
         }
     }
 }
@@ -58,6 +62,10 @@ pub enum RequestError {
     Path(PathError),
     /// The `:authority` is not a host (see [`parse_authority`]).
     Authority(HostError),
+    /// A standard method in another case (`delete`), which some applications upper-case.
+    Method,
+    /// A header name the application reads as one the rules test (`x_role` for `x-role`).
+    HeaderName(String),
 }
 
 impl RequestError {
@@ -66,6 +74,8 @@ impl RequestError {
         match self {
             RequestError::Path(_) => "path",
             RequestError::Authority(_) => "authority",
+            RequestError::Method => "method",
+            RequestError::HeaderName(_) => "header name",
         }
     }
 }
@@ -75,6 +85,11 @@ impl std::fmt::Display for RequestError {
         match self {
             RequestError::Path(e) => e.fmt(f),
             RequestError::Authority(e) => e.fmt(f),
+            RequestError::Method => f.write_str("a standard method must be uppercase"),
+            RequestError::HeaderName(n) => write!(
+                f,
+                "header {n:?} reads as a header the policy tests to CGI/WSGI applications ('_' is '-')"
+            ),
         }
     }
 }
@@ -105,7 +120,9 @@ pub struct Incoming {
 /// Builds the request from its headers (name, raw value: as the host hands them over; names are
 /// lowercase in Envoy) and the attributes `plan` asks for: the peer always, the rest only when
 /// some rule can look at them. The headers the rules read (and `content-type`) are kept, moved,
-/// not copied; a pseudo-header repeated counts once (the first).
+/// not copied, without the whitespace around their values (as an HTTP/1.1 application reads
+/// them); a pseudo-header repeated counts once (the first). Refused: what [`RequestError`]
+/// lists (see also [`super::guard`]).
 pub fn incoming(
     plan: &ReadPlan,
     headers: Vec<(String, Vec<u8>)>,
@@ -114,12 +131,17 @@ pub fn incoming(
     let mut req = Request::default();
     let (mut path, mut authority, mut method, mut content_type) = (None, None, None, None);
     let mut remove: Vec<String> = Vec::new();
+    let mut refused = None;
     for (mut name, value) in headers {
         name.make_ascii_lowercase();
         // Not UTF-8 (rare): converted lossily, so that presence tests still see it.
         let value = String::from_utf8(value).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        let value = trim_ows(value);
         if plan.strips(&name) && !remove.contains(&name) {
             remove.push(name.clone());
+        }
+        if refused.is_none() && cgi_alias(plan, &name) {
+            refused = Some(RequestError::HeaderName(name.clone()));
         }
         let first = match name.as_str() {
             ":path" => Some(&mut path),
@@ -140,8 +162,15 @@ pub fn incoming(
             (None, false) => {}
         }
     }
-    let grpc = content_type.is_some_and(|c| c.starts_with("application/grpc"));
+    let grpc = content_type.is_some_and(|c| c.starts_with("application/grpc")) && can_be_grpc(plan, host);
     let refuse = |error| Refused { error, grpc };
+    let method = method.unwrap_or_default();
+    if miscased_method(&method) {
+        refused = refused.or(Some(RequestError::Method));
+    }
+    if let Some(error) = refused {
+        return Err(refuse(error));
+    }
     let canonical = canonical_owned(path.unwrap_or_default(), &plan.path).map_err(|e| refuse(RequestError::Path(e)))?;
     let forward_path = canonical.changed.then(|| canonical.forward());
     let (host_name, host_port) =
@@ -149,7 +178,7 @@ pub fn incoming(
     req.path = canonical.path;
     req.host = host_name;
     req.host_port = host_port;
-    req.method = method.unwrap_or_default();
+    req.method = method;
     req.grpc = grpc;
     read_attributes(plan, host, &mut req);
     Ok(Incoming {
@@ -181,11 +210,15 @@ fn read_attributes(plan: &ReadPlan, host: &mut impl HostReads, req: &mut Request
             .and_then(|b| String::from_utf8(b).ok())
             .filter(|s| !s.is_empty());
     }
-    // `source.address` is the connection's peer unless the HCM trusts X-Forwarded-For hops
-    // (envoy/envoy.yaml sets use_remote_address: true and trusts none), so the two agree.
+    // `source.address` is the client address Envoy resolved: the connection's peer, unless
+    // the HCM took it from X-Forwarded-For (`use_remote_address: false`, Envoy's default and
+    // Istio's sidecar inbound listener, or trusted hops). Proxy-Wasm has no attribute for the
+    // peer then; a header-made address has port 0 (a connection's never has), so the peer is
+    // known only when the port is not 0 (README "Security").
     if r.source_ip {
-        req.source_ip = host.read(Attribute::SourceAddress).and_then(|b| ip(&b));
-        req.remote_ip = req.source_ip;
+        let resolved = host.read(Attribute::SourceAddress).and_then(|b| address(&b));
+        req.remote_ip = resolved.map(|a| a.ip());
+        req.source_ip = resolved.filter(|a| a.port() != 0).map(|a| a.ip());
     }
     // The JWT Envoy's jwt_authn validated, for requestPrincipals and request.auth.*.
     // Unreadable means no JWT.
@@ -203,6 +236,25 @@ fn int(b: &[u8]) -> Option<i64> {
 fn ip(b: &[u8]) -> Option<IpAddr> {
     let s = std::str::from_utf8(b).ok()?;
     s.parse::<SocketAddr>().map(|a| a.ip()).ok().or_else(|| s.parse().ok())
+}
+
+/// An address attribute with its port; a bare IP has port 0 (no connection's).
+fn address(b: &[u8]) -> Option<SocketAddr> {
+    let s = std::str::from_utf8(b).ok()?;
+    s.parse::<SocketAddr>()
+        .ok()
+        .or_else(|| s.parse::<IpAddr>().ok().map(|ip| SocketAddr::new(ip, 0)))
+}
+
+/// Can a request whose `content-type` says gRPC be one? Only over HTTP/2 or HTTP/3: over
+/// HTTP/1.1 the header is the client's choice (a Dapr operation DENY on `/admin` would
+/// otherwise be dodged with `/ADMIN`, gRPC operations being case-sensitive). Read only when a
+/// rule depends on it (the plan's `protocol`); unknown counts as not gRPC.
+fn can_be_grpc(plan: &ReadPlan, host: &mut impl HostReads) -> bool {
+    !plan.reads.protocol
+        || host
+            .read(Attribute::Protocol)
+            .is_some_and(|p| p == b"HTTP/2" || p == b"HTTP/3")
 }
 
 #[cfg(test)]

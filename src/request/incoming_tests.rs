@@ -128,42 +128,55 @@ fn attributes_decode_or_are_absent() {
         destination_ip: true,
         sni: true,
         jwt: true,
+        protocol: true,
     };
-    /// (attribute bytes, port, source address, sni)
+    /// (attribute bytes, port, peer address, remote address, sni)
     type Case<'a> = (
         &'a [(Attribute, &'a [u8])],
         Option<u16>,
         Option<&'a str>,
         Option<&'a str>,
+        Option<&'a str>,
     );
     let cases: &[Case<'_>] = &[
         (
-            &[(DestinationPort, &443i64.to_le_bytes()), (SourceAddress, b"10.0.0.2")],
+            &[
+                (DestinationPort, &443i64.to_le_bytes()),
+                (SourceAddress, b"10.0.0.2:5678"),
+            ],
             Some(443),
+            Some("10.0.0.2"),
             Some("10.0.0.2"),
             None,
         ),
-        (&[(DestinationPort, &70000i64.to_le_bytes())], None, None, None),
-        (&[(DestinationPort, b"8080")], None, None, None),
+        (&[(DestinationPort, &70000i64.to_le_bytes())], None, None, None, None),
+        (&[(DestinationPort, b"8080")], None, None, None, None),
         (
             &[(SourceAddress, b"[fd00::1]:1234"), (Sni, b"")],
             None,
             Some("fd00::1"),
+            Some("fd00::1"),
             None,
         ),
+        // Envoy took the address from X-Forwarded-For: port 0, the peer is unknown.
+        (&[(SourceAddress, b"10.1.2.3:0")], None, None, Some("10.1.2.3"), None),
+        (&[(SourceAddress, b"[::1]:0")], None, None, Some("::1"), None),
+        (&[(SourceAddress, b"10.0.0.2")], None, None, Some("10.0.0.2"), None),
         (
             &[(SourceAddress, b"not an address"), (Sni, b"a.example")],
+            None,
             None,
             None,
             Some("a.example"),
         ),
     ];
-    for (attrs, port, source, sni) in cases {
+    for (attrs, port, source, remote, sni) in cases {
         let r = incoming(&plan(all, &[], &[]), get(&[]), &mut host(attrs))
             .unwrap()
             .request;
         assert_eq!(r.port, *port, "{attrs:?}");
         assert_eq!(r.source_ip, source.map(|s| s.parse().unwrap()), "{attrs:?}");
+        assert_eq!(r.remote_ip, remote.map(|s| s.parse().unwrap()), "{attrs:?}");
         assert_eq!(r.sni.as_deref(), *sni, "{attrs:?}");
         assert_eq!(r.jwt, None);
     }

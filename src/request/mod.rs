@@ -7,6 +7,7 @@
 //! lowercased without port or trailing dot ([`parse_authority`]), paths are canonical
 //! ([`path`]).
 
+mod guard;
 mod host;
 mod incoming;
 pub(crate) mod jwt;
@@ -69,10 +70,12 @@ pub struct Request {
     pub path: String,
     /// The destination (listener) port of the connection.
     pub port: Option<u16>,
-    /// The connection's peer address.
+    /// The connection's peer address; `None` when unknown, which is also the case when Envoy
+    /// took `source.address` from X-Forwarded-For (then only `remote_ip` is known). Peer-address
+    /// rules that refuse count an unknown peer as matching (see `Pred::guard`).
     pub source_ip: Option<IpAddr>,
-    /// The original client address (X-Forwarded-For, as Envoy resolved it); the same as
-    /// `source_ip` unless a front proxy is trusted.
+    /// The original client address as Envoy resolved it (X-Forwarded-For when the listener
+    /// trusts it, else the peer): Istio `remoteIpBlocks`, Drako `Origin`.
     pub remote_ip: Option<IpAddr>,
     /// The connection's local address.
     pub destination_ip: Option<IpAddr>,
@@ -80,7 +83,9 @@ pub struct Request {
     pub sni: Option<String>,
     /// Request headers the policy reads: lowercase names, every value in arrival order.
     pub headers: Vec<(String, String)>,
-    /// `content-type: application/grpc*`.
+    /// A gRPC request: `content-type: application/grpc*`, carried over HTTP/2 or HTTP/3 when
+    /// the bundle's rules depend on it (gRPC cannot run over HTTP/1.1, so there the header is
+    /// the client's choice, not the protocol: see [`incoming`]).
     pub grpc: bool,
     /// The payload of the request's JWT, if Envoy's `jwt_authn` validated one (as [`incoming`]
     /// reads it from the stream's metadata).

@@ -16,6 +16,8 @@ pub struct ReadPlan {
     pub reads: Reads,
     /// Request headers the rules read (lowercase, sorted, each once).
     headers: Vec<String>,
+    /// Some header in `headers` has an `_` (see [`super::guard::cgi_alias`]).
+    underscore: bool,
     /// Headers no client may send, removed before forwarding (lowercase; a trailing `*` is a
     /// prefix; sorted, each once).
     strip: Vec<&'static str>,
@@ -49,6 +51,7 @@ impl ReadPlan {
     pub(crate) fn seal(mut self) -> ReadPlan {
         self.headers.sort_unstable();
         self.headers.dedup();
+        self.underscore = self.headers.iter().any(|h| h.contains('_'));
         self.strip.sort_unstable();
         self.strip.dedup();
         self
@@ -62,6 +65,11 @@ impl ReadPlan {
     /// Does some rule read this (lowercase) header?
     pub fn reads_header(&self, name: &str) -> bool {
         self.headers.binary_search_by(|h| h.as_str().cmp(name)).is_ok()
+    }
+
+    /// Does some rule read a header whose name has an `_`?
+    pub fn reads_underscore_header(&self) -> bool {
+        self.underscore
     }
 
     /// The headers removed before forwarding.
@@ -92,6 +100,9 @@ pub struct Reads {
     /// The payload of the JWT Envoy's `jwt_authn` validated (stream metadata), for
     /// `requestPrincipals` and `request.auth.*`.
     pub jwt: bool,
+    /// The request's protocol (`request.protocol`), read only for a request whose
+    /// `content-type` says gRPC: whether it can be gRPC decides how some rules match (Dapr).
+    pub protocol: bool,
 }
 
 impl Reads {
@@ -102,6 +113,7 @@ impl Reads {
         destination_ip: false,
         sni: false,
         jwt: false,
+        protocol: false,
     };
 
     /// What either reads.
@@ -112,6 +124,7 @@ impl Reads {
             destination_ip: self.destination_ip || o.destination_ip,
             sni: self.sni || o.sni,
             jwt: self.jwt || o.jwt,
+            protocol: self.protocol || o.protocol,
         }
     }
 }
@@ -173,6 +186,7 @@ mod tests {
             destination_ip: true,
             sni: true,
             jwt: true,
+            protocol: true,
         };
         assert_eq!(Reads::NONE.union(all), all);
         assert_eq!(Reads::NONE.union(Reads::NONE), Reads::NONE);

@@ -84,6 +84,8 @@ impl HostReads for CaseHost<'_> {
             Attribute::DestinationPort => c.port.map(|p| i64::from(p).to_le_bytes().to_vec()),
             Attribute::SourceAddress => c.source_ip.as_ref().map(|ip| format!("{ip}:40000").into_bytes()),
             Attribute::JwtMetadata => c.jwt.as_ref().map(|p| pairs(&[("payload", p)])),
+            // A gRPC case is a real gRPC call (HTTP/2); the others are HTTP/1.1 requests.
+            Attribute::Protocol => Some(if c.grpc { &b"HTTP/2"[..] } else { b"HTTP/1.1" }.to_vec()),
             Attribute::DestinationAddress | Attribute::Sni => None,
         }
     }

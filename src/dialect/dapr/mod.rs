@@ -60,7 +60,7 @@ use crate::decision::{Effect, Verdict};
 use crate::error::{BundleError, Warning};
 use crate::eval::{note, Defaults, Judge, Layer};
 use crate::model::{Dialect, Meta};
-use crate::request::{Peer, ReadPlan};
+use crate::request::{Peer, ReadPlan, Reads};
 use crate::resource::Resource;
 
 /// The Dapr layer: the Configuration the workload's sidecar uses.
@@ -381,7 +381,13 @@ impl Layer for DaprLayer {
         )
     }
 
-    /// Dapr decides by caller, method (path), verb and gRPC-ness alone: no connection attribute,
-    /// no header.
-    fn plan(&self, _plan: &mut ReadPlan) {}
+    /// Dapr decides by caller, method (path), verb and gRPC-ness alone: no header, and of the
+    /// connection only the protocol of a request that says it is gRPC (gRPC operations match
+    /// case-sensitively, HTTP ones lowercased: only HTTP/2 can make that choice).
+    fn plan(&self, plan: &mut ReadPlan) {
+        plan.read(Reads {
+            protocol: true,
+            ..Reads::NONE
+        });
+    }
 }

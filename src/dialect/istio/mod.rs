@@ -155,8 +155,9 @@ pub(crate) fn compile(
             set.rules.push(Rule {
                 policy,
                 index: i as u32,
-                // Repeating a header must neither dodge a DENY nor stretch an ALLOW.
-                pred: pred.guard_repeated_headers(action == Action::Allow),
+                // Repeating a header, or hiding the peer behind X-Forwarded-For, must neither dodge
+                // a DENY nor stretch an ALLOW.
+                pred: pred.guard(action == Action::Allow),
             });
         }
     }

@@ -1,6 +1,6 @@
 //! Canonicalization itself (see the module docs of [`super`]).
 
-use super::settings::{Backslash, EscapedSlashes, Forward, Options};
+use super::settings::{Backslash, EscapedSlashes, Forward, Options, PathParameters};
 
 /// Why a path was refused. The filter answers 400 to every one of these.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,6 +30,8 @@ pub enum PathError {
     DotSegmentWithParameters,
     /// `%3F`, `%23` or `%3B`: an encoded `?`, `#` or `;`.
     EscapedDelimiter,
+    /// A `;` path parameter, refused by `pathParameters: reject`.
+    PathParameters,
     /// The path was not canonical and `forward: reject-if-changed` is set.
     NotCanonical,
 }
@@ -46,6 +48,9 @@ impl std::fmt::Display for PathError {
             PathError::Backslash => f.write_str("path contains a backslash"),
             PathError::DotSegmentWithParameters => f.write_str("path contains a '.;' or '..;' segment"),
             PathError::EscapedDelimiter => f.write_str("path contains an encoded '?', '#' or ';' (%3F, %23, %3B)"),
+            PathError::PathParameters => {
+                f.write_str("path contains a ';' parameter (settings.path.pathParameters: reject)")
+            }
             PathError::NotCanonical => f.write_str("path is not canonical (settings.path.forward: reject-if-changed)"),
         }
     }
@@ -85,7 +90,11 @@ pub fn canonicalize(raw: &str, opts: &Options) -> Result<String, PathError> {
 /// [`canonical`] of a `:path` the caller owns: a path already canonical, without query or
 /// fragment (the common case), is kept as it is instead of copied.
 pub fn canonical_owned(raw: String, opts: &Options) -> Result<Canonical, PathError> {
-    if raw.len() <= opts.max_length && raw.starts_with('/') && !raw.contains(['?', '#']) && already_canonical(&raw) {
+    if raw.len() <= opts.max_length
+        && raw.starts_with('/')
+        && !raw.contains(['?', '#'])
+        && already_canonical(&raw, opts.path_parameters)
+    {
         return Ok(Canonical {
             path: raw,
             query: None,
@@ -105,10 +114,10 @@ pub fn canonical(raw: &str, opts: &Options) -> Result<Canonical, PathError> {
         return Err(PathError::NotAbsolute);
     }
     // Most paths are canonical already: one copy, and no decoding or dot removal to do.
-    let path = if already_canonical(path_part) {
+    let path = if already_canonical(path_part, opts.path_parameters) {
         path_part.to_string()
     } else {
-        remove_dots(&decode(path_part, opts)?)?
+        remove_dots(&decode(path_part, opts)?, opts.path_parameters)?
     };
     // Encoding may lengthen the path (`|` → `%7C`): the limit holds for what is forwarded too,
     // so a canonical path is always accepted again as it is.
@@ -135,8 +144,9 @@ pub fn is_canonical(p: &str, opts: &Options) -> bool {
 /// Splits `path?query#fragment`; returns the path, the query and whether a fragment was there.
 /// True when [`decode`] and [`remove_dots`] would return `p` unchanged (and refuse nothing):
 /// only bytes that stand for themselves, no empty segment but a trailing one, no dot segment
-/// (`.`/`..`, also before a `;` parameter). One pass over the bytes: the common case.
-pub(super) fn already_canonical(p: &str) -> bool {
+/// (`.`/`..`, also before a `;` parameter), and `;` only where `params` keeps it. One pass over
+/// the bytes: the common case.
+pub(super) fn already_canonical(p: &str, params: PathParameters) -> bool {
     let plain = |b: u8| (0x21..0x7F).contains(&b) && b != b'%' && b != b'\\' && !must_encode(b);
     // Per segment: its length, and the dots it holds before any `;` (with `dots_only`).
     let (mut len, mut dots, mut dots_only, mut in_params) = (0usize, 0usize, true, false);
@@ -161,6 +171,9 @@ pub(super) fn already_canonical(p: &str) -> bool {
             Some(c) => {
                 len += 1;
                 if c == b';' {
+                    if params != PathParameters::Keep {
+                        return false;
+                    }
                     in_params = true;
                 } else if !in_params {
                     if c == b'.' {
@@ -267,25 +280,28 @@ fn backslash(opts: &Options) -> Result<char, PathError> {
     }
 }
 
-/// Step 4: merges empty segments and removes dot segments (RFC 3986 5.2.4). A path whose last
-/// segment is empty, `.` or `..` keeps a trailing slash, as the RFC's algorithm does.
-pub(super) fn remove_dots(p: &str) -> Result<String, PathError> {
+/// Step 4: refuses or strips `;` parameters (`params`), merges empty segments and removes dot
+/// segments (RFC 3986 5.2.4). A path whose last segment is empty, `.` or `..` keeps a trailing
+/// slash, as the RFC's algorithm does. A `.;x`/`..;x` segment is refused whatever `params` says.
+pub(super) fn remove_dots(p: &str, params: PathParameters) -> Result<String, PathError> {
     let mut segs: Vec<&str> = Vec::new();
     let mut trailing = false;
     for seg in p.split('/').skip(1) {
+        let seg = match seg.split_once(';') {
+            None => seg,
+            Some((before, _)) if matches!(before, "." | "..") => return Err(PathError::DotSegmentWithParameters),
+            Some(_) if params == PathParameters::Reject => return Err(PathError::PathParameters),
+            // As a servlet container reads it: `/;x/admin` is `//admin`, so `/admin`.
+            Some((before, _)) if params == PathParameters::Strip => before,
+            Some(_) => seg,
+        };
         trailing = matches!(seg, "" | "." | "..");
         match seg {
             "" | "." => {}
             ".." => {
                 segs.pop();
             }
-            s => {
-                let before_params = s.split(';').next().unwrap_or(s);
-                if matches!(before_params, "." | "..") {
-                    return Err(PathError::DotSegmentWithParameters);
-                }
-                segs.push(s);
-            }
+            s => segs.push(s),
         }
     }
     let mut out = String::with_capacity(p.len());

@@ -10,7 +10,8 @@
 //! 2. Ambiguous bytes are refused ([`PathError`]): control characters (NUL included, raw or as
 //!    `%00`–`%1F`, `%7F`), space, non-ASCII, an invalid `%` escape, a path longer than
 //!    `maxLength`, a `..;x`/`.;x` segment (Tomcat and Jetty strip `;params` and then treat it
-//!    as a dot segment), and an encoded delimiter `%3F`, `%23` or `%3B` (an application that
+//!    as a dot segment), by default any `;` path parameter (servlet containers serve
+//!    `/admin;x=1` as `/admin`; see [`PathParameters`]), and an encoded delimiter `%3F`, `%23` or `%3B` (an application that
 //!    decodes the path and parses it again cuts it there, GHSA-85gx-3qv6-4463; servlet
 //!    containers read a raw `;` as a parameter but `%3B` as a character). By default also
 //!    encoded slashes `%2F`/`%5C` and raw backslashes, whose meaning depends on the application
@@ -37,4 +38,4 @@ mod tests;
 
 pub(crate) use canonical::hex;
 pub use canonical::{canonical, canonical_owned, canonicalize, is_canonical, Canonical, PathError};
-pub use settings::{Backslash, EscapedSlashes, Forward, Options, DEFAULT_MAX_LENGTH};
+pub use settings::{Backslash, EscapedSlashes, Forward, Options, PathParameters, DEFAULT_MAX_LENGTH};

@@ -34,6 +34,26 @@ pub enum Backslash {
     Slash,
 }
 
+/// What to do with `;` path parameters (`/admin;jsessionid=0/users`).
+///
+/// Servlet containers (Tomcat, Jetty) and Spring strip every `;...` from each segment before
+/// mapping the request, so they serve `/admin;x=1` as `/admin`; most other servers read `;` as
+/// an ordinary character. A DENY on `/admin` must hold for both.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum PathParameters {
+    /// Refuse a path holding a `;` (400). The default: no meaning to guess.
+    #[default]
+    Reject,
+    /// Remove `;` and what follows it up to the next `/` from every segment, as servlet
+    /// containers read the path (`/admin;x=1/users` is `/admin/users`, `/;x/admin` is
+    /// `/admin`), then decide on and forward that path (the parameters are not forwarded).
+    Strip,
+    /// `;` is an ordinary character (`/admin;x` is another path than `/admin`). Safe only for
+    /// applications that never read path parameters.
+    Keep,
+}
+
 /// What the filter forwards.
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
@@ -52,7 +72,8 @@ pub enum Forward {
 ///
 /// ```json
 /// {"settings": {"path": {"escapedSlashes": "reject", "backslash": "reject",
-///                        "forward": "canonical", "maxLength": 8192}}}
+///                        "pathParameters": "reject", "forward": "canonical",
+///                        "maxLength": 8192}}}
 /// ```
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
@@ -62,6 +83,8 @@ pub struct Options {
     pub escaped_slashes: EscapedSlashes,
     /// A raw `\`: `reject` (default) or `slash`.
     pub backslash: Backslash,
+    /// A `;`: `reject` (default), `strip` or `keep`.
+    pub path_parameters: PathParameters,
     /// `canonical` (default) or `reject-if-changed`.
     pub forward: Forward,
     /// The longest `:path` accepted, in bytes, query included, as sent and as forwarded
@@ -77,6 +100,7 @@ impl Default for Options {
         Options {
             escaped_slashes: EscapedSlashes::Reject,
             backslash: Backslash::Reject,
+            path_parameters: PathParameters::Reject,
             forward: Forward::Canonical,
             max_length: DEFAULT_MAX_LENGTH,
         }

@@ -8,7 +8,8 @@ fn canon(p: &str) -> Result<String, PathError> {
 }
 
 /// The fast path (a path already canonical is copied as is) agrees with decoding and dot
-/// removal on every path of up to 6 characters over an alphabet of the tricky ones.
+/// removal on every path of up to 6 characters over an alphabet of the tricky ones, for each
+/// `pathParameters` setting.
 #[test]
 fn already_canonical_agrees_with_the_full_canonicalization() {
     let alphabet = ['/', '.', 'a', ';', '%', '2', 'f', '\\', '|'];
@@ -21,17 +22,84 @@ fn already_canonical_agrees_with_the_full_canonicalization() {
             .collect();
         paths.extend(frontier.iter().cloned());
     }
-    let opts = Options::default();
-    for p in &paths {
-        let full = decode(p, &opts).and_then(|d| remove_dots(&d));
-        if already_canonical(p) {
-            assert_eq!(full.as_deref(), Ok(p.as_str()), "{p:?}");
-        }
-        assert_eq!(canonicalize(p, &opts), full, "{p:?}");
-        for raw in [p.clone(), format!("{p}?q"), format!("{p}#f")] {
-            assert_eq!(canonical_owned(raw.clone(), &opts), canonical(&raw, &opts), "{raw:?}");
+    for params in [PathParameters::Reject, PathParameters::Strip, PathParameters::Keep] {
+        let opts = Options {
+            path_parameters: params,
+            ..Options::default()
+        };
+        for p in &paths {
+            let full = decode(p, &opts).and_then(|d| remove_dots(&d, params));
+            if already_canonical(p, params) {
+                assert_eq!(full.as_deref(), Ok(p.as_str()), "{p:?} {params:?}");
+            }
+            assert_eq!(canonicalize(p, &opts), full, "{p:?} {params:?}");
+            for raw in [p.clone(), format!("{p}?q"), format!("{p}#f")] {
+                assert_eq!(canonical_owned(raw.clone(), &opts), canonical(&raw, &opts), "{raw:?}");
+            }
         }
     }
+}
+
+/// `;` path parameters: refused by default; stripped as a servlet container reads them; or
+/// kept as ordinary characters. Never a way to reach /admin while deciding on another path.
+#[test]
+fn path_parameters_each_setting() {
+    let opts = |path_parameters| Options {
+        path_parameters,
+        ..Options::default()
+    };
+    let cases: &[(&str, Result<&str, PathError>, Result<&str, PathError>)] = &[
+        // (path, strip, keep); reject refuses every one of them.
+        ("/admin;x=1", Ok("/admin"), Ok("/admin;x=1")),
+        ("/admin;", Ok("/admin"), Ok("/admin;")),
+        ("/admin;x/users", Ok("/admin/users"), Ok("/admin;x/users")),
+        (
+            "/admin;jsessionid=0/users",
+            Ok("/admin/users"),
+            Ok("/admin;jsessionid=0/users"),
+        ),
+        ("/;x/admin", Ok("/admin"), Ok("/;x/admin")),
+        ("/admin;a=b;c=d", Ok("/admin"), Ok("/admin;a=b;c=d")),
+        ("/a;x/../admin", Ok("/admin"), Ok("/admin")),
+        ("/admin/;x", Ok("/admin/"), Ok("/admin/;x")),
+        ("/admin;x=%61", Ok("/admin"), Ok("/admin;x=a")),
+        (
+            "/public/..;/admin",
+            Err(PathError::DotSegmentWithParameters),
+            Err(PathError::DotSegmentWithParameters),
+        ),
+        (
+            "/public/.;x/admin",
+            Err(PathError::DotSegmentWithParameters),
+            Err(PathError::DotSegmentWithParameters),
+        ),
+        (
+            "/admin%3Bx",
+            Err(PathError::EscapedDelimiter),
+            Err(PathError::EscapedDelimiter),
+        ),
+    ];
+    for (raw, strip, keep) in cases {
+        let reject = canonicalize(raw, &opts(PathParameters::Reject));
+        match strip {
+            Err(e) => assert_eq!(reject.as_ref(), Err(e), "{raw:?}"),
+            Ok(_) => assert_eq!(reject, Err(PathError::PathParameters), "{raw:?}"),
+        }
+        assert_eq!(
+            canonicalize(raw, &opts(PathParameters::Strip)).as_deref(),
+            strip.as_deref(),
+            "{raw:?}"
+        );
+        assert_eq!(
+            canonicalize(raw, &opts(PathParameters::Keep)).as_deref(),
+            keep.as_deref(),
+            "{raw:?}"
+        );
+    }
+    // A query may hold `;` whatever the setting: it is not part of the path.
+    assert_eq!(canon("/a?b=1;c=2"), Ok("/a".into()));
+    let c = canonical("/admin;x=1?q", &opts(PathParameters::Strip)).unwrap();
+    assert_eq!((c.forward(), c.changed), ("/admin?q".to_string(), true));
 }
 
 #[test]
@@ -63,7 +131,6 @@ fn canonical_forms() {
         ("/a[b]", "/a%5Bb%5D"),
         ("/a%c3%a9", "/a%C3%A9"),
         ("/a|b{c}", "/a%7Cb%7Bc%7D"),
-        ("/a;b=c/d", "/a;b=c/d"),
         ("/a/...", "/a/..."),
         ("/a/.../b", "/a/.../b"),
         ("/%252e%252e/x", "/%252e%252e/x"),
