@@ -141,3 +141,8 @@ fn evaluator_survives_the_corpus_and_mutations() {
 fn every_dialect_survives_odd_field_values() {
     run("fields", targets::fields, iters(5_000), 4);
 }
+
+#[test]
+fn request_edge_survives_the_corpus_and_mutations() {
+    run("incoming", targets::incoming_edge, iters(20_000), 5);
+}

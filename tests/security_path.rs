@@ -5,7 +5,9 @@
 #[path = "common/xorshift.rs"]
 mod xorshift;
 
-use spiffe_authz::request::path::{self, canonical, canonicalize, Backslash, EscapedSlashes, Forward, Options};
+use spiffe_authz::request::path::{
+    self, canonical, canonicalize, Backslash, EscapedSlashes, Forward, Options, PathParameters,
+};
 use spiffe_authz::request::{incoming, Attribute, HostReads};
 use spiffe_authz::{Engine, Workload};
 use xorshift::Rng;
@@ -170,6 +172,11 @@ fn option_sets() -> Vec<Options> {
     o.escaped_slashes = EscapedSlashes::Unescape;
     o.backslash = Backslash::Slash;
     v.push(o);
+    for params in [PathParameters::Strip, PathParameters::Keep] {
+        let mut o = Options::default();
+        o.path_parameters = params;
+        v.push(o);
+    }
     v
 }
 
@@ -185,6 +192,9 @@ fn invariants(c: &str, opts: &Options) -> Result<(), String> {
     }
     if c.ends_with("/.") || c.ends_with("/..") {
         return Err("ends with a dot segment".into());
+    }
+    if c.contains(';') && opts.path_parameters != PathParameters::Keep {
+        return Err("a ';' path parameter accepted".into());
     }
     let b = c.as_bytes();
     for (i, &x) in b.iter().enumerate() {
@@ -252,6 +262,31 @@ fn canonicalization_is_idempotent_and_clean_for_random_paths() {
         accepted > 50_000 && refused > 50_000,
         "generator too one-sided: {accepted}/{refused}"
     );
+}
+
+/// With `pathParameters: strip`, the path decided on is the one a servlet container serves:
+/// `;...` cut from every raw segment, then decoded and normalized.
+#[test]
+fn stripped_parameters_leave_the_servlet_view() {
+    let mut opts = Options::default();
+    opts.path_parameters = PathParameters::Strip;
+    let mut rng = Rng::new(13);
+    let mut checked = 0;
+    for n in 0..100_000 {
+        let raw = random_raw(&mut rng);
+        let Ok(c) = canonicalize(&raw, &opts) else { continue };
+        checked += 1;
+        let servlet: Vec<&str> = path_part(&raw)
+            .split('/')
+            .map(|s| s.split(';').next().unwrap_or(s))
+            .collect();
+        assert_eq!(
+            server_view(&c),
+            server_view(&servlet.join("/")),
+            "#{n} {raw:?} -> {c:?}"
+        );
+    }
+    assert!(checked > 20_000, "only {checked} accepted");
 }
 
 #[test]

@@ -5,8 +5,8 @@
 
 use std::path::PathBuf;
 
-use spiffe_authz::request::path::{self, Backslash, EscapedSlashes, Options};
-use spiffe_authz::request::{normalize_host, parse_authority};
+use spiffe_authz::request::path::{self, Backslash, EscapedSlashes, Options, PathParameters};
+use spiffe_authz::request::{incoming, normalize_host, parse_authority, Attribute, HostReads};
 use spiffe_authz::{Engine, Peer, Request, Workload};
 
 /// The bundle parser of every dialect: `Engine::from_json` on arbitrary bytes; when a bundle
@@ -173,13 +173,87 @@ fn decide(e: &Engine, sel: u8, req: &[u8]) {
     let _ = e.evaluate(&r);
 }
 
-fn option_sets() -> [Options; 3] {
+fn option_sets() -> [Options; 5] {
     let mut keep = Options::default();
     keep.escaped_slashes = EscapedSlashes::Keep;
     let mut unescape = Options::default();
     unescape.escaped_slashes = EscapedSlashes::Unescape;
     unescape.backslash = Backslash::Slash;
-    [Options::default(), keep, unescape]
+    let mut strip = Options::default();
+    strip.path_parameters = PathParameters::Strip;
+    let mut params = Options::default();
+    params.path_parameters = PathParameters::Keep;
+    [Options::default(), keep, unescape, strip, params]
+}
+
+/// A host answering from the fuzzer's input: each attribute is one of the input's lines.
+struct LineHost<'a>(Vec<&'a [u8]>);
+
+impl HostReads for LineHost<'_> {
+    fn read(&mut self, a: Attribute) -> Option<Vec<u8>> {
+        let i = match a {
+            Attribute::PeerUriSan => 0,
+            Attribute::SourceAddress => 1,
+            Attribute::Protocol => 2,
+            Attribute::DestinationPort => 3,
+            Attribute::DestinationAddress => 4,
+            Attribute::Sni => 5,
+            Attribute::JwtMetadata => 6,
+        };
+        self.0.get(i).filter(|v| !v.is_empty()).map(|v| v.to_vec())
+    }
+}
+
+/// The request edge (`request::incoming`, what the filter runs on Envoy's headers and
+/// attributes) with each fixture's read plan: the first byte picks the fixture; then seven
+/// attribute lines (peer URI SAN, source address, protocol, ...), then `name:value` header
+/// lines, all raw bytes. Checks what the edge promises the engine: header values without
+/// surrounding whitespace, one host, standard methods in uppercase, no peer from a port-0
+/// address.
+pub fn incoming_edge(data: &[u8]) {
+    let Some((&sel, rest)) = data.split_first() else {
+        return;
+    };
+    let mut lines = rest.split(|&b| b == b'\n');
+    let attrs: Vec<&[u8]> = lines.by_ref().take(7).collect();
+    let headers: Vec<(String, Vec<u8>)> = lines
+        .map(|l| {
+            let at = l.iter().skip(1).position(|&b| b == b':').map_or(l.len(), |i| i + 1);
+            (
+                String::from_utf8_lossy(&l[..at]).into_owned(),
+                l.get(at + 1..).unwrap_or_default().to_vec(),
+            )
+        })
+        .collect();
+    let source_port_0 = attrs.get(1).is_some_and(|a| a.ends_with(b":0"));
+    FIXTURES.with(|es| {
+        let Some(e) = es.get(usize::from(sel) % es.len().max(1)) else {
+            return;
+        };
+        let Ok(i) = incoming(e.plan(), headers.clone(), &mut LineHost(attrs.clone())) else {
+            return;
+        };
+        let r = &i.request;
+        for (n, v) in &r.headers {
+            assert!(
+                !v.starts_with([' ', '\t']) && !v.ends_with([' ', '\t']),
+                "{n}: {v:?} not trimmed"
+            );
+        }
+        assert!(!r.host.contains(','), "several hosts {:?}", r.host);
+        assert!(
+            !["get", "post", "put", "delete", "patch", "head", "options"]
+                .iter()
+                .any(|m| r.method.eq_ignore_ascii_case(m))
+                || r.method.bytes().all(|b| b.is_ascii_uppercase()),
+            "method {:?}",
+            r.method
+        );
+        if source_port_0 {
+            assert!(r.source_ip.is_none(), "a port-0 address made a peer");
+        }
+        let _ = e.evaluate(r);
+    });
 }
 
 fn workload() -> Workload {

@@ -289,7 +289,7 @@ pub(super) fn remove_dots(p: &str, params: PathParameters) -> Result<String, Pat
     for seg in p.split('/').skip(1) {
         let seg = match seg.split_once(';') {
             None => seg,
-            Some((before, _)) if matches!(before, "." | "..") => return Err(PathError::DotSegmentWithParameters),
+            Some(("." | "..", _)) => return Err(PathError::DotSegmentWithParameters),
             Some(_) if params == PathParameters::Reject => return Err(PathError::PathParameters),
             // As a servlet container reads it: `/;x/admin` is `//admin`, so `/admin`.
             Some((before, _)) if params == PathParameters::Strip => before,
