@@ -15,11 +15,11 @@ SECURITY_E2E_SUMMARY=FILE writes the figures (requests, bypasses) as JSON.
 import json
 import os
 import pathlib
-import socket
 import subprocess
 import unittest
 import urllib.parse
 
+import rawclient
 from harness import ROOT, SERVER_NAME, EnvoyFailed, Harness
 
 CLIENT = "spiffe://cluster.local/ns/client/sa/client"
@@ -161,33 +161,10 @@ def non_canonical(path):
 
 def raw_request(envoy, principal, target, host=None, headers=()):
     """One HTTP/1.1 request written byte for byte over mTLS; returns (status, body bytes)."""
-    ctx = envoy.ssl_context(principal)
-    ctx.set_alpn_protocols(["http/1.1"])
     host = host if host is not None else f"{SERVER_NAME}:{envoy.port}".encode()
-    lines = [b"GET " + target + b" HTTP/1.1", b"host: " + host]
-    lines += [k + b": " + v for k, v in headers]
-    lines += [b"connection: close", b"", b""]
-    with socket.create_connection(("127.0.0.1", envoy.port), timeout=10) as s:
-        with ctx.wrap_socket(s, server_hostname=SERVER_NAME) as t:
-            t.sendall(b"\r\n".join(lines))
-            data = b""
-            while True:
-                chunk = t.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1])
-    if b"transfer-encoding: chunked" in head.lower():
-        out, rest = b"", body
-        while rest:
-            size, _, rest = rest.partition(b"\r\n")
-            n = int(size.split(b";")[0] or b"0", 16)
-            if n == 0:
-                break
-            out, rest = out + rest[:n], rest[n + 2:]
-        body = out
-    return status, body
+    lines = [b"host: " + host] + [k + b": " + v for k, v in headers]
+    r = rawclient.http1(envoy, principal, b"GET " + target + b" HTTP/1.1", lines, source="127.0.0.1")
+    return r.status, r.body
 
 
 class AttackCorpus(unittest.TestCase):
