@@ -42,12 +42,17 @@ pub struct Args {
 }
 
 pub fn run(a: &Args) -> Result<ExitCode, String> {
-    let src = input::read_bundle(&a.bundle)?;
-    if !a.no_validate {
+    let (name, text) = input::read_input(&a.bundle)?;
+    // Unvalidated, the text goes to Envoy as it is (even if it is not JSON).
+    let bundle = if a.no_validate {
+        text
+    } else {
+        let src = input::Source::new(name, text)?;
         src.compile()?;
-    }
+        src.json
+    };
     let wasm = absolute(&a.wasm)?;
-    let version = write(&a.dir, &a.name, &wasm, &src.json)?;
+    let version = write(&a.dir, &a.name, &wasm, &bundle)?;
     outln!("{version}");
     Ok(ExitCode::SUCCESS)
 }
