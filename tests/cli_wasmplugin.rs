@@ -1,0 +1,174 @@
+//! `spiffe-authz wasmplugin`: inbound only by default, the mesh-wide form in the root namespace,
+//! targetRefs, refusals of what the API server would refuse, and size warnings.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::{json, Value};
+
+fn cli(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_spiffe-authz"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run spiffe-authz")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn plugin(extra: &[&str]) -> (Value, String) {
+    plugin_of("policies/istio/seed-001-backend.json", extra)
+}
+
+fn plugin_of(bundle: &str, extra: &[&str]) -> (Value, String) {
+    let args = [
+        &[
+            "wasmplugin",
+            "--bundle",
+            bundle,
+            "--url",
+            "oci://registry.example/spiffe-authz:1",
+            "-o",
+            "json",
+        ],
+        extra,
+    ]
+    .concat();
+    let o = cli(&args);
+    assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+    (serde_json::from_slice(&o.stdout).expect("json"), stderr(&o))
+}
+
+fn bundle_file(name: &str, bundle: &Value) -> String {
+    let p = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    std::fs::write(&p, bundle.to_string()).expect("write");
+    p.display().to_string()
+}
+
+#[test]
+fn inbound_traffic_only_by_default() {
+    let (p, warnings) = plugin(&[]);
+    assert_eq!(p["spec"]["match"], json!([{"mode": "SERVER"}]));
+    assert_eq!(
+        (p["spec"]["phase"].as_str(), p["spec"]["failStrategy"].as_str()),
+        (Some("AUTHZ"), Some("FAIL_CLOSE"))
+    );
+    assert_eq!(p["metadata"]["namespace"], "myapp");
+    assert_eq!(p["spec"]["selector"]["matchLabels"]["app"], "backend");
+    assert!(warnings.is_empty(), "{warnings}");
+    let (p, warnings) = plugin(&["--mode", "CLIENT_AND_SERVER", "--match-port", "8080"]);
+    assert_eq!(
+        p["spec"]["match"],
+        json!([{"mode": "CLIENT_AND_SERVER", "ports": [{"number": 8080}]}])
+    );
+    assert!(warnings.contains("outgoing calls"), "{warnings}");
+}
+
+#[test]
+fn mesh_wide_goes_to_the_bundles_root_namespace() {
+    let b = bundle_file(
+        "meshwide.json",
+        &json!({"settings": {"rootNamespace": "mesh-root"}, "resources": []}),
+    );
+    let (p, _) = plugin_of(&b, &[]);
+    assert_eq!(p["metadata"]["namespace"], "mesh-root");
+    assert!(p["spec"].get("selector").is_none(), "{p}");
+    let b = bundle_file("meshwide-default.json", &json!({"resources": []}));
+    assert_eq!(plugin_of(&b, &[]).0["metadata"]["namespace"], "istio-system");
+}
+
+#[test]
+fn target_refs_for_waypoints() {
+    let (p, warnings) = plugin(&["--target-ref", "Gateway/waypoint", "--target-ref", "Service/backend"]);
+    assert_eq!(
+        p["spec"]["targetRefs"],
+        json!([{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "waypoint"},
+               {"group": "", "kind": "Service", "name": "backend"}])
+    );
+    assert!(
+        p["spec"].get("selector").is_none(),
+        "targetRefs replace the bundle's labels: {p}"
+    );
+    assert!(warnings.contains("io.istio.peer_principal"), "{warnings}");
+    let o = cli(&[
+        "wasmplugin",
+        "--bundle",
+        "policies/istio/seed-001-backend.json",
+        "--url",
+        "oci://r/x:1",
+        "--target-ref",
+        "Gateway/w",
+        "--selector",
+        "app=x",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "selector and targetRefs are exclusive (the CRD's oneof)"
+    );
+}
+
+#[test]
+fn what_the_api_server_refuses_is_refused_here() {
+    let long = "v".repeat(64);
+    for (extra, why) in [
+        (vec!["--name", "Spiffe_Authz"], "name"),
+        (vec!["--namespace", "My-NS"], "namespace"),
+        (vec!["--selector", &format!("app={long}")], "63"),
+        (vec!["--selector", "app=web-*"], "wildcard"),
+        (vec!["--target-ref", "Deployment/web"], "Gateway"),
+    ] {
+        let args = [
+            &[
+                "wasmplugin",
+                "--bundle",
+                "policies/istio/seed-001-backend.json",
+                "--url",
+                "oci://r/x:1",
+            ][..],
+            &extra,
+        ]
+        .concat();
+        let o = cli(&args);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}");
+        assert!(stderr(&o).contains(why), "{extra:?}: {}", stderr(&o));
+    }
+    for url in ["ftp://r/x.wasm", "oci://reg istry/x", "https:///x.wasm"] {
+        let o = cli(&[
+            "wasmplugin",
+            "--bundle",
+            "policies/istio/seed-001-backend.json",
+            "--url",
+            url,
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{url}");
+        assert!(stderr(&o).contains("--url"), "{url}: {}", stderr(&o));
+    }
+}
+
+/// An ALLOW policy naming `n` principals.
+fn bundle_with(n: usize) -> Value {
+    let principals: Vec<String> = (0..n)
+        .map(|i| format!("cluster.local/ns/clients/sa/client-{i:07}"))
+        .collect();
+    json!({"workload": {"namespace": "shop"}, "resources": [{
+        "apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy", "metadata": {"name": "big"},
+        "spec": {"rules": [{"from": [{"source": {"principals": principals}}]}]}}]})
+}
+
+#[test]
+fn sizes_that_kubectl_apply_or_the_api_server_refuse_are_warned_about() {
+    // ~45 bytes per principal: 6,000 ≈ 270 KiB (over the 256 KiB annotation limit), 40,000 ≈
+    // 1.6 MiB (over the 1.5 MiB object limit).
+    let (_, w) = plugin_of(&bundle_file("big.json", &bundle_with(6_000)), &[]);
+    assert!(
+        w.contains("last-applied-configuration") && w.contains("--server-side"),
+        "{w}"
+    );
+    let (_, w) = plugin_of(&bundle_file("huge.json", &bundle_with(40_000)), &[]);
+    assert!(w.contains("1572864-byte object limit") && w.contains("ECDS"), "{w}");
+    let (_, w) = plugin_of(&bundle_file("small.json", &bundle_with(100)), &[]);
+    assert!(w.is_empty(), "{w}");
+}
