@@ -37,49 +37,39 @@ DENY_ALL = '{"settings": {"defaultAction": "deny"}, "resources": []}'
 ECDS_FILE = "spiffe_authz.json"
 
 
-def _substitute(template, *, ca, server_cert, server_key, wasm, listen_port, admin_port, echo_port,
-                grpc_port, require_client_cert, node_metadata, **extra):
+# Every placeholder's value but the certificates' (ca, server_cert, server_key: required).
+DEFAULTS = dict(wasm=WASM, listen_port=0, admin_port=0, echo_port=8080, grpc_port=50051,
+                require_client_cert=True, node_metadata=None)
+
+
+def _substitute(template, *, ca, server_cert, server_key, extra, **given):
+    unknown = set(given) - set(DEFAULTS)
+    if unknown:
+        raise TypeError(f"unknown option(s) {sorted(unknown)}")
+    v = {**DEFAULTS, **given}
     with open(template) as f:
         return string.Template(f.read()).substitute(
-            ADMIN_PORT=int(admin_port),
-            LISTEN_PORT=int(listen_port),
-            ECHO_PORT=int(echo_port),
-            GRPC_PORT=int(grpc_port),
+            ADMIN_PORT=int(v["admin_port"]),
+            LISTEN_PORT=int(v["listen_port"]),
+            ECHO_PORT=int(v["echo_port"]),
+            GRPC_PORT=int(v["grpc_port"]),
             SERVER_CERT=server_cert,
             SERVER_KEY=server_key,
             CA=ca,
-            REQUIRE_CLIENT_CERT="true" if require_client_cert else "false",
-            WASM=wasm,
-            NODE_METADATA=json.dumps(node_metadata or {}),
+            REQUIRE_CLIENT_CERT="true" if v["require_client_cert"] else "false",
+            WASM=v["wasm"],
+            NODE_METADATA=json.dumps(v["node_metadata"] or {}),
             **extra,
         )
 
 
-def render(
-    bundle_text,
-    *,
-    ca,
-    server_cert,
-    server_key,
-    wasm=WASM,
-    listen_port=0,
-    admin_port=0,
-    echo_port=8080,
-    grpc_port=50051,
-    require_client_cert=True,
-    node_metadata=None,
-    normalization=True,
-):
+def render(bundle_text, *, normalization=True, **options):
     """envoy/envoy.yaml for one Envoy. `bundle_text` is the bundle JSON, passed verbatim.
+    options: ca, server_cert, server_key (PEM paths), and any of DEFAULTS.
     normalization=False turns Envoy's path normalization off (Envoy's own defaults), to prove the
     filter alone keeps policy and backend on one path."""
-    text = _substitute(
-        STATIC, ca=ca, server_cert=server_cert, server_key=server_key, wasm=wasm,
-        listen_port=listen_port, admin_port=admin_port, echo_port=echo_port, grpc_port=grpc_port,
-        require_client_cert=require_client_cert, node_metadata=node_metadata,
-        # JSON is YAML: a JSON string literal carries the bundle byte for byte.
-        BUNDLE=json.dumps(bundle_text),
-    )
+    # JSON is YAML: a JSON string literal carries the bundle byte for byte.
+    text = _substitute(STATIC, extra={"BUNDLE": json.dumps(bundle_text)}, **options)
     if not normalization:
         for on, off in (
             ("normalize_path: true", "normalize_path: false"),
@@ -92,28 +82,11 @@ def render(
     return text
 
 
-def render_ecds(
-    ecds_dir,
-    *,
-    ca,
-    server_cert,
-    server_key,
-    wasm=WASM,
-    listen_port=0,
-    admin_port=0,
-    echo_port=8080,
-    require_client_cert=True,
-    node_metadata=None,
-    cli=CLI,
-):
-    """envoy/ecds.yaml for one Envoy, after preparing `ecds_dir` (see prepare_ecds_dir)."""
-    prepare_ecds_dir(ecds_dir, wasm=wasm, cli=cli)
-    return _substitute(
-        ECDS, ca=ca, server_cert=server_cert, server_key=server_key, wasm=wasm,
-        listen_port=listen_port, admin_port=admin_port, echo_port=echo_port, grpc_port=0,
-        require_client_cert=require_client_cert, node_metadata=node_metadata,
-        ECDS_DIR=os.path.abspath(ecds_dir),
-    )
+def render_ecds(ecds_dir, *, cli=CLI, **options):
+    """envoy/ecds.yaml for one Envoy, after preparing `ecds_dir` (see prepare_ecds_dir).
+    options: as render's."""
+    prepare_ecds_dir(ecds_dir, wasm=options.get("wasm", WASM), cli=cli)
+    return _substitute(ECDS, extra={"ECDS_DIR": os.path.abspath(ecds_dir)}, **options)
 
 
 def prepare_ecds_dir(ecds_dir, *, wasm=WASM, cli=CLI):
@@ -153,6 +126,7 @@ def main():
         listen_port=a.listen_port,
         admin_port=a.admin_port,
         echo_port=a.echo_port,
+        grpc_port=a.grpc_port,
         require_client_cert=not a.optional_client_cert,
         node_metadata=json.loads(a.node_metadata),
     )
@@ -161,7 +135,7 @@ def main():
     else:
         with open(a.bundle) as f:
             bundle = f.read()
-        sys.stdout.write(render(bundle, grpc_port=a.grpc_port, **common))
+        sys.stdout.write(render(bundle, **common))
 
 
 if __name__ == "__main__":

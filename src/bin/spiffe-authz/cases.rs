@@ -17,7 +17,10 @@ use std::collections::BTreeMap;
 
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
+use spiffe_authz::request::path;
 use spiffe_authz::{Decision, Engine, Peer, Request};
+
+use crate::request_args::RequestArgs;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -95,28 +98,26 @@ impl Case {
     /// that is not a valid SPIFFE ID is unauthenticated); Istio's and Linkerd's spellings, which
     /// have no scheme, name the SPIFFE ID they stand for.
     pub fn request(&self) -> Request {
-        let mut r = Request::new(&self.method, &self.path);
-        if let Some(p) = &self.principal {
-            r.peer = if p.contains("://") {
-                Peer::from_uri_san(p.as_str())
-            } else {
-                crate::principal::peer(p).unwrap_or(Peer::Unauthenticated)
-            };
-        }
-        if let Some(h) = &self.host {
-            r.set_authority(h);
-        }
-        r.port = self.port;
-        r.source_ip = self.source_ip;
-        r.jwt = self.jwt.clone();
-        for (k, v) in &self.headers {
-            r.add_header(k, v);
-        }
-        if self.grpc {
-            r.grpc = true;
-            r.add_header("content-type", "application/grpc");
-        }
-        r
+        let peer = match &self.principal {
+            None => Peer::Unauthenticated,
+            Some(p) if p.contains("://") => Peer::from_uri_san(p.as_str()),
+            Some(p) => crate::principal::peer(p).unwrap_or(Peer::Unauthenticated),
+        };
+        // A path the filter refuses (400) is kept as written: the case then states what the
+        // engine would decide on it, as in tests/common/cases.rs.
+        let canonical = path::canonicalize(&self.path, &path::Options::default()).unwrap_or_else(|_| self.path.clone());
+        let options = RequestArgs {
+            principal: None,
+            method: Some(self.method.clone()),
+            path: self.path.clone(),
+            host: self.host.clone(),
+            port: self.port,
+            source_ip: self.source_ip,
+            headers: self.headers.clone(),
+            grpc: self.grpc,
+            jwt: self.jwt.clone(),
+        };
+        options.build(peer, canonical)
     }
 }
 

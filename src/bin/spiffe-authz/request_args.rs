@@ -61,19 +61,25 @@ fn jwt(v: &str) -> Result<serde_json::Value, String> {
 impl RequestArgs {
     /// The request, with the path canonicalized under the bundle's `settings.path`.
     pub fn request(&self, path_options: &path::Options) -> Result<Request, String> {
+        let canonical = path::canonicalize(&self.path, path_options)
+            .map_err(|e| format!("--path {:?}: the filter answers 400 to this path: {e}", self.path))?;
+        let peer = match &self.principal {
+            Some(p) => principal::peer(p)?,
+            None => Peer::Unauthenticated,
+        };
+        Ok(self.build(peer, canonical))
+    }
+
+    /// The request from these options, with the peer and the canonical path given.
+    pub fn build(&self, peer: Peer, canonical_path: String) -> Request {
         let method = match (&self.method, self.grpc) {
             (Some(m), _) => m.clone(),
             (None, true) => "POST".to_string(),
             (None, false) => "GET".to_string(),
         };
-        let canonical = path::canonicalize(&self.path, path_options)
-            .map_err(|e| format!("--path {:?}: the filter answers 400 to this path: {e}", self.path))?;
         let mut r = Request::new(&method, "/");
-        r.path = canonical;
-        r.peer = match &self.principal {
-            Some(p) => principal::peer(p)?,
-            None => Peer::Unauthenticated,
-        };
+        r.path = canonical_path;
+        r.peer = peer;
         if let Some(h) = &self.host {
             r.set_authority(h);
         }
@@ -87,7 +93,7 @@ impl RequestArgs {
             r.grpc = true;
             r.add_header("content-type", "application/grpc");
         }
-        Ok(r)
+        r
     }
 }
 
