@@ -151,7 +151,7 @@ fn validate(text: &str, objects: &[Object]) -> Result<Engine, String> {
     })
 }
 
-fn locate_warning(w: &spiffe_authz::error::Warning, objects: &[Object]) -> String {
+fn locate_warning(w: &spiffe_authz::Warning, objects: &[Object]) -> String {
     locate(objects, &w.at, &w.field, &w.message, &w.to_string())
 }
 

@@ -137,14 +137,14 @@ impl Got {
     pub fn of(d: &Decision<'_>) -> Got {
         Got {
             effect: d.verdict.effect.name(),
-            policy: d.verdict.by.map(|b| b.meta.to_string()),
-            rule: d.verdict.by.and_then(|b| b.rule),
+            policy: d.verdict.by().map(|b| b.meta.to_string()),
+            rule: d.verdict.by().and_then(|b| b.rule),
             reason: d.verdict.reason.to_string(),
             allowed: d.allowed(),
             set_headers: d
                 .set_headers
                 .iter()
-                .map(|(k, v)| ((*k).to_string(), v.clone()))
+                .map(|(k, v)| ((*k).to_string(), v.to_string()))
                 .collect(),
         }
     }

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use serde_json::{json, Value};
-use spiffe_authz::{Decision, Engine, Request, Verdict};
+use spiffe_authz::{Decision, Engine, Explanation, Verdict};
 
 use crate::input::{self, Source};
 use crate::output::{self, Data, Report};
@@ -54,22 +54,23 @@ fn exit_for(d: &Decision<'_>) -> ExitCode {
 
 pub fn check(a: &CheckArgs) -> Result<ExitCode, String> {
     let engine = input::read_bundle(&a.bundle)?.compile()?;
-    let req = a.request.request(engine.path_options())?;
-    let d = engine.evaluate(&req);
-    output::emit(&output::render(&decision_json(&d), a.output)?, None)?;
-    Ok(exit_for(&d))
+    let req = a.request.request(&engine.plan().path)?;
+    // explain, not evaluate: the same decision, with every layer's verdict for `layers`.
+    let x = engine.explain(&req);
+    output::emit(&output::render(&decision_json(&x), a.output)?, None)?;
+    Ok(exit_for(&x.decision))
 }
 
 pub fn explain(a: &ExplainArgs) -> Result<ExitCode, String> {
     let engine = input::read_bundle(&a.bundle)?.compile()?;
-    let req = a.request.request(engine.path_options())?;
-    let d = engine.evaluate(&req);
+    let req = a.request.request(&engine.plan().path)?;
+    let x = engine.explain(&req);
     let text = match a.output.data() {
-        None => crate::decide_text::explain(&engine, &d, &req),
-        Some(f) => output::render(&explain_json(&engine, &d, &req), f)?,
+        None => crate::decide_text::explain(&engine, &x, &req),
+        Some(f) => output::render(&explain_json(&engine, &x), f)?,
     };
     output::emit(&text, None)?;
-    Ok(exit_for(&d))
+    Ok(exit_for(&x.decision))
 }
 
 pub fn validate(a: &ValidateArgs) -> Result<ExitCode, String> {
@@ -121,29 +122,35 @@ fn text_report(src: &Source, engine: &Engine, warnings: &[String], layers: &[&st
 
 /// The dialects present, in the order they are asked.
 pub fn layer_names(engine: &Engine) -> Vec<&'static str> {
-    engine
-        .explain(&Request::new("GET", "/"))
-        .into_iter()
-        .map(|(d, _)| d.name())
-        .collect()
+    engine.dialects().map(|d| d.name()).collect()
 }
 
 pub fn verdict_json(v: &Verdict<'_>) -> Value {
     json!({
         "effect": v.effect.name(),
-        "dialect": v.dialect.map(|d| d.name()),
-        "policy": v.by.map(|b| b.meta.to_string()),
-        "rule": v.by.and_then(|b| b.rule),
-        "reason": v.reason,
+        "dialect": v.dialect().map(|d| d.name()),
+        "policy": v.by().map(|b| b.meta.to_string()),
+        "rule": v.by().and_then(|b| b.rule),
+        "reason": v.reason.to_string(),
     })
 }
 
-pub fn decision_json(d: &Decision<'_>) -> Value {
+/// The decision and, in `layers`, every layer's own verdict (a layer after the one that refused
+/// is not asked by the filter; `asked: false` says so).
+pub fn decision_json(x: &Explanation<'_>) -> Value {
+    let d = &x.decision;
     let mut v = verdict_json(&d.verdict);
     if let Value::Object(m) = &mut v {
         m.insert("allowed".into(), json!(d.allowed()));
         m.insert("enforced".into(), json!(d.enforced));
-        m.insert("layers".into(), d.layers.iter().map(verdict_json).collect());
+        let layers = x.layers.iter().map(|l| {
+            let mut lv = verdict_json(&l.verdict);
+            if let Value::Object(lm) = &mut lv {
+                lm.insert("asked".into(), json!(l.asked));
+            }
+            lv
+        });
+        m.insert("layers".into(), layers.collect());
         m.insert("dryRun".into(), d.dry_run.iter().map(verdict_json).collect());
         m.insert(
             "setHeaders".into(),
@@ -156,17 +163,13 @@ pub fn decision_json(d: &Decision<'_>) -> Value {
     v
 }
 
-fn explain_json(engine: &Engine, d: &Decision<'_>, req: &Request) -> Value {
+fn explain_json(engine: &Engine, x: &Explanation<'_>) -> Value {
     json!({
-        "request": {
-            "principal": req.peer.id().map(|i| i.as_str()),
-            "method": req.method, "path": req.path, "host": req.host, "port": req.port,
-        },
         "dryRunMode": engine.dry_run(),
-        "layers": engine.explain(req).into_iter().zip(&d.layers).map(|((dialect, lines), v)| json!({
-            "dialect": dialect.name(), "lines": lines, "verdict": verdict_json(v),
+        "layers": x.layers.iter().map(|l| json!({
+            "dialect": l.dialect.name(), "asked": l.asked, "lines": l.lines, "verdict": verdict_json(&l.verdict),
         })).collect::<Vec<_>>(),
         "warnings": engine.warnings().iter().map(|w| w.to_string()).collect::<Vec<_>>(),
-        "decision": decision_json(d),
+        "decision": decision_json(x),
     })
 }

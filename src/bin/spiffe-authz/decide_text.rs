@@ -1,11 +1,10 @@
 //! `explain` as text: the workload and mode, every layer's applicable resources and rules with
 //! why each matched or not, what was not applied, dry-run verdicts, and the decision.
 
-use spiffe_authz::{Decision, Engine, Verdict};
+use spiffe_authz::{Engine, Explanation, Request, Verdict};
 
-/// `explain`: the workload and mode, every layer's applicable resources and rules with why each
-/// matched or not, what was not applied, dry-run verdicts, and the decision.
-pub fn explain(engine: &Engine, d: &Decision<'_>, req: &spiffe_authz::Request) -> String {
+pub fn explain(engine: &Engine, x: &Explanation<'_>, req: &Request) -> String {
+    let d = &x.decision;
     use std::fmt::Write;
     let mut o = String::new();
     let wl = engine.workload();
@@ -32,12 +31,11 @@ pub fn explain(engine: &Engine, d: &Decision<'_>, req: &spiffe_authz::Request) -
             "enforce"
         }
     );
-    for ((dialect, lines), v) in engine.explain(req).into_iter().zip(&d.layers) {
-        let _ = writeln!(o, "\n{dialect}:");
-        lines.iter().for_each(|l| {
+    for layer in &x.layers {
+        let _ = writeln!(o, "\n{}:", layer.dialect);
+        layer.lines.iter().for_each(|l| {
             let _ = writeln!(o, "  {l}");
         });
-        let _ = writeln!(o, "  => {} ({})", v.effect.name(), describe(v));
     }
     if !engine.warnings().is_empty() {
         let _ = writeln!(o, "\nnot applied / warnings (see `validate`):");
@@ -65,7 +63,7 @@ pub fn explain(engine: &Engine, d: &Decision<'_>, req: &spiffe_authz::Request) -
 }
 
 pub fn describe(v: &Verdict<'_>) -> String {
-    match &v.by {
+    match v.by() {
         Some(by) => format!("{by}: {}", v.reason),
         None => v.reason.to_string(),
     }

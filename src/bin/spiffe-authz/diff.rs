@@ -85,7 +85,7 @@ impl Outcome {
         Outcome {
             effect: d.verdict.effect.name(),
             allowed: d.allowed(),
-            by: d.verdict.by.map(|b| b.to_string()),
+            by: d.verdict.by().map(|b| b.to_string()),
             reason: d.verdict.reason.to_string(),
         }
     }

@@ -3,8 +3,7 @@
 
 use std::io::Read;
 
-use spiffe_authz::error::Warning;
-use spiffe_authz::{BundleError, Engine, Workload};
+use spiffe_authz::{BundleError, Engine, Warning, Workload};
 
 use crate::spans::{self, Pos, Spans};
 
