@@ -32,14 +32,16 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// Parses, validates and compiles a bundle. `defaults` fills workload fields the bundle
-    /// leaves out (in Envoy: Istio node metadata).
+    /// Parses, validates and compiles a bundle (plain, or in its [`crate::compact`] form).
+    /// `defaults` fills workload fields the bundle leaves out (in Envoy: Istio node metadata).
     pub fn from_json(json: &[u8], defaults: &Workload) -> Result<Engine, BundleError> {
         let text = std::str::from_utf8(json).map_err(|e| BundleError::Envelope {
             field: String::new(),
             message: format!("not UTF-8: {e}"),
         })?;
-        let bundle = Bundle::parse(text)?;
+        // A compact (gzip + base64) bundle is expanded first, within a size limit.
+        let text = crate::compact::expand(text)?;
+        let bundle = Bundle::parse(&text)?;
         let workload = bundle.workload.clone().or(defaults);
         let ids = MetaIds::default();
         let ctx = Ctx {
