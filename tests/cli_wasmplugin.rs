@@ -161,14 +161,80 @@ fn bundle_with(n: usize) -> Value {
 #[test]
 fn sizes_that_kubectl_apply_or_the_api_server_refuse_are_warned_about() {
     // ~45 bytes per principal: 6,000 ≈ 270 KiB (over the 256 KiB annotation limit), 40,000 ≈
-    // 1.6 MiB (over the 1.5 MiB object limit).
-    let (_, w) = plugin_of(&bundle_file("big.json", &bundle_with(6_000)), &[]);
+    // 1.6 MiB (over the 1.5 MiB object limit), as they are (compressed they fit: next test).
+    let never = ["--compress", "never"];
+    let (_, w) = plugin_of(&bundle_file("big.json", &bundle_with(6_000)), &never);
     assert!(
         w.contains("last-applied-configuration") && w.contains("--server-side"),
         "{w}"
     );
-    let (_, w) = plugin_of(&bundle_file("huge.json", &bundle_with(40_000)), &[]);
+    let (_, w) = plugin_of(&bundle_file("huge.json", &bundle_with(40_000)), &never);
     assert!(w.contains("1572864-byte object limit") && w.contains("ECDS"), "{w}");
     let (_, w) = plugin_of(&bundle_file("small.json", &bundle_with(100)), &[]);
     assert!(w.is_empty(), "{w}");
+}
+
+#[test]
+fn a_bundle_too_large_for_kubectl_apply_travels_compressed() {
+    let big = bundle_file("auto.json", &bundle_with(40_000));
+    let (p, w) = plugin_of(&big, &[]);
+    assert_eq!(p["spec"]["pluginConfig"]["encoding"], "gzip+base64", "{w}");
+    assert!(w.contains("compact form"), "{w}");
+    let size = serde_json::to_string(&p).expect("json").len();
+    assert!(size < 262_144, "{size} bytes: fits client-side kubectl apply");
+    // The filter's engine reads it back as the same bundle.
+    let config = bundle_file("auto.config.json", &p["spec"]["pluginConfig"]);
+    let caller = "spiffe://cluster.local/ns/clients/sa/client-0039999";
+    let o = cli(&["check", "--bundle", &config, "--principal", caller]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = cli(&[
+        "check",
+        "--bundle",
+        &config,
+        "--principal",
+        "spiffe://cluster.local/ns/clients/sa/other",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    // Small bundles stay readable unless asked; --compress never keeps the plain form.
+    let (p, _) = plugin(&[]);
+    assert!(p["spec"]["pluginConfig"]["resources"].is_array());
+    let (p, _) = plugin(&["--compress", "always"]);
+    assert_eq!(p["spec"]["pluginConfig"]["encoding"], "gzip+base64");
+    let (p, _) = plugin_of(&big, &["--compress", "never"]);
+    assert!(p["spec"]["pluginConfig"]["resources"].is_array());
+}
+
+#[test]
+fn bundle_compress_writes_the_compact_form() {
+    let o = cli(&[
+        "bundle",
+        "-f",
+        "policies/istio/manifests/backend.yaml",
+        "--workload-namespace",
+        "myapp",
+        "--workload-label",
+        "app=backend",
+        "--compress",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["encoding"], "gzip+base64");
+    let f = bundle_file("compressed.json", &v);
+    let o = cli(&[
+        "check",
+        "--bundle",
+        &f,
+        "--principal",
+        "spiffe://cluster.local/ns/myapp/sa/frontend-sa",
+        "--path",
+        "/api/profile",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = cli(&["diff", &f, "policies/istio/seed-001-backend.json"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "the same bundle: {}",
+        String::from_utf8_lossy(&o.stdout)
+    );
 }

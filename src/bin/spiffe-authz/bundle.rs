@@ -28,6 +28,10 @@ pub struct Args {
     /// Write the bundle to FILE instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub output_file: Option<PathBuf>,
+    /// Write the compact form (gzip + base64, which the filter expands): for bundles too large
+    /// for a WasmPlugin as they are.
+    #[arg(long)]
+    pub compress: bool,
     #[command(flatten)]
     pub workload: WorkloadArgs,
     /// The bundle's `settings` object (JSON or YAML file).
@@ -97,6 +101,13 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
     for w in engine.warnings() {
         eprintln!("warning: {}", locate_warning(w, &objects));
     }
+    let (json, bundle) = if args.compress {
+        let compact = spiffe_authz::compact::compress(&bundle.to_string());
+        let value: Value = serde_json::from_str(&compact).map_err(|e| e.to_string())?;
+        (compact + "\n", value)
+    } else {
+        (json, bundle)
+    };
     let text = match args.output {
         Data::Json => json,
         Data::Yaml => output::render(&bundle, Data::Yaml)?,

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use serde::Serialize;
 use spiffe_authz::{Decision, Engine, Peer, Request};
 
-use crate::input::{self, Source};
+use crate::input;
 use crate::output::{self, Report};
 use crate::probes::Mentioned;
 
@@ -117,7 +117,7 @@ pub fn run(a: &Args) -> Result<ExitCode, String> {
     let (before, after) = (old.compile()?, new.compile()?);
     let mut mentioned = Mentioned::default();
     for src in [&old, &new] {
-        mentioned.add_bundle(&value(src)?);
+        mentioned.add_bundle(&src.value()?);
     }
     let (changes, probed, sampled) = compare(&before, &after, &mentioned);
     let report = DiffReport {
@@ -137,10 +137,6 @@ pub fn run(a: &Args) -> Result<ExitCode, String> {
     } else {
         ExitCode::from(1)
     })
-}
-
-fn value(src: &Source) -> Result<serde_json::Value, String> {
-    serde_json::from_str(&src.json).map_err(|e| format!("{}: {e}", src.name))
 }
 
 fn report_summary(r: &DiffReport<'_>) -> String {

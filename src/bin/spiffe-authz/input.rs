@@ -55,6 +55,18 @@ impl Source {
         })
     }
 
+    /// The bundle JSON itself (a compact form expanded) and whether it was compact.
+    pub fn expanded(&self) -> Result<(std::borrow::Cow<'_, str>, bool), String> {
+        let text = spiffe_authz::compact::expand(&self.json).map_err(|e| at(&self.name, None, &e.to_string()))?;
+        let compact = matches!(text, std::borrow::Cow::Owned(_));
+        Ok((text, compact))
+    }
+
+    /// The bundle as a JSON value (a compact form expanded).
+    pub fn value(&self) -> Result<serde_json::Value, String> {
+        serde_json::from_str(&self.expanded()?.0).map_err(|e| format!("{}: {e}", self.name))
+    }
+
     /// Compiles the bundle as the filter does; an error points at the field in the file.
     pub fn compile(&self) -> Result<Engine, String> {
         Engine::from_json(self.json.as_bytes(), &Workload::default()).map_err(|e| self.locate_error(&e))

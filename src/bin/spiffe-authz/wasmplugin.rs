@@ -65,12 +65,24 @@ pub struct Args {
     /// Run only on these destination ports (repeatable).
     #[arg(long, value_name = "PORT")]
     pub match_port: Vec<u16>,
+    /// Carry the bundle in its compact form (gzip + base64): auto does when the plain object
+    /// would be over 256 KiB, the most client-side `kubectl apply` can store.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub compress: Compress,
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value = "yaml")]
     pub output: Data,
     /// Write to FILE instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub output_file: Option<PathBuf>,
+}
+
+/// When `wasmplugin` compresses the bundle.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compress {
+    Auto,
+    Always,
+    Never,
 }
 
 /// istio.type.v1beta1.WorkloadMode.
@@ -148,7 +160,8 @@ pub fn run(a: &Args) -> Result<ExitCode, String> {
     let src = input::read_bundle(&a.bundle)?;
     // The bundle must load in the filter: refuse now rather than at the proxies.
     let engine = src.compile()?;
-    let bundle: Value = serde_json::from_str(&src.json).map_err(|e| format!("{}: {e}", src.name))?;
+    let bundle = src.value()?;
+    let (_, given_compact) = src.expanded()?;
     checks::url(&a.url)?;
     let sha256 = checksum(a)?;
     let target_refs = target_refs(&a.target_ref)?;
@@ -171,7 +184,7 @@ pub fn run(a: &Args) -> Result<ExitCode, String> {
              root namespace ({root}), not {namespace}"
         ));
     }
-    let plugin = WasmPlugin {
+    let mut plugin = WasmPlugin {
         api_version: "extensions.istio.io/v1alpha1",
         kind: "WasmPlugin",
         metadata: Metadata {
@@ -189,9 +202,20 @@ pub fn run(a: &Args) -> Result<ExitCode, String> {
                 mode: a.mode,
                 ports: a.match_port.iter().map(|&number| PortSelector { number }).collect(),
             }],
-            plugin_config: bundle,
+            plugin_config: serde_json::from_str(&src.json).map_err(|e| format!("{}: {e}", src.name))?,
         },
     };
+    let plain = object_size(&plugin)?;
+    if !given_compact
+        && (a.compress == Compress::Always || a.compress == Compress::Auto && plain > checks::ANNOTATIONS_LIMIT)
+    {
+        let compact = spiffe_authz::compact::compress(&bundle.to_string());
+        plugin.spec.plugin_config = serde_json::from_str(&compact).map_err(|e| e.to_string())?;
+        eprintln!(
+            "note: the bundle travels in its compact form (gzip + base64): the WasmPlugin is {} bytes instead of {plain}",
+            object_size(&plugin)?
+        );
+    }
     for w in warnings(a, &plugin)? {
         eprintln!("warning: {w}");
     }
@@ -207,9 +231,15 @@ pub fn run(a: &Args) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The object's size as kubectl sends it (compact JSON).
+fn object_size(plugin: &WasmPlugin) -> Result<usize, String> {
+    serde_json::to_string(plugin)
+        .map(|j| j.len())
+        .map_err(|e| e.to_string())
+}
+
 fn warnings(a: &Args, plugin: &WasmPlugin) -> Result<Vec<String>, String> {
-    let json = serde_json::to_string(plugin).map_err(|e| e.to_string())?;
-    let mut out = checks::size(json.len());
+    let mut out = checks::size(object_size(plugin)?);
     if a.mode != Mode::Server {
         out.push(format!(
             "--mode {:?}: the plugin also runs on outbound and gateway listeners, where the caller \
