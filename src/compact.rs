@@ -3,7 +3,7 @@
 //! 1.5 MiB at most):
 //!
 //! ```json
-//! {"encoding": "gzip+base64", "data": "H4sIAAAAAAAC/6tWKkktLlGyUlBKzs8rSc0rUaoFAKHDwUsUAAAA"}
+//! {"encoding": "gzip+base64", "data": "H4sIAAAAAAACA6tWKkotzi8tSk4tVrJSiI6tBQBxKjFuEQAAAA=="}
 //! ```
 //!
 //! `data` is the bundle JSON, gzip-compressed (RFC 1952, one member) and base64-encoded (RFC 4648,
