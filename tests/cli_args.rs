@@ -2,49 +2,18 @@
 //! anything unknown, `-o` formats, `--bundle -`, `--principal` spellings, and errors that point
 //! into the user's file.
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+mod common;
 
+use std::path::PathBuf;
+
+use common::cli::{cli, cli_in, stderr, stdout, tmp_file};
 use serde_json::Value;
 
 const BUNDLE: &str = "policies/istio/seed-001-backend.json";
 const FRONTEND: &str = "spiffe://cluster.local/ns/myapp/sa/frontend-sa";
 
-fn cli_in(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_spiffe-authz"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run spiffe-authz");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
-    child.wait_with_output().expect("wait")
-}
-
-fn cli(args: &[&str]) -> Output {
-    cli_in(args, "")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
 fn tmp(name: &str, text: &str) -> String {
-    let p = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    std::fs::write(&p, text).expect("write");
-    p.display().to_string()
+    tmp_file(name, text)
 }
 
 const COMMANDS: [&str; 10] = [

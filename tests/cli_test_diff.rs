@@ -1,22 +1,12 @@
 //! `spiffe-authz test` (request/expectation files, like `opa test`) and `spiffe-authz diff`
 //! (the requests a policy change decides differently), through the binary.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
+use common::cli::{cli, stdout};
 use serde_json::Value;
-
-fn cli(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_spiffe-authz"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run spiffe-authz")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 /// A directory of its own per test, with the given files.
 fn dir(name: &str, files: &[(&str, &str)]) -> PathBuf {

@@ -1,22 +1,10 @@
 //! `spiffe-authz wasmplugin`: inbound only by default, the mesh-wide form in the root namespace,
 //! targetRefs, refusals of what the API server would refuse, and size warnings.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
+use common::cli::{cli, stderr, tmp_file};
 use serde_json::{json, Value};
-
-fn cli(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_spiffe-authz"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run spiffe-authz")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn plugin(extra: &[&str]) -> (Value, String) {
     plugin_of("policies/istio/seed-001-backend.json", extra)
@@ -42,9 +30,7 @@ fn plugin_of(bundle: &str, extra: &[&str]) -> (Value, String) {
 }
 
 fn bundle_file(name: &str, bundle: &Value) -> String {
-    let p = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    std::fs::write(&p, bundle.to_string()).expect("write");
-    p.display().to_string()
+    tmp_file(name, &bundle.to_string())
 }
 
 #[test]
