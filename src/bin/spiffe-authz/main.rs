@@ -35,6 +35,7 @@ mod test;
 mod test_text;
 mod wasmplugin;
 mod wasmplugin_checks;
+mod wasmplugin_object;
 
 use std::process::ExitCode;
 

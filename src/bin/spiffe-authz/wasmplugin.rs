@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use serde::Serialize;
 use serde_json::Value;
 use sha2::Digest;
 
@@ -19,6 +18,9 @@ use crate::input;
 use crate::oci;
 use crate::output::{self, Data};
 use crate::wasmplugin_checks as checks;
+use crate::wasmplugin_object::{
+    Metadata, Mode, PluginSpec, PortSelector, Selector, TargetRef, TrafficSelector, WasmPlugin,
+};
 
 /// Writes a WasmPlugin (phase AUTHZ, failStrategy FAIL_CLOSE, inbound traffic only, the bundle
 /// as pluginConfig). Refuses what the API server would refuse; warns when the object is too
@@ -83,77 +85,6 @@ pub enum Compress {
     Auto,
     Always,
     Never,
-}
-
-/// istio.type.v1beta1.WorkloadMode.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[value(rename_all = "SCREAMING_SNAKE_CASE")]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Mode {
-    Server,
-    Client,
-    ClientAndServer,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct WasmPlugin {
-    api_version: &'static str,
-    kind: &'static str,
-    metadata: Metadata,
-    spec: PluginSpec,
-}
-
-#[derive(Serialize)]
-struct Metadata {
-    name: String,
-    namespace: String,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct PluginSpec {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    selector: Option<Selector>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    target_refs: Vec<TargetRef>,
-    url: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sha256: Option<String>,
-    /// After Istio's JWT authentication (so `request.auth.*` is available), before its RBAC.
-    phase: &'static str,
-    /// A module that fails to load or crashes denies instead of letting traffic through.
-    fail_strategy: &'static str,
-    /// Without it Istio runs the plugin on every listener (pilot/pkg/model/extensions.go
-    /// `matchMode`: UNDEFINED matches all), outbound ones included.
-    #[serde(rename = "match")]
-    traffic: Vec<TrafficSelector>,
-    plugin_config: Value,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Selector {
-    match_labels: BTreeMap<String, String>,
-}
-
-#[derive(Serialize)]
-struct TargetRef {
-    group: &'static str,
-    kind: String,
-    name: String,
-}
-
-#[derive(Serialize)]
-struct TrafficSelector {
-    mode: Mode,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    ports: Vec<PortSelector>,
-}
-
-#[derive(Serialize)]
-struct PortSelector {
-    number: u16,
 }
 
 pub fn run(a: &Args) -> Result<ExitCode, String> {
