@@ -38,7 +38,15 @@ ROUTER = {"name": "envoy.filters.http.router",
           "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"}}
 
 
-def server_bootstrap(http_filters, *, port, pki):
+# envoy/envoy.yaml's access log line: the decision in %RESPONSE_CODE_DETAILS% (refusals) and in the
+# filter state the filter sets (refusals; every request with settings.accessLog: all).
+ACCESS_LOG_FORMAT = ('[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" '
+                     "%RESPONSE_CODE% %RESPONSE_CODE_DETAILS% peer=%DOWNSTREAM_PEER_URI_SAN% "
+                     "decision=%FILTER_STATE(wasm.spiffe_authz.decision:PLAIN)%\n")
+
+
+def server_bootstrap(http_filters, *, port, pki, access_log=None):
+    """access_log: a file path to write envoy/envoy.yaml's access log line to, per request."""
     tls = {
         "name": "envoy.transport_sockets.tls",
         "typed_config": {
@@ -64,6 +72,12 @@ def server_bootstrap(http_filters, *, port, pki):
             "merge_slashes": True,
             "path_with_escaped_slashes_action": "REJECT_REQUEST",
             "http_filters": [*http_filters, ROUTER],
+            **({"access_log": [{
+                "name": "envoy.access_loggers.file",
+                "typed_config": {"@type": "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog",
+                                 "path": str(access_log),
+                                 "log_format": {"text_format_source": {"inline_string": ACCESS_LOG_FORMAT}}},
+            }]} if access_log else {}),
             "route_config": {"name": "local", "virtual_hosts": [{
                 "name": "direct", "domains": ["*"],
                 "routes": [{"match": {"prefix": "/"},

@@ -62,7 +62,7 @@ def _bytes(v):
 
 def _label(c):
     if c["kind"] == "none":
-        return "no filter"
+        return "no filter" + (" + access log" if c.get("access_log") else "")
     if c["kind"] == "noop":
         return "no-op wasm filter (floor)"
     if c["kind"] == "probe":
@@ -70,13 +70,15 @@ def _label(c):
     who = "native RBAC" if c["kind"] == "rbac" else f"spiffe-authz, {c['dialect']}"
     if c["name"].endswith("-alt"):
         who += f" ({c['wasm'].rsplit('/', 1)[-1]})"
-    return f"{who}, {c['principals']:,} principals × {c['paths']:,} paths"
+    log = {None: "", "denied": " + access log", "all": " + access log, settings.accessLog: all"}[c.get("access_log")]
+    return f"{who}, {c['principals']:,} principals × {c['paths']:,} paths{log}"
 
 
 def targets(data, s):
     """[(target, met: bool | None, evidence)]."""
     out = []
-    ours = [c for c in data["configs"] if c["kind"] == "wasm" and c["name"] in s and not c["name"].endswith("-alt")]
+    ours = [c for c in data["configs"] if c["kind"] == "wasm" and c["name"] in s
+            and not c["name"].endswith("-alt") and not c.get("access_log")]
     worst = max(ours, key=lambda c: s[c["name"]]["added/noop_added"] or 0, default=None)
     if worst:
         r = s[worst["name"]]["added/noop_added"]

@@ -54,10 +54,13 @@ K = 1000
 class Config:
     """One server configuration: kind none | noop | wasm (spiffe-authz) | rbac."""
 
-    def __init__(self, kind, dialect=None, principals=0, paths=0, calls="", wasm=None):
+    def __init__(self, kind, dialect=None, principals=0, paths=0, calls="", wasm=None, access_log=None):
         self.kind, self.dialect, self.principals, self.paths = kind, dialect, principals, paths
         self.calls = calls
         self.wasm = wasm or WASM
+        # None: no access log. "denied" / "all": Envoy writes envoy/envoy.yaml's access log line
+        # per request, and the bundle's settings.accessLog is that (see --access-log).
+        self.access_log = access_log
         if kind in ("none", "noop"):
             self.name = kind
         elif kind == "probe":
@@ -65,6 +68,8 @@ class Config:
         else:
             who = "rbac" if kind == "rbac" else dialect
             self.name = f"{who}-{_n(principals)}x{_n(paths)}" + ("-alt" if wasm else "")
+        if access_log:
+            self.name += "+log" if access_log == "denied" else "+log-all"
         self.bundle_bytes = None
         self.envoy = None
         self.server_port = None  # the server Envoy's mTLS listener
@@ -135,12 +140,15 @@ def write_bundles(cfgs, directory):
     for c in cfgs:
         if c.kind != "wasm":
             continue
-        text = json.dumps(bundles.DIALECTS[c.dialect](c.principals, c.paths, port=c.server_port))
+        bundle = bundles.DIALECTS[c.dialect](c.principals, c.paths, port=c.server_port)
+        if c.access_log:
+            bundle.setdefault("settings", {})["accessLog"] = c.access_log
+        text = json.dumps(bundle)
         c.bundle_text = text
         c.bundle_bytes = len(text)
         (directory / f"{c.name}.json").write_text(text)
-        if c.name.endswith("-alt"):
-            continue  # the same bundle as its shipped-build twin: the engine alone cannot differ
+        if c.name.endswith("-alt") or c.access_log:
+            continue  # the same bundle as its twin: the engine alone cannot differ
         cases.append({"name": c.name, "file": f"{c.name}.json", "principal": c.identity,
                       "path": c.path, "port": c.server_port})
     # The engine alone at both ends of the principal range, whatever the configuration list.
@@ -181,7 +189,7 @@ def vm_alone(cfgs, directory, noop):
     log("the module alone in V8 (node bench/vm-harness.mjs)")
     runs = [("noop", noop, "-", bundles.caller("istio"), bundles.request_path(10))]
     runs += [(c.name, c.wasm, str(directory / f"{c.name}.json"), c.identity, c.path)
-             for c in cfgs if c.kind == "wasm" and not c.name.endswith("-alt")]
+             for c in cfgs if c.kind == "wasm" and not c.name.endswith("-alt") and not c.access_log]
     rows = []
     for name, wasm, bundle, who, path in runs:
         r = subprocess.run([node, str(HERE / "vm-harness.mjs"), str(wasm), bundle, who, path, "1"],
@@ -275,6 +283,11 @@ def main():
     ap.add_argument("--probes", action=argparse.BooleanOptionalAction, default=None,
                     help="also measure the no-op filter making spiffe-authz's host calls (default: on, off in --quick)")
     ap.add_argument("--alt-wasm", help="also measure this build of spiffe-authz (istio, 1 and 10,000 principals)")
+    ap.add_argument("--access-log", action="store_true",
+                    help="also measure the decision in Envoy's access log: none+log (no filter, access log), "
+                         "istio-1x10+log (access log; the filter records refusals only: the measured requests "
+                         "are allowed, so this is the access log's own cost) and istio-1x10+log-all "
+                         "(settings.accessLog: all: the filter records every decision, one host call more)")
     ap.add_argument("--perf", action=argparse.BooleanOptionalAction, default=None,
                     help="after the measured rounds, one more (not counted: sampling costs CPU) in which each "
                          "server is sampled by perf (CPU clock) and its time split by DSO (default: on if perf "
@@ -297,9 +310,13 @@ def main():
     cfgs = configs(a.quick, a.rbac_cap, a.probes)
     if a.alt_wasm:
         cfgs += [Config("wasm", "istio", p, 10, wasm=pathlib.Path(a.alt_wasm)) for p in (1, 10 * K)]
+    if a.access_log:
+        cfgs += [Config("none", access_log="denied"), Config("wasm", "istio", 1, 10, access_log="denied"),
+                 Config("wasm", "istio", 1, 10, access_log="all")]
     if a.only:
         keep = set(a.only.split(",")) | {"none", "noop"}
-        cfgs = [c for c in cfgs if c.name in keep or c.kind == "probe" or c.name.endswith("-alt")]
+        cfgs = [c for c in cfgs
+                if c.name in keep or c.kind == "probe" or c.name.endswith("-alt") or c.access_log]
     out = pathlib.Path(a.out) if a.out else OUT
     out.mkdir(parents=True, exist_ok=True)
     work = pathlib.Path(tempfile.mkdtemp(prefix="spiffe-authz-bench-"))
@@ -333,7 +350,8 @@ def main():
                 filters = [envoys.wasm_filter("spiffe_authz", c.wasm, c.bundle_text)]
             else:
                 filters = [bundles.rbac_filter(c.principals, c.paths)]
-            boot = envoys.server_bootstrap(filters, port=c.server_port, pki=pki)
+            access_log = work / f"{c.name}.access.log" if c.access_log else None
+            boot = envoys.server_bootstrap(filters, port=c.server_port, pki=pki, access_log=access_log)
             c.envoy = envoys.Envoy(binary, work, c.name, boot, base + i)
             log(f"starting server {c.name}")
             c.envoy.start()
@@ -377,7 +395,7 @@ def main():
         "settings": {"rounds": rounds, "seconds": seconds, "warmup": a.warmup, "connections": a.connections,
                      "quick": a.quick, "rbac_cap": a.rbac_cap},
         "configs": [{"name": c.name, "kind": c.kind, "dialect": c.dialect, "principals": c.principals,
-                     "paths": c.paths, "calls": c.calls, "bundle_bytes": c.bundle_bytes,
+                     "paths": c.paths, "calls": c.calls, "bundle_bytes": c.bundle_bytes, "access_log": c.access_log,
                      "wasm": str(c.wasm) if c.kind == "wasm" else None} for c in cfgs],
         "runs": results, "profiles": profiles if a.perf else {}, "rss": memory, "configure": configure, "ready_s": ready, "micro": micro,
         "vm": vm,

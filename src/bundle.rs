@@ -152,6 +152,19 @@ pub enum Mode {
     DryRun,
 }
 
+/// Which decisions the filter hands to Envoy's access log (filter state
+/// `wasm.spiffe_authz.decision`, README "Envoy").
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum AccessLog {
+    /// Refusals only (the default): they also carry the decision in the local reply's response
+    /// code details, at no cost.
+    #[default]
+    Denied,
+    /// Allowed requests too: one more host call per allowed request.
+    All,
+}
+
 /// Engine-wide settings.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
@@ -164,6 +177,8 @@ pub struct Settings {
     pub default_action: DefaultAction,
     /// `enforce` (default) or `dry-run` for the whole bundle.
     pub mode: Mode,
+    /// `denied` (default) or `all`: which decisions Envoy's access log can print.
+    pub access_log: AccessLog,
     /// Linkerd settings.
     pub linkerd: LinkerdSettings,
     /// Path canonicalization: what the filter refuses and what it forwards (safe defaults).
@@ -192,6 +207,7 @@ impl Default for Settings {
             trust_domain_aliases: Vec::new(),
             default_action: DefaultAction::Deny,
             mode: Mode::Enforce,
+            access_log: AccessLog::Denied,
             linkerd: LinkerdSettings::default(),
             path: PathSettings::default(),
             dapr: DaprSettings::default(),

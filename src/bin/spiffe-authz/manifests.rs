@@ -4,6 +4,8 @@
 
 use serde_json::Value;
 
+use crate::spans::{self, Spans};
+
 /// One Kubernetes object read from a manifest.
 #[derive(Debug)]
 pub struct Object {
@@ -11,6 +13,10 @@ pub struct Object {
     pub origin: String,
     /// The object, as JSON.
     pub value: Value,
+    /// The file it came from.
+    pub file: String,
+    /// Where each of its fields is in that file.
+    pub spans: Spans,
 }
 
 /// Reads every object of a YAML (or JSON) stream. `name` is used in messages only.
@@ -18,9 +24,15 @@ pub fn read(name: &str, text: &str) -> Result<Vec<Object>, String> {
     let mut out = Vec::new();
     for (n, (line, doc)) in documents(text).into_iter().enumerate() {
         let origin = format!("{name} document {} (line {line})", n + 1);
-        // Duplicate keys are refused (serde-saphyr's default), as kubectl refuses them.
-        let value: Value = serde_saphyr::from_str(&doc).map_err(|e| format!("{origin}: not valid YAML: {e}"))?;
-        flatten(origin, value, &mut out)?;
+        // Duplicate keys are refused, as kubectl refuses them.
+        let (value, spans) = spans::parse(&doc).map_err(|e| format!("{origin}: not valid YAML: {e}"))?;
+        let spans = spans.starting_at(line);
+        let at = Place {
+            file: name,
+            origin,
+            spans: &spans,
+        };
+        flatten(&at, "", value, &mut out)?;
     }
     Ok(out)
 }
@@ -55,9 +67,20 @@ fn documents(text: &str) -> Vec<(usize, String)> {
     docs
 }
 
+/// Where a document is: its file, its description, its fields' positions.
+struct Place<'a> {
+    file: &'a str,
+    origin: String,
+    spans: &'a Spans,
+}
+
 /// Empty documents are skipped; a List contributes its items; anything else must be an object
-/// with `apiVersion` and `kind`.
-fn flatten(origin: String, value: Value, out: &mut Vec<Object>) -> Result<(), String> {
+/// with `apiVersion` and `kind`. `path` is the object's place in the document (`items[2]`).
+fn flatten(at: &Place<'_>, path: &str, value: Value, out: &mut Vec<Object>) -> Result<(), String> {
+    let origin = match path {
+        "" => at.origin.clone(),
+        p => format!("{} {p}", at.origin),
+    };
     let Value::Object(map) = &value else {
         return match value {
             Value::Null => Ok(()),
@@ -77,7 +100,7 @@ fn flatten(origin: String, value: Value, out: &mut Vec<Object>) -> Result<(), St
     if kind.ends_with("List") {
         if let Some(Value::Array(items)) = map.get("items") {
             for (i, item) in items.iter().enumerate() {
-                flatten(format!("{origin} items[{i}]"), item.clone(), out)?;
+                flatten(at, &spans::join_key(path, &format!("items[{i}]")), item.clone(), out)?;
             }
             return Ok(());
         }
@@ -85,6 +108,8 @@ fn flatten(origin: String, value: Value, out: &mut Vec<Object>) -> Result<(), St
     out.push(Object {
         origin,
         value: strip_bookkeeping(value),
+        file: at.file.to_string(),
+        spans: at.spans.under(path),
     });
     Ok(())
 }
