@@ -25,7 +25,7 @@ commands:
 request options:
   --principal URI      the client certificate's URI SAN (spiffe://td/ns/NS/sa/SA); none = no certificate
   --method M           default GET
-  --path P             default /; query and fragment are ignored, as in Envoy
+  --path P             default /; the query is kept for Linkerd queryParams, a fragment dropped
   --host H             the :authority
   --port N             the destination port
   --source-ip IP       the peer address
@@ -56,6 +56,7 @@ impl Args {
                     let p = value(arg)?;
                     a.request.path = spiffe_authz::request::path::canonicalize(&p, &Default::default())
                         .map_err(|e| format!("--path {p:?}: {e}"))?;
+                    a.request.query = spiffe_authz::Request::new("GET", &p).query;
                 }
                 "--host" => a.request.set_authority(&value(arg)?),
                 "--port" => {
