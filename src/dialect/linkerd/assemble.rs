@@ -56,7 +56,7 @@ impl<'a> Assembler<'a> {
             cluster: self.net.cluster,
             localhost: self.net.localhost,
             opaque: pod.opaque.contains(&p),
-            probes: pod.probes.get(&p).map(|paths| (paths, self.net.probes)),
+            probes: pod.probe_paths(p).map(|paths| (paths, self.net.probes)),
         })
     }
 
@@ -82,15 +82,10 @@ impl<'a> Assembler<'a> {
             defaults: HashMap::new(),
         };
         let mut servers: Vec<&ServerObj> = self.objs.servers.iter().collect();
-        let age = |s: &ServerObj| {
-            let r = self.rs.get(s.res);
-            (
-                r.and_then(|r| r.meta.creation_timestamp.clone()),
-                r.map(|r| r.meta.name.clone()),
-            )
-        };
-        // `Option` order, as the controller's: a Server without a timestamp sorts first.
-        servers.sort_by_key(|s| age(s));
+        let age = |s: &ServerObj| self.rs.get(s.res).map(|r| (&r.meta.creation_timestamp, &r.meta.name));
+        // `Option` order, as the controller's: a Server without a timestamp sorts first. Names
+        // are unique in a namespace: no two keys are equal.
+        servers.sort_unstable_by(|a, b| age(a).cmp(&age(b)));
         for s in servers {
             let Some(r) = self.rs.get(s.res) else { continue };
             if s.external {
@@ -130,7 +125,7 @@ impl<'a> Assembler<'a> {
                 continue;
             }
             let authz = self.server_authz(r, s);
-            let routes = self.routes(r, s, pod.probes.get(&port), warnings)?;
+            let routes = self.routes(r, s, pod.probe_paths(port), warnings)?;
             ports.by_port.insert(port, ports.servers.len());
             ports.servers.push(ServerPolicy {
                 meta: Some(s.res),
@@ -142,7 +137,7 @@ impl<'a> Assembler<'a> {
             });
         }
         for p in pod.special_ports() {
-            if !ports.by_port.contains_key(&p) {
+            if !ports.by_port.contains_key(&p) && !ports.defaults.contains_key(&p) {
                 ports.defaults.insert(p, self.default_for(pod, Some(p), default_policy));
             }
         }
@@ -229,7 +224,7 @@ impl<'a> Assembler<'a> {
         &mut self,
         r: &Resource<'_>,
         s: &ServerObj,
-        probes: Option<&std::collections::BTreeSet<String>>,
+        probes: Option<&[String]>,
         warnings: &mut Vec<Warning>,
     ) -> Result<Routes, BundleError> {
         let name = r.meta.name.as_str();

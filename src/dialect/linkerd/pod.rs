@@ -11,8 +11,6 @@
 //! - each HTTP probe path is admitted with `GET` from the probe networks, on a port without a
 //!   Server or whose Server has no HTTPRoute.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use super::authz::DefaultPolicy;
 use crate::bundle::{ProbePort, Workload};
 use crate::error::Warning;
@@ -26,10 +24,10 @@ const OPAQUE: &str = "config.linkerd.io/opaque-ports";
 pub(super) struct Pod {
     /// The pod's own default policy, if its annotation names one.
     pub default_policy: Option<DefaultPolicy>,
-    pub require_identity: BTreeSet<u16>,
-    pub opaque: BTreeSet<u16>,
+    pub require_identity: Vec<u16>,
+    pub opaque: Vec<u16>,
     /// Probe paths by port.
-    pub probes: BTreeMap<u16, BTreeSet<String>>,
+    pub probes: Vec<(u16, Vec<String>)>,
 }
 
 impl Pod {
@@ -54,18 +52,18 @@ impl Pod {
             }
         });
         let mut ports = |key: &str| match anns.get(key).map(|v| port_set(v)) {
-            None => BTreeSet::new(),
+            None => Vec::new(),
             Some(Ok(s)) => s,
             Some(Err(e)) => {
                 warn(
                     format!("annotations[{key:?}]"),
                     format!("ignored, as Linkerd ignores it: {e}"),
                 );
-                BTreeSet::new()
+                Vec::new()
             }
         };
         let (require_identity, opaque) = (ports(REQUIRE_ID), ports(OPAQUE));
-        let mut probes: BTreeMap<u16, BTreeSet<String>> = BTreeMap::new();
+        let mut probes: Vec<(u16, Vec<String>)> = Vec::new();
         for (i, p) in w.probes.iter().enumerate() {
             let port = match &p.port {
                 ProbePort::Number(n) => Some(*n),
@@ -74,8 +72,12 @@ impl Pod {
             match port {
                 Some(port) if port > 0 => {
                     // The controller keeps the probe URI's path: no query.
-                    let path = p.path.split(['?', '#']).next().unwrap_or("/");
-                    probes.entry(port).or_default().insert(path.to_string());
+                    let path = p.path.split(['?', '#']).next().unwrap_or("/").to_string();
+                    match probes.iter_mut().find(|(q, _)| *q == port) {
+                        Some((_, paths)) if paths.contains(&path) => {}
+                        Some((_, paths)) => paths.push(path),
+                        None => probes.push((port, vec![path])),
+                    }
                 }
                 _ => warn(
                     format!("probes[{i}].port"),
@@ -104,24 +106,31 @@ impl Pod {
         }
     }
 
-    /// The ports whose default server differs from the pod's plain default.
-    pub fn special_ports(&self) -> BTreeSet<u16> {
+    /// The probe paths of `port`.
+    pub fn probe_paths(&self, port: u16) -> Option<&[String]> {
+        self.probes
+            .iter()
+            .find(|(p, _)| *p == port)
+            .map(|(_, paths)| paths.as_slice())
+    }
+
+    /// The ports whose default server differs from the pod's plain default (may repeat).
+    pub fn special_ports(&self) -> impl Iterator<Item = u16> + '_ {
         self.require_identity
             .iter()
             .chain(&self.opaque)
-            .chain(self.probes.keys())
             .copied()
-            .collect()
+            .chain(self.probes.iter().map(|(p, _)| *p))
     }
 }
 
 /// A port-set annotation: ports and ranges, comma-separated (`8080,9000-9002`).
-fn port_set(v: &str) -> Result<BTreeSet<u16>, String> {
+fn port_set(v: &str) -> Result<Vec<u16>, String> {
     let port = |s: &str| match s.trim().parse::<u16>() {
         Ok(p) if p > 0 => Ok(p),
         _ => Err(format!("{s:?} is not a port")),
     };
-    let mut out = BTreeSet::new();
+    let mut out = Vec::new();
     for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         match part.split_once('-') {
             Some((a, b)) => {
@@ -131,9 +140,7 @@ fn port_set(v: &str) -> Result<BTreeSet<u16>, String> {
                 }
                 out.extend(a..=b);
             }
-            None => {
-                out.insert(port(part)?);
-            }
+            None => out.push(port(part)?),
         }
     }
     Ok(out)
@@ -145,11 +152,8 @@ mod tests {
 
     #[test]
     fn port_sets_as_annotations_write_them() {
-        assert_eq!(port_set("2222").unwrap(), BTreeSet::from([2222]));
-        assert_eq!(
-            port_set("80, 9000-9002").unwrap(),
-            BTreeSet::from([80, 9000, 9001, 9002])
-        );
+        assert_eq!(port_set("2222").unwrap(), [2222]);
+        assert_eq!(port_set("80, 9000-9002").unwrap(), [80, 9000, 9001, 9002]);
         assert!(port_set("x").is_err());
         assert!(port_set("9-1").is_err());
         assert!(port_set("0").is_err());
@@ -159,7 +163,7 @@ mod tests {
     fn required_identity_tightens_only_allow_policies() {
         use DefaultPolicy::*;
         let pod = Pod {
-            require_identity: BTreeSet::from([2222]),
+            require_identity: vec![2222],
             ..Pod::default()
         };
         let cases = [

@@ -15,7 +15,7 @@
 //! `parentRefs` name it, or a default route matching everything). The proxy adds the
 //! `default:localhost` authorization to every server.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use super::authz::{Authn, Authz, AuthzList, DefaultPolicy, Source};
 use super::invalid::{Fail, Invalid};
@@ -163,7 +163,7 @@ pub(super) fn default_route<M>() -> RouteSpec<M> {
 /// The controller's `probe` route (`ClusterInfo::default_inbound_http_routes`): `GET` on each
 /// probe path of the port, authorized from the probe networks without authentication. Sent
 /// after the `default` route, which wins a tie (a probe path `/`).
-pub(super) fn probe_route(paths: &BTreeSet<String>, networks: &IpSet) -> RouteSpec<HttpMatchSpec> {
+pub(super) fn probe_route(paths: &[String], networks: &IpSet) -> RouteSpec<HttpMatchSpec> {
     let matches = paths
         .iter()
         .map(|p| HttpMatchSpec {
@@ -195,7 +195,7 @@ pub(super) struct DefaultPort<'a> {
     /// `config.linkerd.io/opaque-ports`: no routes.
     pub opaque: bool,
     /// The port's probe paths and the probe networks.
-    pub probes: Option<(&'a BTreeSet<String>, &'a IpSet)>,
+    pub probes: Option<(&'a [String], &'a IpSet)>,
 }
 
 /// The server of a port without a Server (`default_inbound_server`): the default policy's

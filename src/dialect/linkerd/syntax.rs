@@ -127,41 +127,47 @@ pub(super) fn gateway_path(v: &str) -> Result<(), &'static str> {
 }
 
 /// A Go `time.ParseDuration` value (Linkerd's `K8sDuration`), in nanoseconds; negative allowed.
-pub(super) fn duration_nanos(s: &str) -> Result<f64, &'static str> {
+/// Integer arithmetic: a fraction is kept to the nanosecond.
+pub(super) fn duration_nanos(s: &str) -> Result<i64, &'static str> {
     const UNITS: &str = "expected one of 'ns', 'us', 'µs', 'ms', 's', 'm', or 'h'";
     let (neg, mut rest) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
+        Some(b'-') => (true, s.get(1..).unwrap_or("")),
+        Some(b'+') => (false, s.get(1..).unwrap_or("")),
         _ => (false, s),
     };
     if rest == "0" {
-        return Ok(0.0);
+        return Ok(0);
     }
     if rest.is_empty() {
         return Err("invalid duration");
     }
-    let mut total = 0.0;
+    let mut total: i64 = 0;
     while !rest.is_empty() {
         let n = rest
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .unwrap_or(rest.len());
         let (num, tail) = rest.split_at(n);
-        let val: f64 = num.parse().map_err(|_| "invalid floating-point number")?;
+        let (int, frac) = num.split_once('.').unwrap_or((num, ""));
+        if int.is_empty() && frac.is_empty() || int.len() > 9 || frac.len() > 9 {
+            return Err("invalid number");
+        }
+        let digits = |d: &str| -> i64 { d.bytes().fold(0, |a, b| a * 10 + i64::from(b - b'0')) };
         let u = tail
             .find(|c: char| c.is_ascii_digit() || c == '.')
             .unwrap_or(tail.len());
         let (unit, tail) = tail.split_at(u);
-        let scale = match unit {
-            "ns" => 1.0,
-            "us" | "\u{b5}s" | "\u{3bc}s" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            "" => return Err(UNITS),
+        let scale: i64 = match unit {
+            "ns" => 1,
+            "us" | "\u{b5}s" | "\u{3bc}s" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
             _ => return Err(UNITS),
         };
-        total += val * scale;
+        let frac_scale = 10i64.pow(frac.len() as u32);
+        // At most 9 digits each side: a few hundred thousand hours fit in nanoseconds.
+        total = total.saturating_add(digits(int).saturating_mul(scale) + digits(frac) * scale / frac_scale);
         rest = tail;
     }
     Ok(if neg { -total } else { total })
@@ -278,11 +284,12 @@ mod tests {
 
     #[test]
     fn durations_as_go_parses_them() {
-        assert_eq!(duration_nanos("1s"), Ok(1e9));
-        assert_eq!(duration_nanos("1h30m"), Ok(5400e9));
-        assert_eq!(duration_nanos("1.5ms"), Ok(1.5e6));
-        assert_eq!(duration_nanos("-2s"), Ok(-2e9));
-        assert_eq!(duration_nanos("0"), Ok(0.0));
+        assert_eq!(duration_nanos("1s"), Ok(1_000_000_000));
+        assert_eq!(duration_nanos("1h30m"), Ok(5_400_000_000_000));
+        assert_eq!(duration_nanos("1.5ms"), Ok(1_500_000));
+        assert_eq!(duration_nanos("-2s"), Ok(-2_000_000_000));
+        assert_eq!(duration_nanos("0"), Ok(0));
+        assert!(duration_nanos(".s").is_err());
         assert!(duration_nanos("10").is_err());
         assert!(duration_nanos("1d").is_err());
         assert!(duration_nanos("").is_err());

@@ -201,8 +201,8 @@ pub(in super::super) fn http_rule(
         retry,
         session_persistence,
     } = r;
-    super::super::filters::check(filters.as_deref(), field, group, false, notes)?;
-    backends(backend_refs.as_deref(), field, notes)?;
+    super::super::filters::check(filters.as_deref(), field, false, notes)?;
+    super::super::filters::backends(backend_refs.as_deref(), field, notes)?;
     if let Some(t) = timeouts {
         super::super::filters::timeouts(t, &format!("{field}.timeouts"), group)?;
         notes.push((format!("{field}.timeouts"), "ignored: spiffe-authz only authorizes"));
@@ -244,30 +244,6 @@ pub(in super::super) fn http_rule(
     Ok(out)
 }
 
-/// `backendRefs`: a Service needs a port (the webhook); inbound routes do not forward.
-fn backends(bs: Option<&[wire::BackendRef]>, field: &str, notes: &mut RuleNotes) -> Result<(), Fail> {
-    for (i, b) in bs.unwrap_or(&[]).iter().enumerate() {
-        let wire::BackendRef {
-            group,
-            kind,
-            name: _,
-            namespace: _,
-            port,
-            weight: _,
-            filters: _,
-        } = b;
-        let service =
-            matches!(group.as_deref(), None | Some("" | "core")) && matches!(kind.as_deref(), None | Some("Service"));
-        if service && matches!(port, None | Some(0)) {
-            return fail(format!("{field}.backendRefs[{i}]"), Invalid::ServicePort);
-        }
-    }
-    if bs.is_some_and(|b| !b.is_empty()) {
-        notes.push((format!("{field}.backendRefs"), "ignored: inbound routes do not forward"));
-    }
-    Ok(())
-}
-
 /// One `GRPCRoute` rule's matches (the index's `routes/grpc.rs` `try_match` and the CRD's
 /// method rules).
 pub(in super::super) fn grpc_rule(
@@ -282,8 +258,8 @@ pub(in super::super) fn grpc_rule(
         backend_refs,
         session_persistence,
     } = r;
-    super::super::filters::check(filters.as_deref(), field, GATEWAY, true, notes)?;
-    backends(backend_refs.as_deref(), field, notes)?;
+    super::super::filters::check(filters.as_deref(), field, true, notes)?;
+    super::super::filters::backends(backend_refs.as_deref(), field, notes)?;
     if session_persistence.is_some() {
         notes.push((
             format!("{field}.sessionPersistence"),

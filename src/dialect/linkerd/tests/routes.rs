@@ -196,7 +196,7 @@ fn invalid_route_matches_are_refused() {
         ),
         (
             json!([{"filters": [{"type": "RequestRedirect"}]}]),
-            "spec.rules[0].filters[0]: a filter must set exactly the field its `type` names",
+            "spec.rules[0].filters[0]: a filter must set the field its `type` names",
         ),
         (
             json!([{"filters": [{"type": "URLRewrite", "urlRewrite": {}}]}]),

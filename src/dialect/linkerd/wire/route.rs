@@ -41,9 +41,12 @@ pub(in super::super) struct HttpRule {
     #[allow(dead_code, reason = "a label for humans: no effect on matching")]
     pub name: Option<String>,
     pub matches: Option<Vec<HttpMatch>>,
-    pub filters: Option<Vec<Filter>>,
-    pub backend_refs: Option<Vec<BackendRef>>,
-    pub timeouts: Option<Timeouts>,
+    /// Kept as JSON, as are `backendRefs` and `timeouts`: nothing in them is enforced
+    /// (inbound routes do not forward; Linkerd applies filters after authorizing), so
+    /// `filters.rs` checks them for what Linkerd refuses and reports them as not applied.
+    pub filters: Option<Vec<Value>>,
+    pub backend_refs: Option<Vec<Value>>,
+    pub timeouts: Option<Value>,
     pub retry: Option<Value>,
     pub session_persistence: Option<Value>,
 }
@@ -77,99 +80,6 @@ pub(in super::super) struct ValueMatch {
     pub value: String,
 }
 
-/// A route filter: its `type` and the one field that type names.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(in super::super) struct Filter {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub request_header_modifier: Option<HeaderModifier>,
-    pub response_header_modifier: Option<HeaderModifier>,
-    pub request_redirect: Option<RequestRedirect>,
-    pub request_mirror: Option<Value>,
-    #[serde(rename = "urlRewrite")]
-    pub url_rewrite: Option<Value>,
-    pub extension_ref: Option<Value>,
-    pub cors: Option<Value>,
-    pub external_auth: Option<Value>,
-}
-
-/// `RequestHeaderModifier` / `ResponseHeaderModifier`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(in super::super) struct HeaderModifier {
-    pub set: Option<Vec<Header>>,
-    pub add: Option<Vec<Header>>,
-    pub remove: Option<Vec<String>>,
-}
-
-/// A header to set or add.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(in super::super) struct Header {
-    pub name: String,
-    pub value: String,
-}
-
-/// `RequestRedirect`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(in super::super) struct RequestRedirect {
-    pub scheme: Option<String>,
-    pub hostname: Option<String>,
-    pub path: Option<RedirectPath>,
-    #[allow(dead_code, reason = "any port is valid; the redirect is not applied (filters.rs)")]
-    pub port: Option<u32>,
-    pub status_code: Option<u16>,
-}
-
-/// `RequestRedirect.path`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(in super::super) struct RedirectPath {
-    #[serde(rename = "type")]
-    pub kind: Option<String>,
-    pub replace_full_path: Option<String>,
-    pub replace_prefix_match: Option<String>,
-}
-
-/// A rule's `backendRefs[]` entry (inbound routes do not forward: only checked).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(in super::super) struct BackendRef {
-    pub group: Option<String>,
-    pub kind: Option<String>,
-    #[allow(
-        dead_code,
-        reason = "inbound routes do not forward: only a Service's port is checked"
-    )]
-    pub name: String,
-    #[allow(
-        dead_code,
-        reason = "inbound routes do not forward: only a Service's port is checked"
-    )]
-    pub namespace: Option<String>,
-    pub port: Option<u32>,
-    #[allow(
-        dead_code,
-        reason = "inbound routes do not forward: only a Service's port is checked"
-    )]
-    pub weight: Option<u32>,
-    #[allow(
-        dead_code,
-        reason = "inbound routes do not forward: only a Service's port is checked"
-    )]
-    pub filters: Option<Vec<Value>>,
-}
-
-/// `HTTPRouteTimeouts`: Go durations.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(in super::super) struct Timeouts {
-    pub request: Option<String>,
-    pub backend_request: Option<String>,
-}
-
 /// `GRPCRoute.spec`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -191,8 +101,11 @@ pub(in super::super) struct GrpcRule {
     #[allow(dead_code, reason = "a label for humans: no effect on matching")]
     pub name: Option<String>,
     pub matches: Option<Vec<GrpcMatch>>,
-    pub filters: Option<Vec<Filter>>,
-    pub backend_refs: Option<Vec<BackendRef>>,
+    /// Kept as JSON, as are `backendRefs` and `timeouts`: nothing in them is enforced
+    /// (inbound routes do not forward; Linkerd applies filters after authorizing), so
+    /// `filters.rs` checks them for what Linkerd refuses and reports them as not applied.
+    pub filters: Option<Vec<Value>>,
+    pub backend_refs: Option<Vec<Value>>,
     pub session_persistence: Option<Value>,
 }
 
