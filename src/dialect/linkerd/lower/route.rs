@@ -185,6 +185,13 @@ const METHODS: [&str; 9] = [
     "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
 ];
 
+/// Notes the rule's fields that only shape forwarding (`(name, present)`).
+fn ignored(present: &[(&str, bool)], field: &str, notes: &mut RuleNotes) {
+    for (name, _) in present.iter().filter(|(_, on)| *on) {
+        notes.push((format!("{field}.{name}"), "ignored: spiffe-authz only authorizes"));
+    }
+}
+
 /// One `HTTPRoute` rule's matches; what the rule asks for beyond matching goes to `notes`.
 pub(in super::super) fn http_rule(
     r: &wire::HttpRule,
@@ -205,17 +212,13 @@ pub(in super::super) fn http_rule(
     super::super::filters::backends(backend_refs.as_deref(), field, notes)?;
     if let Some(t) = timeouts {
         super::super::filters::timeouts(t, &format!("{field}.timeouts"), group)?;
-        notes.push((format!("{field}.timeouts"), "ignored: spiffe-authz only authorizes"));
     }
-    if retry.is_some() {
-        notes.push((format!("{field}.retry"), "ignored: spiffe-authz only authorizes"));
-    }
-    if session_persistence.is_some() {
-        notes.push((
-            format!("{field}.sessionPersistence"),
-            "ignored: spiffe-authz only authorizes",
-        ));
-    }
+    let present = [
+        ("timeouts", timeouts.is_some()),
+        ("retry", retry.is_some()),
+        ("sessionPersistence", session_persistence.is_some()),
+    ];
+    ignored(&present, field, notes);
     let mut out = Vec::new();
     for (i, m) in matches.iter().flatten().enumerate() {
         let f = format!("{field}.matches[{i}]");
@@ -260,12 +263,7 @@ pub(in super::super) fn grpc_rule(
     } = r;
     super::super::filters::check(filters.as_deref(), field, true, notes)?;
     super::super::filters::backends(backend_refs.as_deref(), field, notes)?;
-    if session_persistence.is_some() {
-        notes.push((
-            format!("{field}.sessionPersistence"),
-            "ignored: spiffe-authz only authorizes",
-        ));
-    }
+    ignored(&[("sessionPersistence", session_persistence.is_some())], field, notes);
     let mut out = Vec::new();
     for (i, m) in matches.iter().flatten().enumerate() {
         let f = format!("{field}.matches[{i}]");
