@@ -79,6 +79,40 @@ pub struct Workload {
     /// Named container ports (Linkerd `Server.spec.port` may name one).
     #[serde(default)]
     pub ports: BTreeMap<String, u16>,
+    /// Pod annotations. Linkerd reads `config.linkerd.io/default-inbound-policy`,
+    /// `config.linkerd.io/proxy-require-identity-inbound-ports` and
+    /// `config.linkerd.io/opaque-ports`.
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+    /// The pod's HTTP probes (the `httpGet` of its containers' liveness, readiness and startup
+    /// probes): Linkerd admits them from `settings.linkerd.probeNetworks`.
+    #[serde(default)]
+    pub probes: Vec<Probe>,
+}
+
+/// One `httpGet` probe of the pod.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Probe {
+    /// The container port, by number or by name (`workload.ports`).
+    pub port: ProbePort,
+    /// The probe's path (default `/`).
+    #[serde(default = "root_path")]
+    pub path: String,
+}
+
+fn root_path() -> String {
+    "/".into()
+}
+
+/// A probe's port: a number or a container port name.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum ProbePort {
+    /// A port number.
+    Number(u16),
+    /// A named container port.
+    Name(String),
 }
 
 impl Workload {
@@ -91,6 +125,12 @@ impl Workload {
         self.trust_domain = self.trust_domain.or_else(|| defaults.trust_domain.clone());
         for (k, v) in &defaults.ports {
             self.ports.entry(k.clone()).or_insert(*v);
+        }
+        for (k, v) in &defaults.annotations {
+            self.annotations.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        if self.probes.is_empty() {
+            self.probes = defaults.probes.clone();
         }
         self
     }
@@ -261,6 +301,9 @@ pub struct LinkerdSettings {
     /// `default:localhost` authorization). Default true, as in Linkerd; set false when clients
     /// reach this Envoy over loopback (a co-located front proxy, local tests).
     pub authorize_localhost: bool,
+    /// Where kubelet probes come from: the policy controller's `--probe-networks` (the chart's
+    /// `policyController.probeNetworks`, every address by default).
+    pub probe_networks: Vec<String>,
 }
 
 impl Default for LinkerdSettings {
@@ -278,6 +321,7 @@ impl Default for LinkerdSettings {
             .to_vec(),
             control_plane_namespace: "linkerd".into(),
             authorize_localhost: true,
+            probe_networks: vec!["0.0.0.0/0".into(), "::/0".into()],
         }
     }
 }

@@ -176,6 +176,7 @@ pub fn incoming(
     let (host_name, host_port) =
         parse_authority(authority.as_deref().unwrap_or("")).map_err(|e| refuse(RequestError::Authority(e)))?;
     req.path = canonical.path;
+    req.query = canonical.query;
     req.host = host_name;
     req.host_port = host_port;
     req.method = method;

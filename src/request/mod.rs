@@ -68,6 +68,9 @@ pub struct Request {
     pub host_port: Option<u16>,
     /// The canonical path without query or fragment. See [`path::canonicalize`].
     pub path: String,
+    /// The query (after `?`, before any `#`), as sent and as forwarded: Linkerd's HTTPRoute
+    /// `queryParams` read it.
+    pub query: Option<String>,
     /// The destination (listener) port of the connection.
     pub port: Option<u16>,
     /// The connection's peer address; `None` when unknown, which is also the case when Envoy
@@ -93,16 +96,19 @@ pub struct Request {
 }
 
 impl Request {
-    /// A request with a method and a path (query and fragment are dropped, the path
-    /// canonicalized with the default options); everything else unset.
+    /// A request with a method and a path (canonicalized with the default options; the query
+    /// kept apart in `query`, a fragment dropped); everything else unset.
     ///
     /// A path the canonicalizer refuses is kept as given: the filter never evaluates such a
     /// request (it answers 400 first, see [`path::canonical`]); this convenience serves the CLI
     /// and tests.
     pub fn new(method: &str, path: &str) -> Request {
+        let target = path.split('#').next().unwrap_or("");
+        let query = target.split_once('?').map(|(_, q)| q.to_string());
         Request {
             method: method.to_string(),
             path: path::canonicalize(path, &path::Options::default()).unwrap_or_else(|_| path.to_string()),
+            query,
             ..Request::default()
         }
     }

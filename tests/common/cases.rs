@@ -82,7 +82,15 @@ impl HostReads for CaseHost<'_> {
         match a {
             Attribute::PeerUriSan => c.principal.as_ref().map(|p| p.as_bytes().to_vec()),
             Attribute::DestinationPort => c.port.map(|p| i64::from(p).to_le_bytes().to_vec()),
-            Attribute::SourceAddress => c.source_ip.as_ref().map(|ip| format!("{ip}:40000").into_bytes()),
+            // As Envoy writes `source.address`: `10.0.0.1:40000`, `[::1]:40000`.
+            Attribute::SourceAddress => c.source_ip.as_ref().map(|ip| {
+                let ip = if ip.contains(':') {
+                    format!("[{ip}]")
+                } else {
+                    ip.clone()
+                };
+                format!("{ip}:40000").into_bytes()
+            }),
             Attribute::JwtMetadata => c.jwt.as_ref().map(|p| pairs(&[("payload", p)])),
             // A gRPC case is a real gRPC call (HTTP/2); the others are HTTP/1.1 requests.
             Attribute::Protocol => Some(if c.grpc { &b"HTTP/2"[..] } else { b"HTTP/1.1" }.to_vec()),

@@ -18,7 +18,8 @@ pub struct RequestArgs {
     /// The :method [default: GET, POST with --grpc].
     #[arg(long)]
     pub method: Option<String>,
-    /// The :path; the query is ignored and the path canonicalized, as the filter does.
+    /// The :path, canonicalized as the filter does; the query is kept for Linkerd's
+    /// `queryParams`, a fragment dropped.
     #[arg(long, default_value = "/")]
     pub path: String,
     /// The :authority.
@@ -79,6 +80,7 @@ impl RequestArgs {
         };
         let mut r = Request::new(&method, "/");
         r.path = canonical_path;
+        r.query = Request::new("GET", &self.path).query;
         r.peer = peer;
         if let Some(h) = &self.host {
             r.set_authority(h);

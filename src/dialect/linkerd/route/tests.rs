@@ -6,6 +6,7 @@ use super::*;
 fn route(meta: usize, hosts: &[&str]) -> Route {
     Route {
         meta: Some(meta),
+        name: "",
         hosts: hosts.iter().map(|h| HostPattern::parse_gateway(h).unwrap()).collect(),
         authz: AuthzList::default(),
     }
@@ -14,16 +15,14 @@ fn route(meta: usize, hosts: &[&str]) -> Route {
 fn exact(p: &str) -> HttpMatchSpec {
     HttpMatchSpec {
         path: PathSpec::Exact(p.into()),
-        method: None,
-        headers: vec![],
+        ..HttpMatchSpec::any()
     }
 }
 
 fn prefix(p: &str) -> HttpMatchSpec {
     HttpMatchSpec {
         path: PathSpec::Prefix(p.into()),
-        method: None,
-        headers: vec![],
+        ..HttpMatchSpec::any()
     }
 }
 
@@ -33,8 +32,26 @@ fn with_method(mut m: HttpMatchSpec, method: &str) -> HttpMatchSpec {
 }
 
 fn with_header(mut m: HttpMatchSpec, n: &str, v: &str) -> HttpMatchSpec {
-    m.headers.push((n.into(), v.into()));
+    m.headers.push(NamedValue {
+        name: n.into(),
+        value: ValueSpec::Exact(v.into()),
+    });
     m
+}
+
+fn with_query(mut m: HttpMatchSpec, n: &str, v: ValueSpec) -> HttpMatchSpec {
+    m.query.push(NamedValue {
+        name: n.into(),
+        value: v,
+    });
+    m
+}
+
+fn regex(p: &str) -> HttpMatchSpec {
+    HttpMatchSpec {
+        path: PathSpec::Regex(Anchored::parse(p).unwrap()),
+        ..HttpMatchSpec::any()
+    }
 }
 
 /// One route per entry, one rule each, one match each; meta = position.
@@ -53,12 +70,12 @@ fn table(ms: Vec<HttpMatchSpec>) -> HttpRoutes {
 
 fn req(method: &str, path: &str) -> Request {
     let mut r = Request::new(method, path);
-    r.path = path.into();
+    r.path = path.split('?').next().unwrap_or(path).into();
     r
 }
 
 fn winner(t: &HttpRoutes, r: &Request) -> Option<usize> {
-    t.find(r).and_then(|f| f.route.meta)
+    t.find(r).unwrap().and_then(|f| f.route.meta)
 }
 
 #[test]
@@ -98,7 +115,7 @@ fn prefixes_are_segment_wise() {
         ("/apis", false),
         ("/", false),
     ] {
-        assert_eq!(t.find(&req("GET", p)).is_some(), want, "{p}");
+        assert_eq!(t.find(&req("GET", p)).unwrap().is_some(), want, "{p}");
     }
 }
 
@@ -113,7 +130,7 @@ fn exact_and_prefix_of_equal_length_tie_in_order() {
 }
 
 #[test]
-fn method_then_headers_break_path_ties() {
+fn headers_then_query_then_method_break_path_ties() {
     let t = table(vec![
         with_header(prefix("/foo"), "x-a", "1"),
         with_method(prefix("/foo"), "GET"),
@@ -121,7 +138,8 @@ fn method_then_headers_break_path_ties() {
     ]);
     let mut r = req("GET", "/foo/x");
     r.add_header("x-a", "1");
-    assert_eq!(winner(&t, &r), Some(1), "method beats headers");
+    assert_eq!(winner(&t, &r), Some(0), "a header match beats a method match");
+    assert_eq!(winner(&t, &req("GET", "/foo/x")), Some(1), "the method alone");
     let mut r = req("POST", "/foo/x");
     r.add_header("x-a", "1");
     r.add_header("x-b", "2");
@@ -130,6 +148,65 @@ fn method_then_headers_break_path_ties() {
     r.add_header("x-a", "1");
     assert_eq!(winner(&t, &r), Some(0));
     assert_eq!(winner(&t, &req("POST", "/foo/x")), None, "no route: 404");
+}
+
+#[test]
+fn query_parameters_rank_between_headers_and_method() {
+    let t = table(vec![
+        with_method(prefix("/foo"), "GET"),
+        with_query(prefix("/foo"), "a", ValueSpec::Exact("1".into())),
+        with_header(prefix("/foo"), "x-a", "1"),
+    ]);
+    assert_eq!(winner(&t, &req("GET", "/foo?a=1")), Some(1), "query beats method");
+    let mut r = req("GET", "/foo?a=1");
+    r.add_header("x-a", "1");
+    assert_eq!(winner(&t, &r), Some(2), "header beats query");
+    assert_eq!(winner(&t, &req("GET", "/foo?a=2")), Some(0));
+    assert_eq!(
+        winner(&t, &req("GET", "/foo?b=1&a=1")),
+        Some(1),
+        "any pair of the query"
+    );
+}
+
+#[test]
+fn a_regex_path_counts_the_whole_path() {
+    let t = table(vec![exact("/foo/123"), regex(r"/foo/\d+"), prefix("/foo/1")]);
+    assert_eq!(winner(&t, &req("GET", "/foo/123")), Some(0), "a tie: the first route");
+    assert_eq!(winner(&t, &req("GET", "/foo/12")), Some(1), "7 characters beat 6");
+    assert_eq!(winner(&t, &req("GET", "/foo/1/x")), Some(2));
+    assert_eq!(winner(&t, &req("GET", "/foo/x")), None);
+}
+
+#[test]
+fn a_query_regex_meeting_non_ascii_text_is_undecidable_only_with_unicode_classes() {
+    let q = |re: &str| with_query(prefix("/"), "id", ValueSpec::Regex(Anchored::parse(re).unwrap()));
+    let t = table(vec![q(r"\d+")]);
+    assert_eq!(t.find(&req("GET", "/?id=42")).unwrap().map(|f| f.rule), Some(0));
+    assert_eq!(
+        t.find(&req("GET", "/?id=%D9%A3")).map(|f| f.is_some()),
+        Err(Undecidable)
+    );
+    assert_eq!(t.find(&req("GET", "/?other=%D9%A3")).map(|f| f.is_some()), Ok(false));
+    let t = table(vec![q("[0-9]+")]);
+    assert_eq!(t.find(&req("GET", "/?id=%D9%A3")).map(|f| f.is_some()), Ok(false));
+}
+
+#[test]
+fn header_regexes_skip_values_that_are_not_visible_ascii() {
+    let m = HttpMatchSpec {
+        headers: vec![NamedValue {
+            name: "x-a".into(),
+            value: ValueSpec::Regex(Anchored::parse(".*").unwrap()),
+        }],
+        ..HttpMatchSpec::any()
+    };
+    let t = table(vec![m]);
+    let mut r = req("GET", "/");
+    r.add_header("x-a", "caf\u{e9}");
+    assert_eq!(winner(&t, &r), None);
+    r.add_header("x-a", "cafe");
+    assert_eq!(winner(&t, &r), Some(0));
 }
 
 /// A method or header mismatch on the longest path falls back to a shorter prefix.
@@ -194,8 +271,8 @@ fn rules_without_matches_match_everything() {
         rules: vec![vec![exact("/a")], vec![]],
     }])
     .unwrap();
-    assert_eq!(t.find(&req("GET", "/a")).map(|f| f.rule), Some(0));
-    assert_eq!(t.find(&req("PUT", "/zzz")).map(|f| f.rule), Some(1));
+    assert_eq!(t.find(&req("GET", "/a")).unwrap().map(|f| f.rule), Some(0));
+    assert_eq!(t.find(&req("PUT", "/zzz")).unwrap().map(|f| f.rule), Some(1));
 }
 
 #[test]
@@ -208,7 +285,7 @@ fn braces_are_literal() {
 
 /// The proxy's algorithm, verbatim in spirit: summarize every match, keep the first greatest.
 fn scan(specs: &[HttpMatchSpec], r: &Request) -> Option<usize> {
-    let mut best: Option<((usize, bool, usize), usize)> = None;
+    let mut best: Option<((usize, usize, bool), usize)> = None;
     for (i, m) in specs.iter().enumerate() {
         let len = match &m.path {
             PathSpec::Exact(p) => (p == &r.path).then_some(p.len()),
@@ -221,15 +298,21 @@ fn scan(specs: &[HttpMatchSpec], r: &Request) -> Option<usize> {
                     .filter(|s| s.is_empty() || s.starts_with('/'))
                     .map(|_| p.len())
             }
+            PathSpec::Regex(re) => re.is_match(&r.path).then_some(r.path.len()),
         };
         let Some(len) = len else { continue };
         if m.method.as_deref().is_some_and(|x| x != r.method) {
             continue;
         }
-        if !m.headers.iter().all(|(n, v)| r.header_values(n).any(|x| x == v)) {
+        let header = |h: &NamedValue| match &h.value {
+            ValueSpec::Exact(v) => r.header_values(&h.name).any(|x| x == v),
+            ValueSpec::Regex(_) => false,
+        };
+        if !m.headers.iter().all(header) {
             continue;
         }
-        let key = (len, m.method.is_some(), m.headers.len());
+        // `impl Ord for RequestMatch`: path length, header count, (query count), method.
+        let key = (len, m.headers.len(), m.method.is_some());
         if best.is_none_or(|(k, _)| key > k) {
             best = Some((key, i));
         }
@@ -306,7 +389,7 @@ fn grpc_methods_match_service_then_method() {
         rpc(Some("emojivoto.v1.VotingService"), Some("VoteDog")),
         rpc(None, Some("Check")),
     ]);
-    let g = |m: &str, p: &str| t.find(&req(m, p)).and_then(|f| f.route.meta);
+    let g = |m: &str, p: &str| t.find(&req(m, p)).unwrap().and_then(|f| f.route.meta);
     assert_eq!(g("POST", "/emojivoto.v1.VotingService/VoteDog"), Some(1));
     assert_eq!(g("POST", "/emojivoto.v1.VotingService/VoteCat"), Some(0));
     assert_eq!(g("POST", "/grpc.health.v1.Health/Check"), Some(2));
@@ -324,24 +407,28 @@ fn grpc_default_route_matches_anything() {
     let t = GrpcRoutes::build(vec![RouteSpec {
         route: Route {
             meta: None,
+            name: "default",
             hosts: vec![],
             authz: AuthzList::default(),
         },
         rules: vec![vec![]],
     }]);
-    assert!(t.find(&req("GET", "/healthz")).is_some());
-    assert!(t.find(&req("POST", "/a.B/C")).is_some());
+    assert!(t.find(&req("GET", "/healthz")).unwrap().is_some());
+    assert!(t.find(&req("POST", "/a.B/C")).unwrap().is_some());
 }
 
 #[test]
 fn grpc_headers_count() {
     let mut with_h = rpc(Some("s.S"), Some("M"));
-    with_h.headers.push(("x-canary".into(), "1".into()));
+    with_h.headers.push(NamedValue {
+        name: "x-canary".into(),
+        value: ValueSpec::Exact("1".into()),
+    });
     let t = grpc_table(vec![rpc(Some("s.S"), Some("M")), with_h]);
     let mut r = req("POST", "/s.S/M");
-    assert_eq!(t.find(&r).and_then(|f| f.route.meta), Some(0));
+    assert_eq!(t.find(&r).unwrap().and_then(|f| f.route.meta), Some(0));
     r.add_header("x-canary", "1");
-    assert_eq!(t.find(&r).and_then(|f| f.route.meta), Some(1));
+    assert_eq!(t.find(&r).unwrap().and_then(|f| f.route.meta), Some(1));
 }
 
 #[test]
