@@ -125,39 +125,30 @@ def tables(data, label):
         return ""
     ns = [str(n) for n in CONCURRENCY]
     noop, none = med.get("noop", {}), med.get("none", {})
-    L = ["\n### Resident memory per server Envoy (after start-up and "
-         f"{REQUESTS} requests; median of {data['settings'].get('startup_reps')} starts)\n",
-         "RSS in MiB at each `--concurrency`; ± the no-op wasm filter's RSS at the same concurrency; "
-         "heap = Envoy's tcmalloc heap (in use / held), code = V8's resident wasm code, at "
-         "concurrency 1.\n",
-         "| configuration | " + " | ".join(f"RSS c{n}" for n in ns) + " | "
-         + " | ".join(f"± no-op c{n}" for n in ns) + " | heap in use / held | code |",
-         "|---|" + "---:|" * (2 * len(ns) + 2)]
-    for c in data["configs"]:
-        m = med.get(c["name"])
-        if not m:
-            continue
-        rss = [m.get(n, {}).get("rss") for n in ns]
-        plus = [_plus(v, noop.get(n, {}).get("rss")) for v, n in zip(rss, ns)]
-        one = m.get("1", {})
-        L.append(f"| {label(c)} | " + " | ".join(_mib(v) for v in rss) + " | " + " | ".join(plus)
-                 + f" | {_mib(one.get('allocated'))} / {_mib(one.get('heap'))} | {_mib(one.get('code'))} |")
-    L += [f"\n### Start-up to ready per server Envoy (median of {data['settings'].get('startup_reps')} starts)\n",
-          "Wall seconds from exec to `/ready` LIVE, and the Envoy process's CPU seconds (user + system, "
-          "all threads) at that moment; ÷ no-op at the same concurrency.\n",
-          "| configuration | " + " | ".join(f"ready s c{n}" for n in ns) + " | "
-          + " | ".join(f"CPU s c{n}" for n in ns) + " | ready ÷ no-op c1 | CPU ÷ no-op c1 |",
-          "|---|" + "---:|" * (2 * len(ns) + 2)]
-    for c in data["configs"]:
-        m = med.get(c["name"])
-        if not m:
-            continue
-        ready = [m.get(n, {}).get("ready_s") for n in ns]
-        cpu = [m.get(n, {}).get("cpu_s") for n in ns]
-        r1 = _ratio(m.get("1", {}).get("ready_s"), noop.get("1", {}).get("ready_s"))
-        c1 = _ratio(m.get("1", {}).get("cpu_s"), noop.get("1", {}).get("cpu_s"))
-        L.append(f"| {label(c)} | " + " | ".join(_f(v) for v in ready) + " | "
-                 + " | ".join(_f(v) for v in cpu) + f" | {r1} | {c1} |")
+    reps = data["settings"].get("startup_reps")
+
+    def at(m, n, key):
+        return m.get(n, {}).get(key)
+
+    def memory(m):
+        rss = [at(m, n, "rss") for n in ns]
+        return ([_mib(v) for v in rss] + [_plus(v, at(noop, n, "rss")) for v, n in zip(rss, ns)]
+                + [f"{_mib(at(m, '1', 'allocated'))} / {_mib(at(m, '1', 'heap'))}", _mib(at(m, "1", "code"))])
+
+    def start(m):
+        return ([_f(at(m, n, "ready_s")) for n in ns] + [_f(at(m, n, "cpu_s")) for n in ns]
+                + [_ratio(at(m, "1", k), at(noop, "1", k)) for k in ("ready_s", "cpu_s")])
+
+    L = _table(data, med, label,
+               f"Resident memory per server Envoy (after start-up and {REQUESTS} requests; median of {reps} starts)",
+               "RSS in MiB at each `--concurrency`; ± the no-op wasm filter's RSS at the same concurrency; "
+               "heap = Envoy's tcmalloc heap (in use / held), code = V8's resident wasm code, at concurrency 1.",
+               [f"RSS c{n}" for n in ns] + [f"± no-op c{n}" for n in ns] + ["heap in use / held", "code"], memory)
+    L += _table(data, med, label, f"Start-up to ready per server Envoy (median of {reps} starts)",
+                "Wall seconds from exec to `/ready` LIVE, and the Envoy process's CPU seconds (user + system, "
+                "all threads) at that moment; ÷ the no-op's at concurrency 1.",
+                [f"ready s c{n}" for n in ns] + [f"CPU s c{n}" for n in ns] + ["ready ÷ no-op c1", "CPU ÷ no-op c1"],
+                start)
     ours = med.get("istio-1x10")
     if ours and none and noop:
         L.append("\n### A mesh of 1,000 pods (one server Envoy each, Istio bundle of 1 principal)\n")
@@ -189,6 +180,15 @@ def targets(data):
          ", ".join(f"c{n}: {ready[n]:.1f}× ({ours[n]['ready_s']:.2f} s vs {noop[n]['ready_s']:.2f} s; "
                    f"CPU {cpu[n]:.1f}×)" for n in ns)),
     ]
+
+
+def _table(data, med, label, title, note, columns, row):
+    """A Markdown table with a row per configuration that has start-up samples: row(medians)
+    gives its cells."""
+    out = [f"\n### {title}\n", note + "\n", "| configuration | " + " | ".join(columns) + " |",
+           "|---|" + "---:|" * len(columns)]
+    out += [f"| {label(c)} | " + " | ".join(row(med[c['name']])) + " |" for c in data["configs"] if c["name"] in med]
+    return out
 
 
 def _f(v):
