@@ -52,8 +52,8 @@ ensure_wasm_bindgen() {
 # loads (`--no-liftoff`), and what it compiles is what each Envoy pays in resident memory and
 # start-up time (issue 16, bench/RESULTS.md): `-Oz` folded the configure path of all four dialects
 # into one 138 KB function, whose compilation alone cost each Envoy ~25 MiB for good (freed
-# compiler memory that Envoy's tcmalloc keeps) and ~0.25 s; binaryen's optimized output also
-# takes V8 longer to compile than rustc's, for a smaller file.
+# compiler memory that Envoy's tcmalloc keeps); binaryen's optimized output also takes V8 longer
+# to compile than rustc's, for a smaller file.
 # The features are the ones rustc emits for wasm32-wasip1, listed one by one: `--all-features`
 # yields a module Envoy refuses.
 WASM_OPT_PASSES="--duplicate-function-elimination --remove-unused-module-elements --strip-producers"
