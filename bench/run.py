@@ -39,6 +39,7 @@ sys.path.insert(0, str(HERE))
 import bundles  # noqa: E402
 import envoys  # noqa: E402
 import report  # noqa: E402
+import startup  # noqa: E402
 from harness import Pki, envoy_binary, free_port  # noqa: E402  (the e2e suite's PKI)
 
 WASM = pathlib.Path(os.environ.get("SPIFFE_AUTHZ_WASM", ROOT / "dist" / "spiffe_authz.wasm"))
@@ -244,6 +245,17 @@ def measure(c, wrk_bin, seconds, warmup, connections, perf_dir=None):
     }
 
 
+def filters_for(c, noop):
+    """The server's HTTP filters (before the router) for configuration c."""
+    if c.kind == "none":
+        return []
+    if c.kind in ("noop", "probe"):
+        return [envoys.wasm_filter("noop", noop, c.calls)]
+    if c.kind == "wasm":
+        return [envoys.wasm_filter("spiffe_authz", c.wasm, c.bundle_text)]
+    return [bundles.rbac_filter(c.principals, c.paths)]
+
+
 def perf_by_dso(data, requests):
     """{dso: µs per request} from a perf.data file: where the server's CPU time goes (V8's
     wasm code shows as anonymous memory, `[JIT]` or `[unknown]`; Envoy's own code as `envoy`)."""
@@ -295,11 +307,16 @@ def main():
     ap.add_argument("--only", help="comma-separated configuration names (none and noop are always kept)")
     ap.add_argument("--micro", action=argparse.BooleanOptionalAction, default=None,
                     help="the native engine micro-benchmark (default: on, off in --quick)")
+    ap.add_argument("--startup-reps", type=int,
+                    help="starts of each server per configuration and concurrency (1, 2, 4) for the start-up "
+                         "and resident-memory tables (default 5; quick 3; 0: skip)")
     ap.add_argument("--out", help="results directory (default target/bench)")
     ap.add_argument("--results-md", help="write the report here (default: bench/RESULTS.md for a full run, "
                                          "target/bench/RESULTS.md otherwise)")
     a = ap.parse_args()
     rounds = a.rounds or (2 if a.quick else 6)
+    if a.startup_reps is None:
+        a.startup_reps = 3 if a.quick else 5
     seconds = a.duration or (2 if a.quick else 4)
     for opt in ("probes", "perf", "micro"):
         if getattr(a, opt) is None:
@@ -333,25 +350,19 @@ def main():
     vm = vm_alone(cfgs, bdir, noop) if a.micro else []
 
     pki = Pki(work / "pki")
-    binary = envoy_binary()
+    binary = envoys.native_binary(envoy_binary())
     version = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout.strip()
     base = (os.getpid() % 20000) * 50 + 1_000_000
+    # Start-up and memory first, one server at a time, before the load phase's Envoys exist.
+    startup_cfgs = [c for c in cfgs if c.kind != "probe" and not c.access_log]
+    start_data = startup.run(binary, work, startup_cfgs, lambda c: filters_for(c, noop), pki, base + 40,
+                             a.startup_reps, log) if a.startup_reps else {}
     started_envoys = []
     results = {c.name: [] for c in cfgs}
     try:
         for i, c in enumerate(cfgs):
-            if c.kind == "none":
-                filters = []
-            elif c.kind == "noop":
-                filters = [envoys.wasm_filter("noop", noop, "")]
-            elif c.kind == "probe":
-                filters = [envoys.wasm_filter("noop", noop, c.calls)]
-            elif c.kind == "wasm":
-                filters = [envoys.wasm_filter("spiffe_authz", c.wasm, c.bundle_text)]
-            else:
-                filters = [bundles.rbac_filter(c.principals, c.paths)]
             access_log = work / f"{c.name}.access.log" if c.access_log else None
-            boot = envoys.server_bootstrap(filters, port=c.server_port, pki=pki, access_log=access_log)
+            boot = envoys.server_bootstrap(filters_for(c, noop), port=c.server_port, pki=pki, access_log=access_log)
             c.envoy = envoys.Envoy(binary, work, c.name, boot, base + i)
             log(f"starting server {c.name}")
             c.envoy.start()
@@ -393,12 +404,12 @@ def main():
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": {"nproc": os.cpu_count(), "cpu": _cpu_model(), "kernel": platform.release(), "envoy": version},
         "settings": {"rounds": rounds, "seconds": seconds, "warmup": a.warmup, "connections": a.connections,
-                     "quick": a.quick, "rbac_cap": a.rbac_cap},
+                     "quick": a.quick, "rbac_cap": a.rbac_cap, "startup_reps": a.startup_reps},
         "configs": [{"name": c.name, "kind": c.kind, "dialect": c.dialect, "principals": c.principals,
                      "paths": c.paths, "calls": c.calls, "bundle_bytes": c.bundle_bytes, "access_log": c.access_log,
                      "wasm": str(c.wasm) if c.kind == "wasm" else None} for c in cfgs],
         "runs": results, "profiles": profiles if a.perf else {}, "rss": memory, "configure": configure, "ready_s": ready, "micro": micro,
-        "vm": vm,
+        "vm": vm, "startup": start_data,
         "wasm_bytes": WASM.stat().st_size, "noop_wasm_bytes": noop.stat().st_size,
         "elapsed_s": time.time() - started,
     }

@@ -41,23 +41,12 @@ impl<'a> Bundle<'a> {
                 message: "expected a JSON object {\"workload\": ..., \"settings\": ..., \"resources\": [...]}".into(),
             });
         }
-        let de = &mut serde_json::Deserializer::from_str(json);
-        let b: Bundle<'a> = serde_path_to_error::deserialize(de).map_err(|e| BundleError::Envelope {
-            field: path_of(e.path()),
-            message: e.inner().to_string(),
+        let b: Bundle<'a> = serde_json::from_str(json).map_err(|e| BundleError::Envelope {
+            field: crate::json_path::path_at(json, &e),
+            message: e.to_string(),
         })?;
         b.settings.validate()?;
         Ok(b)
-    }
-}
-
-/// Renders a serde path as `a.b[2].c` (empty for the root).
-pub(crate) fn path_of(p: &serde_path_to_error::Path) -> String {
-    let s = p.to_string();
-    if s == "." {
-        String::new()
-    } else {
-        s
     }
 }
 

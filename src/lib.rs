@@ -51,6 +51,7 @@ mod dialect;
 mod engine;
 mod error;
 mod eval;
+mod json_path;
 mod model;
 pub mod request;
 mod resource;

@@ -80,8 +80,7 @@ pub(crate) fn compile(
 ) -> Result<Box<dyn Layer>, BundleError> {
     let mut parsed = Vec::new();
     for r in &rs {
-        // Untracked first: a Configuration may hold 100,000 operations of 3 fields each.
-        let spec: wire::Spec<Policies> = r.spec_untracked_first()?;
+        let spec: wire::Spec<Policies> = r.spec()?;
         let acl = match spec.access_control {
             Some(ac) => acl::parse(ac, r, warnings)?,
             None => None,
