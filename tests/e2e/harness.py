@@ -625,7 +625,8 @@ class Harness:
         so cases without a principal arrive unauthenticated). Returns failures as readable lines
         ([] = all passed). Skips cases with `port`, `sourceIp` or `"e2e": false` (loopback cannot
         reproduce them). allow → 200 / gRPC OK, deny → 403 / PERMISSION_DENIED, not-found → 404 /
-        NOT_FOUND; a given `policy` must appear in a deny body; given `setHeaders` must reach
+        NOT_FOUND, bad-request → 400 / INVALID_ARGUMENT (the path refused before any policy);
+        a given `policy` must appear in a deny body; given `setHeaders` must reach
         the backend."""
         path = pathlib.Path(path)
         cf = json.loads(path.read_text())
@@ -652,13 +653,14 @@ class Harness:
         headers = [tuple(h) for h in case.get("headers", [])]
         if case.get("grpc"):
             want = {"allow": grpc.StatusCode.OK, "deny": grpc.StatusCode.PERMISSION_DENIED,
-                    "not-found": grpc.StatusCode.NOT_FOUND}[expect]
+                    "not-found": grpc.StatusCode.NOT_FOUND,
+                    "bad-request": grpc.StatusCode.INVALID_ARGUMENT}[expect]
             got, details, _ = envoy.grpc_call_full(principal, case.get("path", "/"), host=case.get("host"),
                                                    metadata=[(k.lower(), v) for k, v in headers])
             if got != want:
                 return f"expected {want.name}, got {got.name} ({details})"
             return None
-        want = {"allow": 200, "deny": 403, "not-found": 404}[expect]
+        want = {"allow": 200, "deny": 403, "not-found": 404, "bad-request": 400}[expect]
         r = envoy.request(principal, case.get("method", "GET"), case.get("path", "/"), host=case.get("host"),
                           headers=headers)
         if r.status != want:
