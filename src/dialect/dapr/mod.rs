@@ -271,7 +271,6 @@ impl Layer for DaprLayer {
         let from = match acl.default_from {
             DefaultFrom::Spec => "set",
             DefaultFrom::MissingWithPolicies => "missing, so deny",
-            DefaultFrom::MissingNoPolicies => "missing with no policies, so allow",
         };
         note!(j, "global defaultAction: {action} ({from})");
         let (td, ns, app) = match caller(&req.peer) {

@@ -41,11 +41,20 @@ pub(super) struct Policy {
     set: u32,
 }
 
+/// A required field left out, by the rule that requires it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum MissingField {
+    /// acl.go requires `appId`, `trustDomain` and `namespace` of every policy.
+    Acl(String),
+    /// The Configuration CRD requires `name` and `action` of every operation.
+    Crd(String),
+}
+
 /// A policy lacked a required field: Dapr refuses the whole spec.
 #[derive(Debug, Default)]
 pub(super) struct Missing {
     /// The first missing field (`spec.accessControl.policies[i].appId`...).
-    pub first: Option<String>,
+    pub first: Option<MissingField>,
     pub trust_domain: Vec<String>,
     pub namespace: Vec<String>,
     pub app: bool,
@@ -149,8 +158,15 @@ impl Builder {
             (namespace.is_empty(), "namespace"),
         ] {
             if empty && m.first.is_none() {
-                m.first = Some(format!("{AT}.policies[{i}].{field}"));
+                m.first = Some(MissingField::Acl(format!("{AT}.policies[{i}].{field}")));
             }
+        }
+        if m.first.is_none() {
+            let ops = operations.iter().flatten().enumerate();
+            m.first = ops
+                .flat_map(|(j, o)| [(j, "name", &o.name), (j, "action", &o.action)])
+                .find(|(_, _, v)| v.is_none())
+                .map(|(j, field, _)| MissingField::Crd(format!("{AT}.policies[{i}].operations[{j}].{field}")));
         }
         m.app |= app_id.is_empty();
         if trust_domain.is_empty() {
