@@ -181,8 +181,11 @@ enum Caller<'r> {
 /// spiffe.go `FromGRPCContext`: `split := strings.Split(id.Path(), "/")`; at least 4 parts,
 /// `split[0] == ""`, `split[1] == "ns"`; namespace `split[2]`, app id `split[3]`.
 fn caller(peer: &Peer) -> Caller<'_> {
-    let Some(id) = peer.id() else {
-        return Caller::Unverified;
+    let id = match peer {
+        Peer::Spiffe(id) => id,
+        Peer::Unauthenticated => return Caller::Unverified,
+        // Dapr's mTLS (go-spiffe) refuses the handshake: the call never reaches the ACL.
+        Peer::InvalidSpiffe => return Caller::Malformed("a URI SAN that is not a valid SPIFFE ID"),
     };
     // `split[0] == "" && split[1] == "ns"`: the path starts with `/ns/` or is `/ns`; then
     // `split[2]` and `split[3]` exist when at least two more `/` do.

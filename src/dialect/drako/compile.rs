@@ -5,13 +5,13 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::binding::{Host, Modes, Selector};
 use super::expr::Expr;
-use super::paths::path_pattern;
+use super::paths::Routes;
 use super::policy::{self, PolicyDef, Rule, Table};
 use super::wire::{AuthenticationMode, BindingSpec, ClientAuthMode, InjectType};
 use super::{Binding, PolicyRef};
 use crate::dialect::Ctx;
 use crate::error::{BundleError, Warning};
-use crate::model::{Dialect, HostPattern, PathPattern, PathSet, Pred};
+use crate::model::{Dialect, HostPattern, Pred};
 use crate::resource::Resource;
 
 /// Lowers every DrakoPolicy of the bundle and checks its imports.
@@ -42,11 +42,24 @@ pub(super) fn binding(
     ctx: &Ctx<'_>,
     warnings: &mut Vec<Warning>,
 ) -> Result<Option<Binding>, BundleError> {
-    let spec: BindingSpec = r.spec()?;
-    if spec.destination_service_accounts.is_empty() {
+    // Every field named, so that a field added to the wire type cannot go unenforced.
+    let BindingSpec {
+        destination_service_accounts,
+        paths,
+        exclude_paths,
+        methods,
+        destination_hosts,
+        authentication_mode,
+        client_authentication_modes,
+        policies,
+        decision_strategy,
+        inject_headers,
+        mapping,
+    } = r.spec()?;
+    if destination_service_accounts.is_empty() {
         return Err(r.error("spec.destinationServiceAccounts", "is required"));
     }
-    match spec.authentication_mode {
+    match authentication_mode {
         Some(AuthenticationMode::None) => {}
         None => {
             return Err(r.error(
@@ -61,13 +74,13 @@ pub(super) fn binding(
             ))
         }
     }
-    if spec.mapping.is_some() {
+    if mapping.is_some() {
         return Err(r.error(
             "spec.mapping",
             "mapped data feeds only Consent, Group and MappingComparison policies, which need a user session or an external service: not supported in-proxy",
         ));
     }
-    let modes = match &spec.client_authentication_modes {
+    let modes = match &client_authentication_modes {
         None => Modes::default(),
         Some(ms) => {
             if ms.is_empty() {
@@ -83,16 +96,16 @@ pub(super) fn binding(
             }
         }
     };
-    let paths = match &spec.paths {
-        None => Vec::new(),
-        Some(ps) if ps.is_empty() => return Err(r.error("spec.paths", "is empty: omit it to match every path")),
-        Some(ps) => patterns(r, "spec.paths", ps)?,
+    let paths = match paths.as_deref() {
+        None => None,
+        Some([]) => return Err(r.error("spec.paths", "is empty: omit it to match every path")),
+        Some(ps) => Some(routes(r, "spec.paths", ps)?),
     };
-    let exclude = match spec.exclude_paths.as_deref() {
+    let exclude = match exclude_paths.as_deref() {
         None | Some([]) => None,
-        Some(ps) => Some(PathSet::from_patterns(&patterns(r, "spec.excludePaths", ps)?)),
+        Some(ps) => Some(routes(r, "spec.excludePaths", ps)?),
     };
-    let methods = match spec.methods {
+    let methods = match methods {
         Some(ms) if ms.is_empty() => return Err(r.error("spec.methods", "is empty: omit it to match every method")),
         ms => {
             // Compared exactly, as HTTP methods are case-sensitive.
@@ -110,7 +123,7 @@ pub(super) fn binding(
             ms
         }
     };
-    let hosts = match spec.destination_hosts {
+    let hosts = match destination_hosts {
         Some(hs) if hs.is_empty() => {
             return Err(r.error("spec.destinationHosts", "is empty: omit it to match every host"))
         }
@@ -146,9 +159,9 @@ pub(super) fn binding(
             Some(out)
         }
     };
-    let src = spec.decision_strategy.unwrap_or_default();
+    let src = decision_strategy.unwrap_or_default();
     let strategy = Expr::parse(&src).map_err(|e| r.error("spec.decisionStrategy", format!("{src:?}: {e}")))?;
-    let listed: BTreeSet<&str> = spec.policies.iter().map(String::as_str).collect();
+    let listed: BTreeSet<&str> = policies.iter().map(String::as_str).collect();
     let used = strategy.names();
     if listed != used {
         let only_listed: Vec<_> = listed.difference(&used).collect();
@@ -159,7 +172,7 @@ pub(super) fn binding(
         ));
     }
     let mut refs = Vec::new();
-    for (i, name) in spec.policies.iter().enumerate() {
+    for (i, name) in policies.iter().enumerate() {
         if refs.iter().any(|p: &PolicyRef| p.name == *name) {
             warnings.push(r.warning(format!("spec.policies[{i}]"), format!("{name:?} is listed twice")));
             continue;
@@ -167,7 +180,7 @@ pub(super) fn binding(
         refs.push(resolve(r, name, table, modes, preds).map_err(|m| r.error(format!("spec.policies[{i}]"), m))?);
     }
     let mut client_ids = false;
-    for (i, h) in spec.inject_headers.iter().flatten().enumerate() {
+    for (i, h) in inject_headers.iter().flatten().enumerate() {
         match h.kind {
             InjectType::ClientIds if h.spec.is_none() => client_ids = true,
             InjectType::ClientIds => return Err(r.error(format!("spec.injectHeaders[{i}].spec"), "ClientIds takes no spec")),
@@ -183,8 +196,8 @@ pub(super) fn binding(
     let by_name: HashMap<&str, u32> = refs.iter().map(|p| (p.name.as_str(), p.index)).collect();
     let resolved = strategy.map(&|n: &String| by_name.get(n.as_str()).copied().unwrap_or(u32::MAX));
     let sa = ctx.workload.service_account.as_deref();
-    let selects = r.namespace == ctx.workload.namespace()
-        && spec.destination_service_accounts.iter().any(|d| Some(d.as_str()) == sa);
+    let selects =
+        r.namespace == ctx.workload.namespace() && destination_service_accounts.iter().any(|d| Some(d.as_str()) == sa);
     if !selects {
         warnings.push(r.warning(
             "spec.destinationServiceAccounts",
@@ -213,12 +226,8 @@ pub(super) fn binding(
     }))
 }
 
-fn patterns(r: &Resource<'_>, field: &str, ps: &[String]) -> Result<Vec<PathPattern>, BundleError> {
-    let mut out = Vec::new();
-    for (i, p) in ps.iter().enumerate() {
-        out.extend(path_pattern(p).map_err(|m| r.error(format!("{field}[{i}]"), m))?);
-    }
-    Ok(out)
+fn routes(r: &Resource<'_>, field: &str, ps: &[String]) -> Result<Routes, BundleError> {
+    Routes::new(ps).map_err(|(i, e)| r.error(format!("{field}[{i}]"), e.to_string()))
 }
 
 /// Policy predicates, each stored once per (namespace, name, SpiffeId enabled or not), however
