@@ -27,7 +27,7 @@ pub fn split_policies(objects: Vec<Object>) -> (Vec<Object>, Vec<String>) {
     for o in objects {
         let text = |k: &str| o.value.get(k).and_then(Value::as_str).unwrap_or("").to_string();
         let (api_version, kind) = (text("apiVersion"), text("kind"));
-        if is_policy_kind(&api_version, &kind) {
+        if spiffe_authz::dialect_of(&api_version, &kind).is_some() {
             policies.push(o);
         } else {
             let name = o.value["metadata"]["name"].as_str().unwrap_or("");
@@ -38,27 +38,6 @@ pub fn split_policies(objects: Vec<Object>) -> (Vec<Object>, Vec<String>) {
         }
     }
     (policies, notes)
-}
-
-/// The kinds the bundle carries (the engine's dialects; see src/dialect/mod.rs).
-fn is_policy_kind(api_version: &str, kind: &str) -> bool {
-    let group = api_version.split('/').next().unwrap_or("");
-    matches!(
-        (group, kind),
-        ("security.istio.io", "AuthorizationPolicy")
-            | ("woven-city.global", "DrakoPolicy" | "DrakoPolicyBinding")
-            | (
-                "policy.linkerd.io",
-                "Server"
-                    | "ServerAuthorization"
-                    | "AuthorizationPolicy"
-                    | "MeshTLSAuthentication"
-                    | "NetworkAuthentication"
-                    | "HTTPRoute"
-            )
-            | ("gateway.networking.k8s.io", "HTTPRoute" | "GRPCRoute")
-            | ("dapr.io", "Configuration")
-    )
 }
 
 /// Reads every object of a YAML (or JSON) stream. `name` is used in messages only.

@@ -99,6 +99,19 @@ pub(crate) fn compile(
             candidates.push((r, acl));
         }
     }
+    if candidates.len() > 1 && candidates.iter().all(|(_, acl)| acl.is_none()) {
+        // Whichever the sidecar uses, it has no access control list: every call is allowed.
+        let names: Vec<&str> = candidates.iter().map(|(r, _)| r.meta.name.as_str()).collect();
+        warnings.push(Warning {
+            at: String::new(),
+            field: "settings.dapr.config".into(),
+            message: format!(
+                "several Dapr Configurations apply to the workload ({}), none with accessControl: Dapr allows every call",
+                names.join(", ")
+            ),
+        });
+        candidates.truncate(1);
+    }
     if candidates.len() > 1 {
         let names: Vec<&str> = candidates.iter().map(|(r, _)| r.meta.name.as_str()).collect();
         return Err(BundleError::Envelope {

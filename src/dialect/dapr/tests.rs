@@ -431,3 +431,13 @@ fn an_uppercase_trust_domain_never_matches_a_caller() {
         ],
     );
 }
+
+#[test]
+fn several_configurations_load_when_none_has_access_control() {
+    let none = [("a", r#"{"tracing": {}}"#), ("b", r#"{}"#)];
+    let e = Engine::from_json(bundle(&none, "{}").as_bytes(), &Workload::default()).unwrap();
+    assert!(e.evaluate(&req(APP1, "GET", "/x", false)).verdict.effect == Effect::Allow);
+    let acl = [("a", r#"{}"#), ("b", r#"{"accessControl": {"defaultAction": "deny"}}"#)];
+    let err = Engine::from_json(bundle(&acl, "{}").as_bytes(), &Workload::default()).unwrap_err();
+    assert!(err.to_string().contains("several Dapr Configurations apply"), "{err}");
+}
