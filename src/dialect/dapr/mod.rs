@@ -81,8 +81,26 @@ pub(crate) fn compile(
     let mut parsed = Vec::new();
     for r in &rs {
         // Untracked first: a Configuration may hold 100,000 operations of 3 fields each.
-        let spec: wire::Spec<Policies> = r.spec_untracked_first()?;
-        let acl = match spec.access_control {
+        // Every field named, so that a field added to the wire type cannot go unread: only
+        // accessControl decides; the rest configures the sidecar itself.
+        let wire::Spec::<Policies> {
+            access_control,
+            http_pipeline: _,
+            app_http_pipeline: _,
+            tracing: _,
+            metric: _,
+            metrics: _,
+            mtls: _,
+            secrets: _,
+            name_resolution: _,
+            features: _,
+            api: _,
+            components: _,
+            logging: _,
+            wasm: _,
+            workflow: _,
+        } = r.spec_untracked_first()?;
+        let acl = match access_control {
             Some(ac) => acl::parse(ac, r, warnings)?,
             None => None,
         };

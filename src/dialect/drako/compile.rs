@@ -7,7 +7,7 @@ use super::binding::{Host, Modes, Selector};
 use super::expr::Expr;
 use super::paths::Routes;
 use super::policy::{self, PolicyDef, Rule, Table};
-use super::wire::{AuthenticationMode, BindingSpec, ClientAuthMode, InjectType};
+use super::wire::{AuthenticationMode, BindingSpec, ClientAuthMode, DestinationHost, InjectHeader, InjectType};
 use super::{Binding, PolicyRef};
 use crate::dialect::Ctx;
 use crate::error::{BundleError, Warning};
@@ -130,30 +130,30 @@ pub(super) fn binding(
         None => None,
         Some(hs) => {
             let mut out = Vec::new();
-            for (i, h) in hs.into_iter().enumerate() {
-                let name = h.hostname.trim().trim_end_matches('.').to_ascii_lowercase();
+            for (i, DestinationHost { hostname, port }) in hs.into_iter().enumerate() {
+                let name = hostname.trim().trim_end_matches('.').to_ascii_lowercase();
                 let at = format!("spec.destinationHosts[{i}].hostname");
                 if name.is_empty() || name.contains(['/', ' ']) {
-                    return Err(r.error(at, format!("{:?} is not a hostname", h.hostname)));
+                    return Err(r.error(at, format!("{:?} is not a hostname", hostname)));
                 }
                 if name.contains(':') && !name.starts_with('[') {
-                    return Err(r.error(at, format!("{:?}: write the port in `port`", h.hostname)));
+                    return Err(r.error(at, format!("{:?}: write the port in `port`", hostname)));
                 }
                 if name.contains('*') {
                     warnings.push(r.warning(
                         at,
                         format!(
                             "{:?}: Drako compares hostnames exactly (ignoring case); `*` is not a wildcard",
-                            h.hostname
+                            hostname
                         ),
                     ));
                 }
-                if h.port == Some(0) {
+                if port == Some(0) {
                     return Err(r.error(format!("spec.destinationHosts[{i}].port"), "must be 1..=65535"));
                 }
                 out.push(Host {
                     name: HostPattern::exact(&name),
-                    port: h.port,
+                    port,
                 });
             }
             Some(out)
@@ -177,12 +177,14 @@ pub(super) fn binding(
             warnings.push(r.warning(format!("spec.policies[{i}]"), format!("{name:?} is listed twice")));
             continue;
         }
-        refs.push(resolve(r, name, table, modes, preds).map_err(|m| r.error(format!("spec.policies[{i}]"), m))?);
+        refs.push(
+            resolve(r, name, table, modes, preds).map_err(|e| r.error(format!("spec.policies[{i}]"), e.to_string()))?,
+        );
     }
     let mut client_ids = false;
-    for (i, h) in inject_headers.iter().flatten().enumerate() {
-        match h.kind {
-            InjectType::ClientIds if h.spec.is_none() => client_ids = true,
+    for (i, InjectHeader { kind, spec }) in inject_headers.iter().flatten().enumerate() {
+        match kind {
+            InjectType::ClientIds if spec.is_none() => client_ids = true,
             InjectType::ClientIds => return Err(r.error(format!("spec.injectHeaders[{i}].spec"), "ClientIds takes no spec")),
             InjectType::Group => {
                 return Err(r.error(
@@ -251,15 +253,42 @@ impl Preds {
     }
 }
 
+/// Why a name of `spec.policies` names no policy.
+#[derive(Debug, PartialEq, Eq)]
+enum ResolveError {
+    /// No DrakoPolicy of that name in the binding's namespace.
+    Missing { namespace: String, name: String },
+    /// The Import's target is not in the bundle.
+    ImportMissing { namespace: String, name: String },
+}
+
+impl std::fmt::Display for ResolveError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ResolveError::Missing { namespace, name } => write!(
+                f,
+                "DrakoPolicy {namespace}/{name} is not in the bundle (a binding uses policies of its own namespace)"
+            ),
+            ResolveError::ImportMissing { namespace, name } => {
+                write!(f, "imported DrakoPolicy {namespace}/{name} is not in the bundle")
+            }
+        }
+    }
+}
+
 /// A name of `spec.policies`, looked up in the binding's namespace; an Import stands for the
 /// policy it imports (already checked by [`policy::check_import`]).
-fn resolve(r: &Resource<'_>, name: &str, table: &Table, modes: Modes, preds: &mut Preds) -> Result<PolicyRef, String> {
+fn resolve(
+    r: &Resource<'_>,
+    name: &str,
+    table: &Table,
+    modes: Modes,
+    preds: &mut Preds,
+) -> Result<PolicyRef, ResolveError> {
     let key = (r.namespace.clone(), name.to_string());
-    let def: &PolicyDef = table.get(&key).ok_or_else(|| {
-        format!(
-            "DrakoPolicy {}/{name} is not in the bundle (a binding uses policies of its own namespace)",
-            r.namespace
-        )
+    let def: &PolicyDef = table.get(&key).ok_or_else(|| ResolveError::Missing {
+        namespace: r.namespace.clone(),
+        name: name.to_string(),
     })?;
     let (index, kind) = match &def.rule {
         Rule::Import {
@@ -268,7 +297,10 @@ fn resolve(r: &Resource<'_>, name: &str, table: &Table, modes: Modes, preds: &mu
         } => {
             let t = table
                 .get(&(namespace.clone(), target.clone()))
-                .ok_or_else(|| format!("imported DrakoPolicy {namespace}/{target} is not in the bundle"))?;
+                .ok_or_else(|| ResolveError::ImportMissing {
+                    namespace: namespace.clone(),
+                    name: target.clone(),
+                })?;
             let kind = format!("Import of {namespace}/{target}: {:?}", t.kind);
             (preds.id(namespace, target, t, modes.spiffe), kind)
         }
