@@ -7,18 +7,13 @@
 //! the file may be refused with that text or accepted (then it must pass like any other), and
 //! the summary line counts the gaps still open.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
+use common::cli::cli;
 use serde_json::Value;
-
-fn cli(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_spiffe-authz"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run spiffe-authz")
-}
 
 fn text(o: &Output) -> String {
     format!(
@@ -119,7 +114,7 @@ fn run(path: &Path, tmp: &Path, notes: &mut usize, gaps: &mut usize) -> Option<S
     let d = directives(&yaml);
     let out = tmp.join(rel.file_name().unwrap_or_default()).with_extension("json");
     let out_s = out.to_string_lossy().to_string();
-    let mut args = vec!["bundle", "-f", file.as_str(), "-o", out_s.as_str()];
+    let mut args = vec!["bundle", "-f", file.as_str(), "--output-file", out_s.as_str()];
     args.extend(d.flags.iter().map(String::as_str));
     let o = cli(&args);
     let stderr = String::from_utf8_lossy(&o.stderr).to_string();
@@ -145,7 +140,9 @@ fn run(path: &Path, tmp: &Path, notes: &mut usize, gaps: &mut usize) -> Option<S
     // Again, for the workload the policies are about.
     let bundle: Value = serde_json::from_str(&std::fs::read_to_string(&out).ok()?).ok()?;
     let resources = bundle["resources"].as_array().cloned().unwrap_or_default();
-    let mut args: Vec<String> = ["bundle", "-f", &file, "-o", &out_s].map(String::from).to_vec();
+    let mut args: Vec<String> = ["bundle", "-f", &file, "--output-file", &out_s]
+        .map(String::from)
+        .to_vec();
     if !d.flags.iter().any(|f| f.starts_with("--workload")) {
         args.extend(workload_flags(&resources));
     }
@@ -163,7 +160,11 @@ fn run(path: &Path, tmp: &Path, notes: &mut usize, gaps: &mut usize) -> Option<S
         .first()
         .and_then(|r| r["metadata"]["namespace"].as_str())
         .unwrap_or("default");
-    let someone = format!("spiffe://cluster.local/ns/{ns}/sa/default");
+    // Callers the file names are used when they are SPIFFE IDs (the CLI refuses others).
+    let valid = |p: &String| spiffe_authz::SpiffeId::parse(p.as_str()).is_some();
+    let someone = Some(format!("spiffe://cluster.local/ns/{ns}/sa/default"))
+        .filter(valid)
+        .unwrap_or_else(|| "spiffe://cluster.local/ns/default/sa/default".into());
     let mut checks: Vec<Vec<String>> = vec![
         vec!["--path".into(), "/".into()],
         vec![
@@ -182,7 +183,7 @@ fn run(path: &Path, tmp: &Path, notes: &mut usize, gaps: &mut usize) -> Option<S
             "/pkg.Svc/Method".into(),
         ],
     ];
-    if let Some(p) = named_caller(&resources) {
+    if let Some(p) = named_caller(&resources).filter(valid) {
         checks.push(vec!["--principal".into(), p, "--path".into(), "/".into()]);
     }
     for c in checks {
