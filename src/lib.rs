@@ -62,6 +62,7 @@ mod filter;
 
 pub use bundle::{PathSettings, Settings, Workload};
 pub use decision::{Decision, Effect, Explanation, Few, LayerExplanation, Reason, RuleRef, Verdict};
+pub use dialect::dialect_of;
 pub use engine::Engine;
 pub use error::{BundleError, Warning};
 pub use model::{Dialect, Meta};

@@ -66,13 +66,16 @@ pub enum RequestError {
     Method,
     /// A header name the application reads as one the rules test (`x_role` for `x-role`).
     HeaderName(String),
+    /// A gRPC `:path` with `?` or `#`: gRPC has no query or fragment, the method is the whole
+    /// path (Dapr's NormalizeMethod refuses both), so no reading of it is safe.
+    GrpcMethod,
 }
 
 impl RequestError {
     /// `path` or `authority`: what was refused.
     pub fn what(&self) -> &'static str {
         match self {
-            RequestError::Path(_) => "path",
+            RequestError::Path(_) | RequestError::GrpcMethod => "path",
             RequestError::Authority(_) => "authority",
             RequestError::Method => "method",
             RequestError::HeaderName(_) => "header name",
@@ -90,6 +93,7 @@ impl std::fmt::Display for RequestError {
                 f,
                 "header {n:?} reads as a header the policy tests to CGI/WSGI applications ('_' is '-')"
             ),
+            RequestError::GrpcMethod => f.write_str("a gRPC method holds '?' or '#'"),
         }
     }
 }
@@ -171,7 +175,11 @@ pub fn incoming(
     if let Some(error) = refused {
         return Err(refuse(error));
     }
-    let canonical = canonical_owned(path.unwrap_or_default(), &plan.path).map_err(|e| refuse(RequestError::Path(e)))?;
+    let path = path.unwrap_or_default();
+    if grpc && path.contains(['?', '#']) {
+        return Err(refuse(RequestError::GrpcMethod));
+    }
+    let canonical = canonical_owned(path, &plan.path).map_err(|e| refuse(RequestError::Path(e)))?;
     let forward_path = canonical.changed.then(|| canonical.forward());
     let (host_name, host_port) =
         parse_authority(authority.as_deref().unwrap_or("")).map_err(|e| refuse(RequestError::Authority(e)))?;

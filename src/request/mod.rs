@@ -30,9 +30,14 @@ pub use plan::{ReadPlan, Reads};
 /// Who is calling, as proven by the validated client certificate.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Peer {
-    /// No client certificate, or one whose first URI SAN is not a SPIFFE ID.
+    /// No client certificate, or one whose first URI SAN is not a `spiffe://` URI.
     #[default]
     Unauthenticated,
+    /// A client certificate whose first URI SAN starts with `spiffe://` but is not a valid
+    /// SPIFFE ID. Unauthenticated for every rule; Drako fails its `SpiffeId` client
+    /// authentication on it instead of skipping the mode, and Dapr (whose mTLS refuses such a
+    /// certificate) refuses the call.
+    InvalidSpiffe,
     /// A client certificate whose first URI SAN is a valid SPIFFE ID.
     Spiffe(SpiffeId),
 }
@@ -43,14 +48,20 @@ impl Peer {
     ///
     /// Takes a `&str` or, without copying it, a `String`.
     pub fn from_uri_san(uri: impl Into<String>) -> Peer {
-        SpiffeId::parse(uri).map_or(Peer::Unauthenticated, Peer::Spiffe)
+        let uri = uri.into();
+        let claims = uri.starts_with("spiffe://");
+        match SpiffeId::parse(uri) {
+            Some(id) => Peer::Spiffe(id),
+            None if claims => Peer::InvalidSpiffe,
+            None => Peer::Unauthenticated,
+        }
     }
 
     /// The SPIFFE ID, if authenticated.
     pub fn id(&self) -> Option<&SpiffeId> {
         match self {
             Peer::Spiffe(id) => Some(id),
-            Peer::Unauthenticated => None,
+            Peer::Unauthenticated | Peer::InvalidSpiffe => None,
         }
     }
 }

@@ -11,6 +11,8 @@
 //!             "setHeaders": {"x-user-id": "anonymous"}}]}
 //! ```
 //! Only `name` and `expect` are required; `policy`, `rule` and `setHeaders` are checked when given.
+//! `expect` is `allow`, `deny`, `not-found`, or `bad-request`: the filter refuses the request
+//! itself (400, gRPC INVALID_ARGUMENT) before any policy is asked (`settings.path`).
 //! Each case's request is built by the filter's own glue (`request::incoming`, from the case's
 //! headers and its connection attributes in Envoy's encodings), so the same code decides what
 //! the engine sees natively, in wasm under Node and in Envoy.
@@ -198,10 +200,12 @@ pub fn run(file: &str, text: &str, bundle_text: impl Fn(&str) -> Option<&'static
 
 /// Decides one case; `None` when the engine agrees with it, else what differs.
 pub fn check(engine: &Engine, c: &Case) -> Option<String> {
-    let req = match (c.request(engine.plan()), c.e2e) {
-        (Ok(r), _) => r,
-        (Err(_), Some(false)) => c.direct_request(),
-        (Err(e), _) => return Some(e),
+    let req = match (c.request(engine.plan()), c.e2e, c.expect.as_str()) {
+        (Err(_), _, "bad-request") => return None,
+        (Ok(_), _, "bad-request") => return Some("expected bad-request, but the filter accepts the request".into()),
+        (Ok(r), _, _) => r,
+        (Err(_), Some(false), _) => c.direct_request(),
+        (Err(e), _, _) => return Some(e),
     };
     let d = engine.evaluate(&req);
     let got = d.verdict.effect.name();

@@ -627,7 +627,9 @@ class Harness:
         so cases without a principal arrive unauthenticated). Returns failures as readable lines
         ([] = all passed). Skips cases with `port`, `sourceIp` or `"e2e": false` (loopback cannot
         reproduce them). allow → 200 / gRPC OK, deny → 403 / PERMISSION_DENIED, not-found → 404 /
-        NOT_FOUND; a given `policy` must appear in a deny body; given `setHeaders` must reach
+        NOT_FOUND, bad-request → 400 / INVALID_ARGUMENT (the path refused before any policy, by the
+        filter or by Envoy; or 403 when Envoy's normalization turned it into a denied path);
+        a given `policy` must appear in a deny body; given `setHeaders` must reach
         the backend."""
         path = pathlib.Path(path)
         cf = json.loads(path.read_text())
@@ -653,19 +655,24 @@ class Harness:
         principal = case.get("principal")
         headers = [tuple(h) for h in case.get("headers", [])]
         if case.get("grpc"):
-            want = {"allow": grpc.StatusCode.OK, "deny": grpc.StatusCode.PERMISSION_DENIED,
-                    "not-found": grpc.StatusCode.NOT_FOUND}[expect]
+            # bad-request: the path is refused before any policy, by the filter or by Envoy's own
+            # checks (a 400 reaches a gRPC client as INTERNAL), or Envoy's normalization made it
+            # a path a policy denies.
+            want = {"allow": [grpc.StatusCode.OK], "deny": [grpc.StatusCode.PERMISSION_DENIED],
+                    "not-found": [grpc.StatusCode.NOT_FOUND],
+                    "bad-request": [grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.INTERNAL,
+                                    grpc.StatusCode.PERMISSION_DENIED]}[expect]
             got, details, _ = envoy.grpc_call_full(principal, case.get("path", "/"), host=case.get("host"),
                                                    metadata=[(k.lower(), v) for k, v in headers])
-            if got != want:
-                return f"expected {want.name}, got {got.name} ({details})"
+            if got not in want:
+                return f"expected {' or '.join(w.name for w in want)}, got {got.name} ({details})"
             return None
-        want = {"allow": 200, "deny": 403, "not-found": 404}[expect]
+        want = {"allow": [200], "deny": [403], "not-found": [404], "bad-request": [400, 403]}[expect]
         r = envoy.request(principal, case.get("method", "GET"), case.get("path", "/"), host=case.get("host"),
                           headers=headers)
-        if r.status != want:
-            return f"expected {want}, got {r.status}: {r.text.strip()[:200]}"
-        if want == 200 and r.echo is None:
+        if r.status not in want:
+            return f"expected {' or '.join(map(str, want))}, got {r.status}: {r.text.strip()[:200]}"
+        if r.status == 200 and r.echo is None:
             return "200 but the echo backend did not answer"
         # A HEAD answer has no body to name the policy in.
         if expect != "allow" and case.get("policy") and case.get("method") != "HEAD" and case["policy"] not in r.text:

@@ -15,8 +15,10 @@ use crate::manifests::{self, Object};
 use crate::output::{self, Data};
 
 /// Reads Kubernetes YAML manifests (several documents per file, `kind: List`) and writes the
-/// bundle. The bundle is compiled before it is written: an object of another kind, or an
-/// invalid policy, is refused with its file:line:column and field.
+/// bundle. Objects of other kinds (Deployment, Service, Gateway, PeerAuthentication...) are left
+/// out, each with a note naming file, document and kind (`--strict` refuses them instead). The
+/// bundle is compiled before it is written: an invalid policy is refused with its
+/// file:line:column and field.
 #[derive(clap::Args)]
 pub struct Args {
     /// A manifest file (repeatable; - or none: standard input).
@@ -37,6 +39,9 @@ pub struct Args {
     /// The bundle's `settings` object (JSON or YAML file).
     #[arg(long, value_name = "FILE")]
     pub settings: Option<String>,
+    /// Refuse objects that are not policies instead of leaving them out.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// The workload the filter protects; left out, the filter reads it from Istio's node metadata.
@@ -83,6 +88,13 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
     for f in &files {
         let (name, text) = read_input(f)?;
         objects.extend(manifests::read(&name, &text)?);
+    }
+    let (objects, others) = manifests::split_policies(objects);
+    if let (true, Some(first)) = (args.strict, others.first()) {
+        return Err(format!("{first} (--strict: only policies may be bundled)"));
+    }
+    for note in &others {
+        eprintln!("note: {note}: left out");
     }
     let settings = match &args.settings {
         Some(path) => {

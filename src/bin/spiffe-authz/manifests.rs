@@ -19,6 +19,27 @@ pub struct Object {
     pub spans: Spans,
 }
 
+/// The objects of other kinds than policies (a Deployment, a Service, a Gateway kept in the
+/// same file), each with a note naming file, document, kind and name.
+pub fn split_policies(objects: Vec<Object>) -> (Vec<Object>, Vec<String>) {
+    let mut notes = Vec::new();
+    let mut policies = Vec::with_capacity(objects.len());
+    for o in objects {
+        let text = |k: &str| o.value.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        let (api_version, kind) = (text("apiVersion"), text("kind"));
+        if spiffe_authz::dialect_of(&api_version, &kind).is_some() {
+            policies.push(o);
+        } else {
+            let name = o.value["metadata"]["name"].as_str().unwrap_or("");
+            notes.push(format!(
+                "{}: {api_version} {kind} {name:?} is not a policy kind",
+                o.origin
+            ));
+        }
+    }
+    (policies, notes)
+}
+
 /// Reads every object of a YAML (or JSON) stream. `name` is used in messages only.
 pub fn read(name: &str, text: &str) -> Result<Vec<Object>, String> {
     let mut out = Vec::new();
@@ -213,6 +234,39 @@ items:
         assert!(e.contains("document 1"), "{e}");
         let e = read("m.yaml", "metadata: {name: x}\n").unwrap_err();
         assert!(e.contains("apiVersion and kind are required"), "{e}");
+    }
+
+    #[test]
+    fn other_kinds_are_split_off_with_file_document_and_kind() {
+        let objs = read(
+            "m.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n---\n\
+             apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: a}\n---\n\
+             apiVersion: v1\nkind: Service\nmetadata: {name: web}\n",
+        )
+        .unwrap();
+        let (policies, notes) = split_policies(objs);
+        assert_eq!(policies.len(), 1);
+        assert_eq!(policies[0].value["kind"], "AuthorizationPolicy");
+        assert_eq!(
+            notes,
+            [
+                "m.yaml document 1 (line 1): apps/v1 Deployment \"web\" is not a policy kind",
+                "m.yaml document 3 (line 8): v1 Service \"web\" is not a policy kind"
+            ]
+        );
+    }
+
+    #[test]
+    fn policy_kinds_are_all_kept() {
+        let objs = read(
+            "m.yaml",
+            "apiVersion: policy.linkerd.io/v1beta3\nkind: Server\nmetadata: {name: s}\n---\n\
+             apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata: {name: c}\n",
+        )
+        .unwrap();
+        let (policies, notes) = split_policies(objs);
+        assert_eq!((policies.len(), notes.len()), (2, 0));
     }
 
     #[test]
