@@ -45,6 +45,12 @@ pub struct Case {
     pub host: Option<String>,
     pub port: Option<u16>,
     pub source_ip: Option<String>,
+    /// The original client address (Istio `remoteIpBlocks`, `remote.ip`); defaults to `sourceIp`.
+    pub remote_ip: Option<String>,
+    /// The connection's local address (Istio `destination.ip`).
+    pub destination_ip: Option<String>,
+    /// The TLS SNI the client sent (Istio `connection.sni`).
+    pub sni: Option<String>,
     #[serde(default)]
     pub headers: Vec<(String, String)>,
     #[serde(default)]
@@ -59,6 +65,12 @@ pub struct Case {
     /// The Envoy end-to-end run cannot make up such a token: mark these cases `"e2e": false`
     /// (tests/e2e/test_jwt.py signs real tokens instead).
     pub jwt: Option<serde_json::Value>,
+    /// Other filters' dynamic metadata, `{filter: {key: value}}` (Istio
+    /// `experimental.envoy.filters.*` conditions). Not set through Envoy: mark these `"e2e": false`.
+    pub metadata: Option<serde_json::Value>,
+    /// The effects of the decision's dry-run verdicts, in order (checked when given): Istio
+    /// AUDIT matches and `istio.io/dry-run` policies, Linkerd `audit`.
+    pub dry_run: Option<Vec<String>>,
     /// Whether the Envoy end-to-end run can reproduce this case (default true; false for cases
     /// that need a source address or port other than loopback's).
     #[serde(default)]
@@ -167,6 +179,9 @@ impl Case {
         }
         r.port = self.port;
         r.source_ip = self.source_ip.as_deref().and_then(|s| s.parse().ok());
+        r.remote_ip = self.remote_ip.as_deref().and_then(|s| s.parse().ok());
+        r.destination_ip = self.destination_ip.as_deref().and_then(|s| s.parse().ok());
+        r.sni = self.sni.clone();
         r.jwt = self.jwt.clone();
         for (k, v) in &self.headers {
             r.add_header(k, v);
@@ -228,6 +243,15 @@ pub fn check(engine: &Engine, c: &Case) -> Option<String> {
             d.allowed(),
             d.enforced
         ));
+    }
+    if let Some(want) = &c.dry_run {
+        let got: Vec<&str> = d.dry_run.iter().map(|v| v.effect.name()).collect();
+        if got != *want {
+            bad.push(format!(
+                "expected dry-run verdicts {want:?}, got {got:?} ({:?})",
+                d.dry_run.iter().map(|v| &v.reason).collect::<Vec<_>>()
+            ));
+        }
     }
     if let Some(want) = &c.set_headers {
         let got: std::collections::BTreeMap<String, String> = d
