@@ -108,7 +108,8 @@ impl HostReads for CaseHost<'_> {
             Attribute::JwtMetadata => c.jwt.as_ref().map(|p| pairs(&[("payload", p)])),
             // A gRPC case is a real gRPC call (HTTP/2); the others are HTTP/1.1 requests.
             Attribute::Protocol => Some(if c.grpc { &b"HTTP/2"[..] } else { b"HTTP/1.1" }.to_vec()),
-            Attribute::DestinationAddress | Attribute::Sni => None,
+            Attribute::DestinationAddress => c.destination_ip.as_ref().map(|ip| format!("{ip}:8080").into_bytes()),
+            Attribute::Sni => c.sni.as_ref().map(|s| s.as_bytes().to_vec()),
         }
     }
 }
@@ -161,9 +162,15 @@ impl Case {
         if self.grpc {
             hs.push(("content-type".into(), b"application/grpc".to_vec()));
         }
-        incoming(plan, hs, &mut CaseHost(self))
+        let mut req = incoming(plan, hs, &mut CaseHost(self))
             .map(|i| i.request)
-            .map_err(|r| format!("refused with 400: {}", r.error))
+            .map_err(|r| format!("refused with 400: {}", r.error))?;
+        // The client address a trusted front proxy reported (X-Forwarded-For), which the filter
+        // reads as `source.address` only where Envoy trusts it: set as given.
+        if let Some(ip) = &self.remote_ip {
+            req.remote_ip = ip.parse().ok();
+        }
+        Ok(req)
     }
 
     /// The request built field by field, as the CLI does: for the cases Envoy cannot reproduce
