@@ -21,6 +21,18 @@ pub enum Seg {
         /// The fewest segments this consumes.
         min: u8,
     },
+    /// Istio `{*}`, Envoy uri_template's `*`: one non-empty segment of template literal
+    /// characters only ([`is_template_char`]: not `*` nor `=`).
+    TemplateOne,
+    /// Istio `{**}`, Envoy uri_template's `**` after a `/`: any text (empty too, `/` included)
+    /// of template literal characters, so one or more segments in this split.
+    TemplateRest,
+}
+
+/// A character Envoy's uri_template globs match (its `kLiteral`: unreserved, `%`, the
+/// sub-delims but `*` and `=`, `:` and `@`).
+pub fn is_template_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~%!$&'()+,;:@".contains(&b)
 }
 
 /// A test on the canonical request path.
@@ -43,6 +55,8 @@ struct SegNode<T> {
     lits: HashMap<Box<str>, SegNode<T>>,
     one: Option<Box<SegNode<T>>>,
     rest: [Option<Box<SegNode<T>>>; 2],
+    template_one: Option<Box<SegNode<T>>>,
+    template_rest: Option<Box<SegNode<T>>>,
     end: Vec<T>,
 }
 
@@ -52,6 +66,8 @@ impl<T> Default for SegNode<T> {
             lits: HashMap::new(),
             one: None,
             rest: [None, None],
+            template_one: None,
+            template_rest: None,
             end: Vec::new(),
         }
     }
@@ -67,6 +83,8 @@ impl<T> SegNode<T> {
             Seg::Lit(s) => self.lits.entry(s.clone()).or_default(),
             Seg::One => self.one.get_or_insert_with(Default::default),
             Seg::Rest { min } => self.rest[usize::from((*min).min(1))].get_or_insert_with(Default::default),
+            Seg::TemplateOne => self.template_one.get_or_insert_with(Default::default),
+            Seg::TemplateRest => self.template_rest.get_or_insert_with(Default::default),
         };
         child.insert(tail, v);
     }
@@ -90,6 +108,18 @@ impl<T> SegNode<T> {
                 }
             }
         }
+        if let Some(child) = &self.template_rest {
+            // One segment or more, each of template characters only.
+            let mut left = segs;
+            while let Some(s) = left {
+                let (first, tail) = split(s);
+                if !first.bytes().all(is_template_char) {
+                    break;
+                }
+                child.walk(tail, f);
+                left = tail;
+            }
+        }
         let Some(s) = segs else {
             self.end.iter().for_each(&mut *f);
             return;
@@ -100,6 +130,11 @@ impl<T> SegNode<T> {
         }
         if let Some(child) = &self.one {
             if !first.is_empty() {
+                child.walk(tail, f);
+            }
+        }
+        if let Some(child) = &self.template_one {
+            if !first.is_empty() && first.bytes().all(is_template_char) {
                 child.walk(tail, f);
             }
         }
@@ -226,6 +261,19 @@ mod tests {
             (segs(&[lit("a"), Seg::Rest { min: 0 }, lit("z")]), "/a/z", true),
             (segs(&[lit("a"), Seg::Rest { min: 0 }, lit("z")]), "/a/b/c/z", true),
             (segs(&[lit("a"), Seg::Rest { min: 1 }, lit("z")]), "/a/z", false),
+            // Envoy's uri_template: `/a/{*}`, `/a/{**}/z`, literals after `{**}`.
+            (segs(&[lit("a"), Seg::TemplateOne]), "/a/b", true),
+            (segs(&[lit("a"), Seg::TemplateOne]), "/a/", false),
+            (segs(&[lit("a"), Seg::TemplateOne]), "/a/b*c", false),
+            (segs(&[lit("a"), Seg::TemplateOne]), "/a/b=c", false),
+            (segs(&[lit("a"), Seg::TemplateRest]), "/a/", true),
+            (segs(&[lit("a"), Seg::TemplateRest]), "/a", false),
+            (segs(&[lit("a"), Seg::TemplateRest]), "/a/b/c", true),
+            (segs(&[lit("a"), Seg::TemplateRest]), "/a/b/c*", false),
+            (segs(&[lit("s"), Seg::TemplateRest, lit("cart")]), "/s/cart", false),
+            (segs(&[lit("s"), Seg::TemplateRest, lit("cart")]), "/s//cart", true),
+            (segs(&[lit("s"), Seg::TemplateRest, lit("cart")]), "/s/a/b/cart", true),
+            (segs(&[Seg::TemplateRest]), "/", true),
         ];
         for (p, path, want) in cases {
             let one = PathSet::from_patterns([&p]);

@@ -52,6 +52,10 @@ impl Attribute {
 pub trait HostReads {
     /// Reads one attribute.
     fn read(&mut self, a: Attribute) -> Option<Vec<u8>>;
+
+    /// Reads another filter's dynamic metadata, `metadata.filter_metadata[<filter>]` (Istio's
+    /// `experimental.envoy.filters.*` conditions read it): one host call.
+    fn read_filter_metadata(&mut self, filter: &str) -> Option<Vec<u8>>;
 }
 
 /// Why a request is refused before it is decided: the filter answers 400.
@@ -187,6 +191,10 @@ pub fn incoming(
     req.query = canonical.query;
     req.host = host_name;
     req.host_port = host_port;
+    req.authority = authority
+        .unwrap_or_default()
+        .trim_matches([' ', '\t'])
+        .to_ascii_lowercase();
     req.method = method;
     req.grpc = grpc;
     read_attributes(plan, host, &mut req);
@@ -233,6 +241,12 @@ fn read_attributes(plan: &ReadPlan, host: &mut impl HostReads, req: &mut Request
     // Unreadable means no JWT.
     if r.jwt {
         req.jwt = host.read(Attribute::JwtMetadata).and_then(|b| jwt::from_metadata(&b));
+    }
+    // Other filters' metadata the rules read (what an earlier filter in the chain wrote).
+    for filter in plan.metadata_filters() {
+        if let Some(v) = host.read_filter_metadata(filter).and_then(|b| jwt::metadata_map(&b)) {
+            req.metadata.push((filter.clone(), v));
+        }
     }
 }
 

@@ -75,6 +75,9 @@ pub struct Request {
     pub method: String,
     /// `:authority` without port or trailing dot, lowercased. See [`normalize_host`].
     pub host: String,
+    /// `:authority` as sent, lowercased and without surrounding whitespace: what Istio's
+    /// `hosts` match (Envoy's header matcher, case-insensitive), port and trailing dot included.
+    pub authority: String,
     /// The port written in `:authority`, if any.
     pub host_port: Option<u16>,
     /// The canonical path without query or fragment. See [`path::canonicalize`].
@@ -104,6 +107,9 @@ pub struct Request {
     /// The payload of the request's JWT, if Envoy's `jwt_authn` validated one (as [`incoming`]
     /// reads it from the stream's metadata).
     pub jwt: Option<serde_json::Value>,
+    /// Other filters' dynamic metadata the rules read, by filter name (only those the plan
+    /// lists; see [`ReadPlan::metadata_filters`]).
+    pub metadata: Vec<(String, serde_json::Value)>,
 }
 
 impl Request {
@@ -126,6 +132,7 @@ impl Request {
 
     /// Sets host and host port from an `:authority` value.
     pub fn set_authority(&mut self, authority: &str) {
+        self.authority = authority.trim_matches([' ', '\t']).to_ascii_lowercase();
         let (host, port) = normalize_host(authority);
         self.host = host;
         self.host_port = port;
@@ -137,6 +144,11 @@ impl Request {
             .iter()
             .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    /// A filter's dynamic metadata, if the request carries it.
+    pub fn filter_metadata(&self, filter: &str) -> Option<&serde_json::Value> {
+        self.metadata.iter().find(|(f, _)| f == filter).map(|(_, v)| v)
     }
 
     /// Adds a header (the name is lowercased).

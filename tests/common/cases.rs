@@ -112,6 +112,11 @@ impl HostReads for CaseHost<'_> {
             Attribute::Sni => c.sni.as_ref().map(|s| s.as_bytes().to_vec()),
         }
     }
+
+    fn read_filter_metadata(&mut self, filter: &str) -> Option<Vec<u8>> {
+        let m = self.0.metadata.as_ref()?.get(filter)?.as_object()?;
+        Some(pairs(&m.iter().map(|(k, v)| (k.as_str(), v)).collect::<Vec<_>>()))
+    }
 }
 
 /// Envoy 1.40's serialization of a map property (Proxy-Wasm pairs): nested maps as pairs, lists
@@ -190,6 +195,9 @@ impl Case {
         r.destination_ip = self.destination_ip.as_deref().and_then(|s| s.parse().ok());
         r.sni = self.sni.clone();
         r.jwt = self.jwt.clone();
+        if let Some(serde_json::Value::Object(m)) = &self.metadata {
+            r.metadata = m.iter().map(|(f, v)| (f.clone(), v.clone())).collect();
+        }
         for (k, v) in &self.headers {
             r.add_header(k, v);
         }
