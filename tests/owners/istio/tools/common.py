@@ -43,6 +43,10 @@ def bundle(resources, workload=None, trust_domain=None, aliases=None):
     return b
 
 
+# Methods Envoy's HTTP/1.1 codec accepts (others are answered 400 before any filter runs).
+HTTP1_METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}
+
+
 def e2e_view(req):
     r = dict(req)
     r.setdefault("sourceIp", "127.0.0.1")
@@ -98,7 +102,7 @@ def label(filters, req, name, with_dry_run=False, with_policy=True):
         case["dryRun"] = dry_run_effects(shadow)
     env_effect, env_shadow = oracle.decide(filters, e2e_view(req))
     if (env_effect != effect or "metadata" in req or "destinationIp" in req or "sni" in req
-            or "remoteIp" in req):
+            or "remoteIp" in req or req.get("method", "GET") not in HTTP1_METHODS):
         case["e2e"] = False
     return case
 

@@ -2,7 +2,7 @@
 filter reads them (the TCP filter's -out.yaml does not apply to an HTTP listener)."""
 import sys
 
-from common import COMMIT, REPO, bundle, load_yaml_docs, write
+from common import COMMIT, HTTP1_METHODS, REPO, bundle, load_yaml_docs, write
 
 TCP = "pilot/pkg/security/authz/builder/testdata/tcp/"
 NS1 = "spiffe://cluster.local/ns/ns-1/sa/a"
@@ -16,7 +16,7 @@ def c(name, expect, **kw):
     case = {"name": name}
     case.update(kw)
     case["expect"] = expect
-    if "jwt" in kw:
+    if "jwt" in kw or kw.get("method", "GET") not in HTTP1_METHODS:
         case["e2e"] = False
     return case
 
