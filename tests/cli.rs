@@ -187,3 +187,28 @@ fn grpc_flag_marks_the_request() {
     // gRPC requests are POSTs: the GET-only rule does not match.
     assert_eq!(o.status.code(), Some(1));
 }
+
+#[test]
+fn metadata_flag_feeds_istio_filter_conditions() {
+    let p = temp_bundle(
+        "metadata.json",
+        r#"{"workload": {"namespace": "a"}, "resources": [
+        {"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy", "metadata": {"name": "p", "namespace": "a"},
+         "spec": {"action": "DENY", "rules": [{"when": [{"key": "experimental.envoy.filters.http.lua[verdict]", "values": ["block"]}]}]}}]}"#,
+    );
+    let check = |extra: &[&str]| {
+        let mut args = vec!["check", "--bundle", p.to_str().unwrap_or_default()];
+        args.extend(extra);
+        cli(&args).status.code()
+    };
+    assert_eq!(
+        check(&["--metadata", r#"envoy.filters.http.lua={"verdict": "block"}"#]),
+        Some(1)
+    );
+    assert_eq!(
+        check(&["--metadata", r#"envoy.filters.http.lua={"verdict": "pass"}"#]),
+        Some(0)
+    );
+    assert_eq!(check(&[]), Some(0));
+    assert_eq!(check(&["--metadata", "nope"]), Some(2));
+}

@@ -116,6 +116,7 @@ impl Case {
             headers: self.headers.clone(),
             grpc: self.grpc,
             jwt: self.jwt.clone(),
+            metadata: Vec::new(),
         };
         options.build(peer, canonical)
     }

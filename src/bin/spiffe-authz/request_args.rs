@@ -41,6 +41,10 @@ pub struct RequestArgs {
     /// request.auth.*), as a JSON object.
     #[arg(long, value_name = "JSON", value_parser = jwt)]
     pub jwt: Option<serde_json::Value>,
+    /// Another filter's dynamic metadata (Istio experimental.envoy.filters.* conditions), as
+    /// FILTER={JSON object} (repeatable).
+    #[arg(long = "metadata", value_name = "FILTER=JSON", value_parser = metadata)]
+    pub metadata: Vec<(String, serde_json::Value)>,
 }
 
 fn header(v: &str) -> Result<(String, String), String> {
@@ -57,6 +61,11 @@ fn jwt(v: &str) -> Result<serde_json::Value, String> {
         return Err("not a JSON object".into());
     }
     Ok(payload)
+}
+
+fn metadata(v: &str) -> Result<(String, serde_json::Value), String> {
+    let (filter, json) = v.split_once('=').ok_or("expected FILTER={JSON object}")?;
+    Ok((filter.to_string(), jwt(json)?))
 }
 
 impl RequestArgs {
@@ -88,6 +97,7 @@ impl RequestArgs {
         r.port = self.port;
         r.source_ip = self.source_ip;
         r.jwt = self.jwt.clone();
+        r.metadata = self.metadata.clone();
         for (n, v) in &self.headers {
             r.add_header(n, v);
         }
