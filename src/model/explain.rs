@@ -37,7 +37,11 @@ impl Pred {
                 "destination address {} is not in the listed blocks",
                 ip(r.destination_ip)
             ),
-            Pred::Id(t) => format!("peer {} {} is not listed", t.what(), id.map_or(none, |i| i.as_str())),
+            Pred::Id(t) => format!(
+                "the {} of peer {} is not listed",
+                t.what(),
+                id.map_or(none, |i| i.as_str())
+            ),
             Pred::Host(s) => format!("authority {:?} {}", r.authority, listed(s.exact_only(), s.len())),
             Pred::Port(ps) => format!(
                 "port {} is not one of {ps:?}",
@@ -82,7 +86,7 @@ impl Pred {
                 id.and_then(|i| i.namespace()).unwrap_or("")
             ),
             Pred::ServiceAccount(_) => "the peer's service account is listed".into(),
-            Pred::Id(t) => format!("peer {} {} is listed", t.what(), id.map_or("", |i| i.as_str())),
+            Pred::Id(t) => format!("the {} of peer {} is listed", t.what(), id.map_or("", |i| i.as_str())),
             Pred::Host(_) => format!("authority {:?} is listed", r.authority),
             Pred::Method(_) => format!("method {} is listed", r.method),
             Pred::Path(_, ps) => format!("path {} matches one of [{}]", r.path, patterns(ps)),
