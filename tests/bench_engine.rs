@@ -95,10 +95,6 @@ impl HostReads for Host<'_> {
             Attribute::Sni | Attribute::JwtMetadata | Attribute::Protocol => None,
         }
     }
-
-    fn read_filter_metadata(&mut self, _: &str) -> Option<Vec<u8>> {
-        None
-    }
 }
 
 /// The request headers as the filter receives them from the host.

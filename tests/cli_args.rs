@@ -227,7 +227,7 @@ fn yaml_errors_point_at_the_field_in_the_users_file() {
     let yaml_bundle = tmp(
         "bundle.yaml",
         "workload: {namespace: shop}\nresources:\n- apiVersion: security.istio.io/v1\n  kind: AuthorizationPolicy\n  \
-         metadata: {name: a}\n  spec:\n    rules:\n    - to:\n      - operation:\n          paths: [\"/a*b\"]\n",
+         metadata: {name: a}\n  spec:\n    rules:\n    - to:\n      - operation:\n          paths: [\"/a/{**}/{*}\"]\n",
     );
     let o = cli(&["validate", "--bundle", &yaml_bundle]);
     assert_eq!(o.status.code(), Some(2));

@@ -347,10 +347,6 @@ impl HostReads for NoHost {
     fn read(&mut self, _: Attribute) -> Option<Vec<u8>> {
         None
     }
-
-    fn read_filter_metadata(&mut self, _: &str) -> Option<Vec<u8>> {
-        None
-    }
 }
 
 /// What the filter does with a raw `:path` (the same glue, `request::incoming`): 400, or the

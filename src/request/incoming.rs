@@ -54,8 +54,13 @@ pub trait HostReads {
     fn read(&mut self, a: Attribute) -> Option<Vec<u8>>;
 
     /// Reads another filter's dynamic metadata, `metadata.filter_metadata[<filter>]` (Istio's
-    /// `experimental.envoy.filters.*` conditions read it): one host call.
-    fn read_filter_metadata(&mut self, filter: &str) -> Option<Vec<u8>>;
+    /// `experimental.envoy.filters.*` conditions read it): one host call. Asked only for the
+    /// filters the plan lists ([`ReadPlan::metadata_filters`]); a host without such metadata
+    /// keeps the default (none).
+    fn read_filter_metadata(&mut self, filter: &str) -> Option<Vec<u8>> {
+        let _ = filter;
+        None
+    }
 }
 
 /// Why a request is refused before it is decided: the filter answers 400.

@@ -19,10 +19,6 @@ impl HostReads for FakeHost {
         self.reads.push(a);
         self.attrs.get(&a).cloned()
     }
-
-    fn read_filter_metadata(&mut self, _: &str) -> Option<Vec<u8>> {
-        None
-    }
 }
 
 const WEB: &str = "spiffe://cluster.local/ns/shop/sa/web";

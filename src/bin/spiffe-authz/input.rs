@@ -183,7 +183,7 @@ resources:
     rules:
     - from:
       - source:
-          principals: [ok, \"a*b\"]
+          serviceAccounts: [ok, \"a*b\"]
 ";
 
     #[test]
@@ -191,7 +191,7 @@ resources:
         let src = Source::new("b.yaml".into(), YAML_BUNDLE.into()).unwrap();
         let e = src.compile().unwrap_err();
         assert!(
-            e.starts_with("b.yaml:10:28: resources[0] (AuthorizationPolicy a/p): spec.rules[0]"),
+            e.starts_with("b.yaml:10:33: resources[0] (AuthorizationPolicy a/p): spec.rules[0]"),
             "{e}"
         );
     }
