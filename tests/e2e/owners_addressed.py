@@ -9,7 +9,8 @@ root). Inside it nothing else listens and every address is ours:
   from it (HTTP and gRPC clients alike, without binding sockets);
 - each (group, port P) gets a listener on a port L of its own, and the bundle says L wherever
   it said P (`workload.ports`, a Server's numeric `spec.port`, `workload.probes`, the
-  port-list annotations): the Servers, routes and authorizations are the suite's, unchanged.
+  port-list annotations, Istio's `ports`, `notPorts` and `destination.port`): the Servers,
+  routes and authorizations are the suite's, unchanged.
 
     unshare -n -- python owners_addressed.py ITEMS.json RESULTS.json
 
@@ -62,7 +63,25 @@ def remap(bundle, old, new):
         spec = r.get("spec") or {}
         if r.get("kind") == "Server" and spec.get("port") == old:
             spec["port"] = new
+        if r.get("kind") == "AuthorizationPolicy":
+            remap_istio(spec, old, new)
     return b
+
+
+def remap_istio(spec, old, new):
+    """Istio's `ports`, `notPorts` and `destination.port` values (strings) naming `old`."""
+    swap = lambda vs: [str(new) if v == str(old) else v for v in vs]  # noqa: E731
+    for rule in spec.get("rules") or []:
+        for to in rule.get("to") or []:
+            op = to.get("operation") or {}
+            for k in ("ports", "notPorts"):
+                if k in op:
+                    op[k] = swap(op[k])
+        for c in rule.get("when") or []:
+            if c.get("key") == "destination.port":
+                for k in ("values", "notValues"):
+                    if k in c:
+                        c[k] = swap(c[k])
 
 
 def listeners(items):

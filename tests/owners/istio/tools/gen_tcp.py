@@ -35,7 +35,7 @@ def main(out_dir):
             c("a JWT iss=id-1 sub=x is not requestPrincipal id-1", "allow", principal=OTHER, method="POST",
               port=9999, jwt={"iss": "id-1", "sub": "x"}),
             c("ns-1 POST to port 80 is refused (rule[7])", "deny", principal=NS1, method="POST", port=80),
-            c("ns-1 HEAD to 9999 passes", "allow", principal=NS1, method="HEAD", port=9999),
+            c("ns-1 PUT to 9999 passes", "allow", principal=NS1, method="PUT", port=9999),
             c("ns-1 GET is refused (rule[1])", "deny", principal=NS1, method="GET", port=9999),
             c("no certificate, POST, passes", "allow", method="POST", port=9999),
         ]},
