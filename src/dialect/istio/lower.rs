@@ -80,22 +80,18 @@ fn set(v: &List<'_>) -> bool {
     v.as_ref().is_some_and(|v| !v.is_empty())
 }
 
+/// Builds the test of one field's values.
+type Build<'b> = &'b dyn Fn(&[Str<'_>]) -> R<Pred>;
+
 /// A positive field and its `not` twin: values ORed, `not` values negated. Each list is freed
-/// once lowered.
-fn field<T>(
-    name: &str,
-    yes: List<'_>,
-    no: List<'_>,
-    mut build: impl FnMut(&[Str<'_>]) -> R<T>,
-    wrap: impl Fn(T) -> Pred,
-    parts: &mut Vec<Pred>,
-) -> R<()> {
+/// once lowered. (One body for every field, not one per field: the .wasm is size-bound.)
+fn field(name: &str, yes: List<'_>, no: List<'_>, build: Build<'_>, parts: &mut Vec<Pred>) -> R<()> {
     if let Some(vs) = yes.filter(|v| !v.is_empty()) {
-        parts.push(wrap(build(&vs).map_err(|e| e.under(name))?));
+        parts.push(build(&vs).map_err(|e| e.under(name))?);
     }
     if let Some(vs) = no.filter(|v| !v.is_empty()) {
         let not = format!("not{}{}", name[..1].to_ascii_uppercase(), &name[1..]);
-        parts.push(Pred::negate(wrap(build(&vs).map_err(|e| e.under(&not))?)));
+        parts.push(Pred::negate(build(&vs).map_err(|e| e.under(&not))?));
     }
     Ok(())
 }
@@ -126,8 +122,7 @@ fn source(s: Source<'_>, cx: &Cx<'_>) -> R<Pred> {
         "principals",
         principals,
         not_principals,
-        |v| identity::principals(v, &cx.bundle),
-        Pred::Principal,
+        &|v| identity::principals(v, &cx.bundle).map(Pred::Principal),
         &mut parts,
     )?;
     // `iss/sub` of the JWT Envoy's jwt_authn validated (Istio RequestAuthentication).
@@ -135,48 +130,42 @@ fn source(s: Source<'_>, cx: &Cx<'_>) -> R<Pred> {
         "requestPrincipals",
         request_principals,
         not_request_principals,
-        identity::request_principals,
-        Pred::JwtPrincipal,
+        &|v| identity::request_principals(v).map(Pred::JwtPrincipal),
         &mut parts,
     )?;
     field(
         "namespaces",
         namespaces,
         not_namespaces,
-        identity::namespaces,
-        Pred::Id,
+        &|v| identity::namespaces(v).map(Pred::Id),
         &mut parts,
     )?;
     field(
         "serviceAccounts",
         service_accounts,
         not_service_accounts,
-        |v| identity::service_accounts(v, cx.policy_ns),
-        Pred::Id,
+        &|v| identity::service_accounts(v, cx.policy_ns).map(Pred::Id),
         &mut parts,
     )?;
     field(
         "trustDomains",
         trust_domains,
         not_trust_domains,
-        |v| identity::trust_domains(v, &cx.bundle, true),
-        Pred::Id,
+        &|v| identity::trust_domains(v, &cx.bundle, true).map(Pred::Id),
         &mut parts,
     )?;
     field(
         "ipBlocks",
         ip_blocks,
         not_ip_blocks,
-        values::ips,
-        Pred::SourceIp,
+        &|v| values::ips(v).map(Pred::SourceIp),
         &mut parts,
     )?;
     field(
         "remoteIpBlocks",
         remote_ip_blocks,
         not_remote_ip_blocks,
-        values::ips,
-        Pred::RemoteIp,
+        &|v| values::ips(v).map(Pred::RemoteIp),
         &mut parts,
     )?;
     if parts.is_empty() {
@@ -201,20 +190,30 @@ fn operation(o: Operation<'_>) -> R<Pred> {
         "hosts",
         hosts,
         not_hosts,
-        values::hosts,
-        |s| Pred::Host(Box::new(s)),
+        &|v| values::hosts(v).map(|s| Pred::Host(Box::new(s))),
         &mut parts,
     )?;
-    field("ports", ports, not_ports, values::ports, Pred::Port, &mut parts)?;
+    field(
+        "ports",
+        ports,
+        not_ports,
+        &|v| values::ports(v).map(Pred::Port),
+        &mut parts,
+    )?;
     field(
         "methods",
         methods,
         not_methods,
-        values::strings,
-        Pred::Method,
+        &|v| values::strings(v).map(Pred::Method),
         &mut parts,
     )?;
-    field("paths", paths, not_paths, values::paths, Pred::path, &mut parts)?;
+    field(
+        "paths",
+        paths,
+        not_paths,
+        &|v| values::paths(v).map(Pred::path),
+        &mut parts,
+    )?;
     if parts.is_empty() {
         return Err(LowerError::new("", Why::EmptyOperation));
     }
