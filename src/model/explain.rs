@@ -144,9 +144,8 @@ fn patterns(ps: &[PathPattern]) -> String {
             .iter()
             .map(|s| match s {
                 Seg::Lit(l) => format!("/{l}"),
-                Seg::One | Seg::TemplateOne => "/{*}".into(),
-                Seg::Rest { min: 0 } => "/{**?}".into(),
-                Seg::Rest { .. } | Seg::TemplateRest => "/{**}".into(),
+                Seg::One => "/{*}".into(),
+                Seg::Rest => "/{**}".into(),
             })
             .collect(),
     };

@@ -128,8 +128,8 @@ fn template(v: &str) -> Result<PathPattern, String> {
         .strip_prefix('/')
         .ok_or_else(|| format!("{v:?}: a path template must start with '/' (Envoy refuses it otherwise)"))?;
     let segs = rest.split('/').map(|s| match s {
-        "{*}" => Seg::TemplateOne,
-        "{**}" => Seg::TemplateRest,
+        "{*}" => Seg::One,
+        "{**}" => Seg::Rest,
         s => Seg::Lit(s.into()),
     });
     Ok(PathPattern::Segments(segs.collect()))
