@@ -7,7 +7,7 @@
 //! (`request::incoming`, `Workload::from_node_metadata`), where it is tested natively.
 
 use proxy_wasm::hostcalls;
-use proxy_wasm::types::{BufferType, LogLevel, MapType};
+use proxy_wasm::types::{BufferType, LogLevel};
 
 use crate::request::{Attribute, HostReads};
 
@@ -35,9 +35,4 @@ pub(crate) fn plugin_configuration(size: usize) -> Option<Vec<u8>> {
     hostcalls::get_buffer(BufferType::PluginConfiguration, 0, size)
         .ok()
         .flatten()
-}
-
-/// Every request header, in one host call: names (lowercase in Envoy) and raw values.
-pub(crate) fn request_headers() -> Vec<(String, Vec<u8>)> {
-    hostcalls::get_map_bytes(MapType::HttpRequestHeaders).unwrap_or_default()
 }

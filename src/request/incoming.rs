@@ -6,11 +6,12 @@
 //! in tables, and the filter only makes the host calls: Proxy-Wasm's `get_property` behind
 //! [`HostReads`], and acting on [`Incoming`] (rewrite `:path`, remove headers, enforce).
 
+use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
 
 use super::guard::{cgi_alias, miscased_method, trim_ows};
 use super::host::{parse_authority, HostError};
-use super::path::{canonical_owned, PathError};
+use super::path::{canonical, PathError};
 use super::{jwt, Peer, ReadPlan, Request};
 
 /// A connection or stream attribute the filter reads from the host: one host call each.
@@ -123,31 +124,30 @@ pub struct Incoming {
 
 /// Builds the request from its headers (name, raw value: as the host hands them over; names are
 /// lowercase in Envoy) and the attributes `plan` asks for: the peer always, the rest only when
-/// some rule can look at them. The headers the rules read (and `content-type`) are kept, moved,
-/// not copied, without the whitespace around their values (as an HTTP/1.1 application reads
+/// some rule can look at them. The headers are read where they lie (the filter hands over the
+/// host's buffer, decoded in place): only the headers the rules read (and `content-type`) are
+/// copied, without the whitespace around their values (as an HTTP/1.1 application reads
 /// them); a pseudo-header repeated counts once (the first). Refused: what [`RequestError`]
 /// lists (see also [`super::guard`]).
-pub fn incoming(
+pub fn incoming<N: AsRef<[u8]>, V: AsRef<[u8]>>(
     plan: &ReadPlan,
-    headers: Vec<(String, Vec<u8>)>,
+    headers: &[(N, V)],
     host: &mut impl HostReads,
 ) -> Result<Incoming, Refused> {
     let mut req = Request::default();
     let (mut path, mut authority, mut method, mut content_type) = (None, None, None, None);
     let mut remove: Vec<String> = Vec::new();
     let mut refused = None;
-    for (mut name, value) in headers {
-        name.make_ascii_lowercase();
-        // Not UTF-8 (rare): converted lossily, so that presence tests still see it.
-        let value = String::from_utf8(value).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        let value = trim_ows(value);
-        if plan.strips(&name) && !remove.contains(&name) {
-            remove.push(name.clone());
+    let (strips, reads) = (!plan.strip().is_empty(), !plan.headers().is_empty());
+    for (name, value) in headers {
+        let name = lowercase(name.as_ref());
+        if strips && plan.strips(&name) && !remove.iter().any(|r| *r == *name) {
+            remove.push(name.to_string());
         }
         if refused.is_none() && cgi_alias(plan, &name) {
-            refused = Some(RequestError::HeaderName(name.clone()));
+            refused = Some(RequestError::HeaderName(name.to_string()));
         }
-        let first = match name.as_str() {
+        let slot = match &*name {
             ":path" => Some(&mut path),
             ":authority" => Some(&mut authority),
             ":method" => Some(&mut method),
@@ -155,15 +155,17 @@ pub fn incoming(
             _ => None,
         }
         .filter(|slot| slot.is_none());
-        let keep = name == "content-type" || plan.reads_header(&name);
-        match (first, keep) {
-            (Some(slot), true) => {
-                *slot = Some(value.clone());
-                req.headers.push((name, value));
-            }
-            (Some(slot), false) => *slot = Some(value),
-            (None, true) => req.headers.push((name, value)),
-            (None, false) => {}
+        let keep = name == "content-type" || (reads && plan.reads_header(&name));
+        // Most headers end here, their value never looked at.
+        if slot.is_none() && !keep {
+            continue;
+        }
+        let value = text(trim_ows(value.as_ref()));
+        if keep {
+            req.headers.push((name.into_owned(), value.to_string()));
+        }
+        if let Some(slot) = slot {
+            *slot = Some(value);
         }
     }
     let grpc = content_type.is_some_and(|c| c.starts_with("application/grpc")) && can_be_grpc(plan, host);
@@ -179,7 +181,7 @@ pub fn incoming(
     if grpc && path.contains(['?', '#']) {
         return Err(refuse(RequestError::GrpcMethod));
     }
-    let canonical = canonical_owned(path, &plan.path).map_err(|e| refuse(RequestError::Path(e)))?;
+    let canonical = canonical(&path, &plan.path).map_err(|e| refuse(RequestError::Path(e)))?;
     let forward_path = canonical.changed.then(|| canonical.forward());
     let (host_name, host_port) =
         parse_authority(authority.as_deref().unwrap_or("")).map_err(|e| refuse(RequestError::Authority(e)))?;
@@ -187,7 +189,7 @@ pub fn incoming(
     req.query = canonical.query;
     req.host = host_name;
     req.host_port = host_port;
-    req.method = method;
+    req.method = method.into_owned();
     req.grpc = grpc;
     read_attributes(plan, host, &mut req);
     Ok(Incoming {
@@ -195,6 +197,24 @@ pub fn incoming(
         forward_path,
         remove,
     })
+}
+
+/// A header name in lowercase (Envoy's already are: then borrowed, not copied).
+fn lowercase(name: &[u8]) -> Cow<'_, str> {
+    let mut name = text(name);
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        name.to_mut().make_ascii_lowercase();
+    }
+    name
+}
+
+/// Header bytes as text, borrowed. Not UTF-8 (rare): converted lossily, so that presence tests
+/// still see it.
+fn text(b: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
+    }
 }
 
 /// The peer, and the attributes the plan asks for.

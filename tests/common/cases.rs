@@ -149,7 +149,7 @@ impl Case {
         if self.grpc {
             hs.push(("content-type".into(), b"application/grpc".to_vec()));
         }
-        incoming(plan, hs, &mut CaseHost(self))
+        incoming(plan, &hs, &mut CaseHost(self))
             .map(|i| i.request)
             .map_err(|r| format!("refused with 400: {}", r.error))
     }
