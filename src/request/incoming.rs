@@ -138,25 +138,31 @@ pub fn incoming<N: AsRef<[u8]>, V: AsRef<[u8]>>(
     let (mut path, mut authority, mut method, mut content_type) = (None, None, None, None);
     let mut remove: Vec<String> = Vec::new();
     let mut refused = None;
+    // Most headers are neither read by a rule nor stripped: for them, no more than a look at
+    // the name's bytes.
     let (strips, reads) = (!plan.strip().is_empty(), !plan.headers().is_empty());
     for (name, value) in headers {
-        let name = lowercase(name.as_ref());
+        let name = name.as_ref();
+        let slot = match pseudo_or_content_type(name) {
+            Some(0) => Some(&mut path),
+            Some(1) => Some(&mut authority),
+            Some(2) => Some(&mut method),
+            Some(_) => Some(&mut content_type),
+            None => None,
+        }
+        .filter(|slot| slot.is_none());
+        let is_content_type = slot.is_none() && name.eq_ignore_ascii_case(b"content-type");
+        if slot.is_none() && !is_content_type && !strips && !reads {
+            continue;
+        }
+        let name = lowercase(name);
         if strips && plan.strips(&name) && !remove.iter().any(|r| *r == *name) {
             remove.push(name.to_string());
         }
-        if refused.is_none() && cgi_alias(plan, &name) {
+        if reads && refused.is_none() && cgi_alias(plan, &name) {
             refused = Some(RequestError::HeaderName(name.to_string()));
         }
-        let slot = match &*name {
-            ":path" => Some(&mut path),
-            ":authority" => Some(&mut authority),
-            ":method" => Some(&mut method),
-            "content-type" => Some(&mut content_type),
-            _ => None,
-        }
-        .filter(|slot| slot.is_none());
-        let keep = name == "content-type" || (reads && plan.reads_header(&name));
-        // Most headers end here, their value never looked at.
+        let keep = &*name == "content-type" || (reads && plan.reads_header(&name));
         if slot.is_none() && !keep {
             continue;
         }
@@ -197,6 +203,13 @@ pub fn incoming<N: AsRef<[u8]>, V: AsRef<[u8]>>(
         forward_path,
         remove,
     })
+}
+
+/// Which of `:path`, `:authority`, `:method`, `content-type` (0 to 3) a header name is, in any
+/// case.
+fn pseudo_or_content_type(name: &[u8]) -> Option<usize> {
+    const NAMES: [&[u8]; 4] = [b":path", b":authority", b":method", b"content-type"];
+    NAMES.iter().position(|n| n.eq_ignore_ascii_case(name))
 }
 
 /// A header name in lowercase (Envoy's already are: then borrowed, not copied).
