@@ -206,10 +206,16 @@ pub fn incoming<N: AsRef<[u8]>, V: AsRef<[u8]>>(
 }
 
 /// Which of `:path`, `:authority`, `:method`, `content-type` (0 to 3) a header name is, in any
-/// case.
+/// case. Called for every header: one comparison at most.
 fn pseudo_or_content_type(name: &[u8]) -> Option<usize> {
-    const NAMES: [&[u8]; 4] = [b":path", b":authority", b":method", b"content-type"];
-    NAMES.iter().position(|n| n.eq_ignore_ascii_case(name))
+    let (i, want): (usize, &[u8]) = match name.len() {
+        5 => (0, b":path"),
+        10 => (1, b":authority"),
+        7 => (2, b":method"),
+        12 => (3, b"content-type"),
+        _ => return None,
+    };
+    name.eq_ignore_ascii_case(want).then_some(i)
 }
 
 /// A header name in lowercase (Envoy's already are: then borrowed, not copied).
