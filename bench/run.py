@@ -313,6 +313,8 @@ def main():
                     help="largest principal count measured with native RBAC (default 100000)")
     ap.add_argument("--probes", action=argparse.BooleanOptionalAction, default=None,
                     help="also measure the no-op filter making spiffe-authz's host calls (default: on, off in --quick)")
+    ap.add_argument("--probe-calls", help="the probes to measure, ';'-separated (each a comma-separated list of "
+                                          "calls; default: " + "; ".join(PROBES) + ")")
     ap.add_argument("--alt-wasm", help="also measure this build of spiffe-authz (istio, 1 and 10,000 principals)")
     ap.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=None,
                     help="also measure the decision in Envoy's access log: none+log (no filter, access log), "
@@ -349,6 +351,8 @@ def main():
     started = time.time()
     load_at_start = os.getloadavg()
 
+    if a.probe_calls:
+        PROBES[:] = a.probe_calls.split(";")
     cfgs = configs(a.quick, a.rbac_cap, a.probes)
     if a.alt_wasm:
         cfgs += [Config("wasm", "istio", p, 10, wasm=pathlib.Path(a.alt_wasm)) for p in (1, 10 * K)]

@@ -21,12 +21,12 @@ pub(crate) fn property(path: &[&str]) -> Option<Vec<u8>> {
     hostcalls::get_property(path.to_vec()).ok().flatten()
 }
 
-/// The stream's attributes, one `get_property` per read.
+/// The stream's attributes, one `get_property` per read (its path a constant: `abi`).
 pub(crate) struct Stream;
 
 impl HostReads for Stream {
     fn read(&mut self, a: Attribute) -> Option<Vec<u8>> {
-        property(a.path())
+        super::abi::get_property(a.key())
     }
 }
 

@@ -34,16 +34,17 @@ pub enum Attribute {
 }
 
 impl Attribute {
-    /// Its Proxy-Wasm property path (`get_property`).
-    pub fn path(self) -> &'static [&'static str] {
+    /// Its Proxy-Wasm property path (`get_property`), segments separated by NUL as the ABI
+    /// passes them: a constant, so that reading it per request builds nothing.
+    pub fn key(self) -> &'static [u8] {
         match self {
-            Attribute::PeerUriSan => &["connection", "uri_san_peer_certificate"],
-            Attribute::DestinationPort => &["destination", "port"],
-            Attribute::SourceAddress => &["source", "address"],
-            Attribute::DestinationAddress => &["destination", "address"],
-            Attribute::Sni => &["connection", "requested_server_name"],
-            Attribute::JwtMetadata => &["metadata", "filter_metadata", "envoy.filters.http.jwt_authn"],
-            Attribute::Protocol => &["request", "protocol"],
+            Attribute::PeerUriSan => b"connection\0uri_san_peer_certificate",
+            Attribute::DestinationPort => b"destination\0port",
+            Attribute::SourceAddress => b"source\0address",
+            Attribute::DestinationAddress => b"destination\0address",
+            Attribute::Sni => b"connection\0requested_server_name",
+            Attribute::JwtMetadata => b"metadata\0filter_metadata\0envoy.filters.http.jwt_authn",
+            Attribute::Protocol => b"request\0protocol",
         }
     }
 }
