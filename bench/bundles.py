@@ -12,6 +12,7 @@ every dialect can say; the request path is `/api/v1/r<paths-1>/item`.
 | linkerd | a Server, one HTTPRoute with K path-prefix matches, an AuthorizationPolicy on the route requiring a MeshTLSAuthentication of N identities |
 | dapr    | a Configuration whose accessControl has N app policies (default deny), each allowing K operations |
 | rbac    | Envoy's RBAC filter as Istio generates it: one policy, `or_rules` of K `url_path` prefixes and `or_ids` of N `authenticated.principal_name` exact matchers |
+| rbac-matcher | Envoy's RBAC filter in its `matcher` form (the unified matcher API), which istiod does not generate but an expert would: a `matcher_tree` on the peer's URI SAN with an `exact_match_map` of the N SPIFFE IDs to an ALLOW action, DENY on no match (a hash lookup); it leaves the K paths out, so it is a lower bound for the same policy |
 """
 
 TRUST_DOMAIN = "cluster.local"
@@ -146,6 +147,37 @@ def rbac_filter(principals, paths):
                         "principals": [{"and_ids": {"ids": [{"or_ids": {"ids": ids}}]}}],
                     }
                 },
+            },
+        },
+    }
+
+
+def rbac_matcher_filter(principals, paths=None):
+    """Envoy's RBAC HTTP filter in its `matcher` form: a `matcher_tree` on
+    `envoy.extensions.matching.common_inputs.ssl.v3.UriSanInput` whose `exact_match_map` takes
+    each allowed SPIFFE ID to an `envoy.config.rbac.v3.Action` ALLOW; `on_no_match` DENY.
+
+    A hash lookup of the caller's URI SAN. It says less than the Istio bundle: it does not check
+    the path (the benchmark's request matches the paths anyway), so its cost is a lower bound for
+    the same policy. `UriSanInput` joins several URI SANs with commas, so a certificate with two
+    never matches."""
+    def action(name, what):
+        return {"action": {"name": name, "typed_config": {
+            "@type": "type.googleapis.com/envoy.config.rbac.v3.Action", "name": name, "action": what}}}
+
+    allow = action(f"ns[{NAMESPACE}]-policy[allow-clients]", "ALLOW")
+    ids = [f"spiffe://{TRUST_DOMAIN}/ns/{NAMESPACE}/sa/{n}" for n in _names(principals, "client")]
+    return {
+        "name": "envoy.filters.http.rbac",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC",
+            "matcher": {
+                "matcher_tree": {
+                    "input": {"name": "uri-san", "typed_config": {
+                        "@type": "type.googleapis.com/envoy.extensions.matching.common_inputs.ssl.v3.UriSanInput"}},
+                    "exact_match_map": {"map": {i: allow for i in ids}},
+                },
+                "on_no_match": action("deny", "DENY"),
             },
         },
     }

@@ -218,7 +218,25 @@ class Envoy:
         return 0
 
     def cpu_seconds(self):
-        """utime + stime of the whole process (all threads), from its own /proc accounting."""
+        """CPU time of the whole process (all threads), from the scheduler's own accounting in
+        nanoseconds (/proc/<pid>/task/*/schedstat: time on a CPU); utime + stime of
+        /proc/<pid>/stat (10 ms ticks, too coarse for a few thousand requests) where that is
+        unavailable. Envoy's threads live as long as the process, so none is lost by exiting."""
+        total, found = 0, False
+        try:
+            for task in os.listdir(f"/proc/{self.proc.pid}/task"):
+                try:
+                    with open(f"/proc/{self.proc.pid}/task/{task}/schedstat") as f:
+                        total += int(f.read().split()[0])
+                        found = True
+                except (OSError, ValueError, IndexError):
+                    pass
+        except OSError:
+            pass
+        return total / 1e9 if found else self.process_cpu_seconds()
+
+    def process_cpu_seconds(self):
+        """utime + stime of the process, threads that have exited included (10 ms ticks)."""
         with open(f"/proc/{self.proc.pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

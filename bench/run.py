@@ -6,15 +6,18 @@ filter, a no-op wasm filter (the floor any wasm filter pays) and Envoy's native 
     ./build.sh bench --quick    # about 2 minutes, fewer configurations; writes target/bench/
     bench/run.py --rounds 3 --duration 3 --only istio-10kx10,rbac-10kx10   # ad hoc (none, noop always)
 
-wrk (HTTP/1.1, keep-alive) -> client Envoy (plain HTTP in, mTLS out with a SPIFFE client
-certificate) -> server Envoy (--concurrency 1; the filter under test; direct_response).
+wrk (HTTP/1.1, keep-alive; the 15 headers of bench/request-headers.txt) -> client Envoy (plain
+HTTP in, mTLS out with a SPIFFE client certificate) -> server Envoy (--concurrency 1; the filter
+under test; direct_response). Then the load phase (bench/load.py): two workers, HTTP/2 with many
+streams per connection, latency at a fixed rate.
 One server Envoy per configuration, all started before measuring; rounds visit every
 configuration in a rotated order, so that machine noise is spread over all of them. Figures
 per configuration are medians over rounds of per-round values; ratios are taken within a round
 (against that round's no-filter and no-op measurements) before the median.
 
-Server CPU per request = delta of utime+stime in /proc/<server pid>/stat over the measured
-interval / delta of the server's `http.inbound.downstream_rq_completed`. Latency p50/p99 and
+Server CPU per request = delta of the server process's CPU time (all threads, nanoseconds:
+/proc/<pid>/task/*/schedstat) over the measured interval / delta of the server's
+`http.inbound.downstream_rq_completed`. Latency p50/p99 and
 throughput come from wrk.
 """
 import argparse
@@ -38,6 +41,7 @@ sys.path.insert(0, str(HERE))
 
 import bundles  # noqa: E402
 import envoys  # noqa: E402
+import load  # noqa: E402
 import report  # noqa: E402
 import startup  # noqa: E402
 from harness import Pki, envoy_binary, free_port  # noqa: E402  (the e2e suite's PKI)
@@ -48,12 +52,17 @@ NOOP_TARGET = ROOT / "target" / "bench-noop"
 NOOP_WASM = NOOP_TARGET / "wasm32-wasip1" / "release" / "noop_filter.wasm"
 OUT = ROOT / "target" / "bench"
 WRK_LUA = HERE / "wrk-report.lua"
+# What the load generators send beyond the request line (README "Performance": a realistic
+# request of 22 headers at the server).
+HEADERS = [line for line in (HERE / "request-headers.txt").read_text().splitlines()
+           if line and not line.startswith("#")]
 
 K = 1000
 
 
 class Config:
-    """One server configuration: kind none | noop | wasm (spiffe-authz) | rbac."""
+    """One server configuration: kind none | noop | probe | wasm (spiffe-authz) | rbac (native RBAC,
+    istiod's linear form) | matcher (native RBAC, the matcher form)."""
 
     def __init__(self, kind, dialect=None, principals=0, paths=0, calls="", wasm=None, access_log=None):
         self.kind, self.dialect, self.principals, self.paths = kind, dialect, principals, paths
@@ -67,7 +76,7 @@ class Config:
         elif kind == "probe":
             self.name = f"probe-{calls.replace(',', '+')}"
         else:
-            who = "rbac" if kind == "rbac" else dialect
+            who = {"rbac": "rbac", "matcher": "matcher"}.get(kind, dialect)
             self.name = f"{who}-{_n(principals)}x{_n(paths)}" + ("-alt" if wasm else "")
         if access_log:
             self.name += "+log" if access_log == "denied" else "+log-all"
@@ -89,9 +98,15 @@ def _n(v):
     return f"{v // K}k" if v >= K and v % K == 0 else str(v)
 
 
-# Profiling probes (--probes): the no-op filter making some of spiffe-authz's host calls per
-# request (see bench/noop-filter/src/lib.rs), to tell the host calls' cost from the engine's.
-PROBES = ["uri", "headers", "uri,headers", "uri,headers,metric,metric"]
+# Probes (--probes): the no-op filter making some of spiffe-authz's host calls per request and
+# nothing else (see bench/noop-filter/src/lib.rs), to tell the host calls' cost from the module's.
+# Per dialect, the calls spiffe-authz makes for its benchmark bundle (bench/vm-harness.mjs counts
+# them): the anchor of the "≤ 1.25 × the probe" target.
+DIALECT_PROBE = {"istio": "uri,headers", "dapr": "uri,headers", "drako": "uri,headers,saddr,set",
+                 "linkerd": "uri,headers,dport,saddr"}
+# And what other ways of reading the request and the peer would cost: one header by name each
+# (the three pseudo-headers spiffe-authz needs), the connection id (to key a per-connection cache).
+PROBES = ["uri", "headers", "connid", "path,authority,method"] + sorted(set(DIALECT_PROBE.values()))
 
 
 def configs(quick, rbac_cap, probes=False):
@@ -105,6 +120,7 @@ def configs(quick, rbac_cap, probes=False):
         out.append(Config("wasm", "istio", 100 * K, 10 * K))
         out += [Config("wasm", d, 10 * K, 10) for d in ("drako", "linkerd", "dapr")]
     out += [Config("rbac", "istio", p, 10) for p in sizes if p <= rbac_cap]
+    out += [Config("matcher", "istio", p, 10) for p in sizes]
     return out
 
 
@@ -206,8 +222,9 @@ def vm_alone(cfgs, directory, noop):
 
 
 def wrk(binary, port, path, seconds, connections):
+    headers = [a for h in HEADERS for a in ("-H", h)]
     r = subprocess.run(
-        [binary, "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "30s", "-s", str(WRK_LUA),
+        [binary, "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "30s", "-s", str(WRK_LUA), *headers,
          f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, timeout=seconds + 60)
     for line in r.stdout.splitlines():
         if line.startswith("WRKJSON "):
@@ -253,6 +270,8 @@ def filters_for(c, noop):
         return [envoys.wasm_filter("noop", noop, c.calls)]
     if c.kind == "wasm":
         return [envoys.wasm_filter("spiffe_authz", c.wasm, c.bundle_text)]
+    if c.kind == "matcher":
+        return [bundles.rbac_matcher_filter(c.principals)]
     return [bundles.rbac_filter(c.principals, c.paths)]
 
 
@@ -294,12 +313,19 @@ def main():
                     help="largest principal count measured with native RBAC (default 100000)")
     ap.add_argument("--probes", action=argparse.BooleanOptionalAction, default=None,
                     help="also measure the no-op filter making spiffe-authz's host calls (default: on, off in --quick)")
+    ap.add_argument("--probe-calls", help="the probes to measure, ';'-separated (each a comma-separated list of "
+                                          "calls; default: " + "; ".join(PROBES) + ")")
     ap.add_argument("--alt-wasm", help="also measure this build of spiffe-authz (istio, 1 and 10,000 principals)")
-    ap.add_argument("--access-log", action="store_true",
+    ap.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=None,
                     help="also measure the decision in Envoy's access log: none+log (no filter, access log), "
                          "istio-1x10+log (access log; the filter records refusals only: the measured requests "
                          "are allowed, so this is the access log's own cost) and istio-1x10+log-all "
-                         "(settings.accessLog: all: the filter records every decision, one host call more)")
+                         "(settings.accessLog: all: the filter records every decision, one host call more) "
+                         "(default: on, off in --quick)")
+    ap.add_argument("--load", action=argparse.BooleanOptionalAction, default=None,
+                    help="the load phase (bench/load.py): two workers, HTTP/2 with many streams, latency at a "
+                         "fixed rate, for " + ", ".join(load.NAMES) + " (default: on, off in --quick)")
+    ap.add_argument("--load-rounds", type=int, default=3, help="rounds of the load phase (default 3)")
     ap.add_argument("--perf", action=argparse.BooleanOptionalAction, default=None,
                     help="after the measured rounds, one more (not counted: sampling costs CPU) in which each "
                          "server is sampled by perf (CPU clock) and its time split by DSO (default: on if perf "
@@ -318,12 +344,15 @@ def main():
     if a.startup_reps is None:
         a.startup_reps = 3 if a.quick else 5
     seconds = a.duration or (2 if a.quick else 4)
-    for opt in ("probes", "perf", "micro"):
+    for opt in ("probes", "perf", "micro", "access_log", "load"):
         if getattr(a, opt) is None:
             setattr(a, opt, not a.quick)
     a.perf = a.perf and bool(shutil.which("perf"))
     started = time.time()
+    load_at_start = os.getloadavg()
 
+    if a.probe_calls:
+        PROBES[:] = a.probe_calls.split(";")
     cfgs = configs(a.quick, a.rbac_cap, a.probes)
     if a.alt_wasm:
         cfgs += [Config("wasm", "istio", p, 10, wasm=pathlib.Path(a.alt_wasm)) for p in (1, 10 * K)]
@@ -399,17 +428,25 @@ def main():
     finally:
         for e in started_envoys:
             e.stop()
+    load_results = load.run(cfgs, envoy=binary, work=work, pki=pki, base_id=base + len(cfgs) + 10,
+                            server_filters=lambda c: filters_for(c, noop), headers=HEADERS,
+                            rounds=a.load_rounds, seconds=seconds, log=log) if a.load else {}
 
     data = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": {"nproc": os.cpu_count(), "cpu": _cpu_model(), "kernel": platform.release(), "envoy": version},
         "settings": {"rounds": rounds, "seconds": seconds, "warmup": a.warmup, "connections": a.connections,
-                     "quick": a.quick, "rbac_cap": a.rbac_cap, "startup_reps": a.startup_reps},
+                     "quick": a.quick, "rbac_cap": a.rbac_cap, "startup_reps": a.startup_reps,
+                     "request_headers": len(HEADERS), "load_avg_start": load_at_start,
+                     "load_avg_end": os.getloadavg()},
         "configs": [{"name": c.name, "kind": c.kind, "dialect": c.dialect, "principals": c.principals,
                      "paths": c.paths, "calls": c.calls, "bundle_bytes": c.bundle_bytes, "access_log": c.access_log,
                      "wasm": str(c.wasm) if c.kind == "wasm" else None} for c in cfgs],
         "runs": results, "profiles": profiles if a.perf else {}, "rss": memory, "configure": configure, "ready_s": ready, "micro": micro,
-        "vm": vm, "startup": start_data,
+        "vm": vm, "startup": start_data, "load": load_results,
+        "load_settings": {"workers": load.WORKERS, "clients": load.CLIENTS, "streams": load.STREAMS,
+                          "rate": load.RATE, "rounds": a.load_rounds, "seconds": seconds} if a.load else None,
+        "dialect_probe": DIALECT_PROBE,
         "wasm_bytes": WASM.stat().st_size, "noop_wasm_bytes": noop.stat().st_size,
         "elapsed_s": time.time() - started,
     }

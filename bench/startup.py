@@ -69,7 +69,7 @@ def measure_once(binary, work, c, filters, concurrency, pki, base_id, tag):
                      concurrency=concurrency)
     try:
         e.start(poll=0.01)
-        cpu = e.cpu_seconds()
+        cpu = e.process_cpu_seconds()
         ok = serve(c.server_port, pki.client(c.identity), pki.ca, c.path, REQUESTS)
         if ok != REQUESTS:
             raise RuntimeError(f"{c.name}: {REQUESTS - ok} of {REQUESTS} start-up requests not answered 200")

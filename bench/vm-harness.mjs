@@ -12,9 +12,14 @@ const [wasmPath, bundlePath, principal, path, seconds = "2"] = process.argv.slic
 const bundle = bundlePath === "-" ? new Uint8Array() : readFileSync(bundlePath);
 const enc = new TextEncoder();
 const dec = new TextDecoder();
+// What the server's filter sees in the Envoy benchmark: the pseudo-headers, the load generator's
+// headers (bench/request-headers.txt) and the ones the client Envoy adds: 22 headers.
+const generated = readFileSync(new URL("request-headers.txt", import.meta.url), "utf8").split("\n")
+  .filter((l) => l && !l.startsWith("#")).map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 1).trim()]);
 const headers = [
-  [":authority", "127.0.0.1:10000"], [":path", path], [":method", "GET"], [":scheme", "https"],
-  ["user-agent", "wrk"], ["x-forwarded-proto", "https"], ["x-request-id", "5d0c8f1e-2b59-4f0b-9a0e-3c1d2e4f5a6b"],
+  [":authority", "127.0.0.1:10000"], [":path", path], [":method", "GET"], [":scheme", "https"], ...generated,
+  ["x-forwarded-proto", "https"], ["x-request-id", "5d0c8f1e-2b59-4f0b-9a0e-3c1d2e4f5a6b"],
+  ["x-envoy-expected-rq-timeout-ms", "60000"],
 ];
 const props = {
   "connection\0uri_san_peer_certificate": enc.encode(principal),
@@ -116,7 +121,12 @@ const sent = calls.proxy_send_local_response || 0;
 let n = 0;
 const deadline = process.hrtime.bigint() + BigInt(Math.round(Number(seconds) * 1e9));
 const start = process.hrtime.bigint();
-while (process.hrtime.bigint() < deadline) { for (let i = 0; i < 1000; i++) request(); n += 1000; }
+// VM_HARNESS_COUNT=N: exactly N requests instead of a timed loop, for an instruction count that
+// does not depend on the machine's load (bench/callgrind-ab.sh runs two counts under callgrind
+// and takes the difference: instructions per request, V8's compilation cancelled out).
+const fixed = Number(process.env.VM_HARNESS_COUNT || 0);
+if (fixed > 0) { for (; n < fixed; n++) request(); }
+else while (process.hrtime.bigint() < deadline) { for (let i = 0; i < 1000; i++) request(); n += 1000; }
 const ns = Number(process.hrtime.bigint() - start) / n;
 console.log(JSON.stringify({
   module: wasmPath, bundle: bundlePath, ns_per_request: ns, action: action === 0 ? "continue" : "pause",

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::error::BundleError;
-use crate::request::decode_pairs;
+use crate::request::decode_strings;
 pub use crate::request::path::Options as PathSettings;
 
 /// The envelope, with each resource kept as raw JSON until its dialect parses it.
@@ -152,7 +152,7 @@ impl Workload {
             namespace: text(namespace),
             service_account: text(service_account),
             labels: labels
-                .and_then(|b| decode_pairs(&b))
+                .and_then(|b| decode_strings(&b))
                 .map(|pairs| pairs.into_iter().collect()),
             ..Workload::default()
         }

@@ -48,10 +48,20 @@ impl SpiffeId {
         if td.is_empty() || td.len() > MAX_TRUST_DOMAIN_LENGTH || !td.bytes().all(is_trust_domain_byte) {
             return None;
         }
-        let path = &rest[td_len..];
-        if !path.is_empty() {
-            for seg in path[1..].split('/') {
-                if seg.is_empty() || seg == "." || seg == ".." || !seg.bytes().all(is_path_byte) {
+        // The path, in one pass over its bytes (once per request: the peer's ID is parsed for
+        // each): every segment non-empty, not `.` or `..`, of path characters only.
+        if let Some((_, segments)) = rest.as_bytes()[td_len..].split_first() {
+            let (mut len, mut dots) = (0, 0);
+            for &b in segments.iter().chain([b'/'].iter()) {
+                if b == b'/' {
+                    if len == 0 || (len == dots && dots <= 2) {
+                        return None;
+                    }
+                    (len, dots) = (0, 0);
+                } else if is_path_byte(b) {
+                    len += 1;
+                    dots += usize::from(b == b'.');
+                } else {
                     return None;
                 }
             }

@@ -168,7 +168,7 @@ fn engine_cost() {
         });
         let (incoming_ns, incoming_allocs) = measure(|| {
             let hs = headers(black_box(&c));
-            if let Ok(i) = incoming(engine.plan(), hs, &mut Host(&c)) {
+            if let Ok(i) = incoming(engine.plan(), &hs, &mut Host(&c)) {
                 black_box(engine.evaluate(&i.request).allowed());
             }
         });

@@ -67,7 +67,7 @@ fn outcome(e: &Engine, headers: &[(&str, &str)], mut host: Host) -> String {
         hs.retain(|(n, _)| !(k.starts_with(':') && n == k));
         hs.push((k.to_string(), v.as_bytes().to_vec()));
     }
-    match incoming(e.plan(), hs, &mut host) {
+    match incoming(e.plan(), &hs, &mut host) {
         Err(r) => format!("400 {}", r.error.what()),
         Ok(i) if e.evaluate(&i.request).allowed() => "allow".into(),
         Ok(_) => "deny".into(),

@@ -355,7 +355,10 @@ fn filter(e: &Engine, raw: &str) -> &'static str {
     let read = |p: &str| {
         incoming(
             e.plan(),
-            vec![(":method".into(), b"GET".to_vec()), (":path".into(), p.into())],
+            &[
+                (":method".as_bytes(), b"GET".as_slice()),
+                (":path".as_bytes(), p.as_bytes()),
+            ],
             &mut NoHost,
         )
     };

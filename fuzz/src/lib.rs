@@ -230,7 +230,7 @@ pub fn incoming_edge(data: &[u8]) {
         let Some(e) = es.get(usize::from(sel) % es.len().max(1)) else {
             return;
         };
-        let Ok(i) = incoming(e.plan(), headers.clone(), &mut LineHost(attrs.clone())) else {
+        let Ok(i) = incoming(e.plan(), &headers, &mut LineHost(attrs.clone())) else {
             return;
         };
         let r = &i.request;

@@ -7,7 +7,7 @@
 //! (`request::incoming`, `Workload::from_node_metadata`), where it is tested natively.
 
 use proxy_wasm::hostcalls;
-use proxy_wasm::types::{BufferType, LogLevel, MapType};
+use proxy_wasm::types::{BufferType, LogLevel};
 
 use crate::request::{Attribute, HostReads};
 
@@ -21,12 +21,12 @@ pub(crate) fn property(path: &[&str]) -> Option<Vec<u8>> {
     hostcalls::get_property(path.to_vec()).ok().flatten()
 }
 
-/// The stream's attributes, one `get_property` per read.
+/// The stream's attributes, one `get_property` per read (its path a constant: `abi`).
 pub(crate) struct Stream;
 
 impl HostReads for Stream {
     fn read(&mut self, a: Attribute) -> Option<Vec<u8>> {
-        property(a.path())
+        super::abi::get_property(a.key())
     }
 
     fn read_filter_metadata(&mut self, filter: &str) -> Option<Vec<u8>> {
@@ -39,9 +39,4 @@ pub(crate) fn plugin_configuration(size: usize) -> Option<Vec<u8>> {
     hostcalls::get_buffer(BufferType::PluginConfiguration, 0, size)
         .ok()
         .flatten()
-}
-
-/// Every request header, in one host call: names (lowercase in Envoy) and raw values.
-pub(crate) fn request_headers() -> Vec<(String, Vec<u8>)> {
-    hostcalls::get_map_bytes(MapType::HttpRequestHeaders).unwrap_or_default()
 }

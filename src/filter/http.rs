@@ -13,7 +13,7 @@ use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::{Action, GrpcStatusCode, LogLevel, MapType};
 
-use crate::request::{incoming, Refused};
+use crate::request::{decode_pairs, incoming, Refused};
 use crate::{Decision, Effect, Request, Verdict};
 
 use super::abi;
@@ -43,7 +43,20 @@ impl HttpContext for Http {
             return local_reply(503, false, "spiffe-authz: no policy loaded", "spiffe_authz:no-bundle");
         };
         let engine = &loaded.engine;
-        let incoming = match incoming(engine.plan(), host::request_headers(), &mut host::Stream) {
+        // The header map as the host serialized it, decoded in place (nothing copied but what
+        // the rules read). A host that cannot hand it over, or hands over garbage, is refused:
+        // never decide on headers we could not read.
+        let raw = abi::request_header_pairs().unwrap_or_default();
+        let Some(headers) = decode_pairs(&raw) else {
+            metrics::inc_now(Counter::Denied);
+            return local_reply(
+                503,
+                false,
+                "spiffe-authz: cannot read the request headers",
+                "spiffe_authz:no-headers",
+            );
+        };
+        let incoming = match incoming(engine.plan(), &headers, &mut host::Stream) {
             Ok(i) => i,
             Err(refused) => return bad_request(&refused),
         };

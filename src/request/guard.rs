@@ -17,16 +17,12 @@ const STANDARD_METHODS: [&str; 9] = [
 ];
 
 /// `value` without the spaces and tabs around it (RFC 9110 5.5: they are not part of a field
-/// value). Reuses the buffer; copies nothing when there is nothing to trim (the usual case).
-pub(super) fn trim_ows(mut value: String) -> String {
-    let ows = [' ', '\t'];
-    let end = value.trim_end_matches(ows).len();
-    value.truncate(end);
-    let start = value.len() - value.trim_start_matches(ows).len();
-    if start > 0 {
-        value.drain(..start);
-    }
-    value
+/// value). Borrows: copies nothing.
+pub(super) fn trim_ows(value: &[u8]) -> &[u8] {
+    let ows = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = value.iter().position(|b| !ows(b)).unwrap_or(value.len());
+    let end = value.iter().rposition(|b| !ows(b)).map_or(start, |i| i + 1);
+    value.get(start..end).unwrap_or_default()
 }
 
 /// Is `method` a standard method written in another case (`delete`, `Get`)? Other methods are
@@ -69,7 +65,7 @@ mod tests {
             ("  ", ""),
             ("admin\r", "admin\r"),
         ] {
-            assert_eq!(trim_ows(raw.to_string()), want, "{raw:?}");
+            assert_eq!(trim_ows(raw.as_bytes()), want.as_bytes(), "{raw:?}");
         }
     }
 

@@ -6,11 +6,12 @@
 //! in tables, and the filter only makes the host calls: Proxy-Wasm's `get_property` behind
 //! [`HostReads`], and acting on [`Incoming`] (rewrite `:path`, remove headers, enforce).
 
+use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
 
 use super::guard::{cgi_alias, miscased_method, trim_ows};
 use super::host::{parse_authority, HostError};
-use super::path::{canonical_owned, PathError};
+use super::path::{canonical, PathError};
 use super::{jwt, Peer, ReadPlan, Request};
 
 /// A connection or stream attribute the filter reads from the host: one host call each.
@@ -33,16 +34,17 @@ pub enum Attribute {
 }
 
 impl Attribute {
-    /// Its Proxy-Wasm property path (`get_property`).
-    pub fn path(self) -> &'static [&'static str] {
+    /// Its Proxy-Wasm property path (`get_property`), segments separated by NUL as the ABI
+    /// passes them: a constant, so that reading it per request builds nothing.
+    pub fn key(self) -> &'static [u8] {
         match self {
-            Attribute::PeerUriSan => &["connection", "uri_san_peer_certificate"],
-            Attribute::DestinationPort => &["destination", "port"],
-            Attribute::SourceAddress => &["source", "address"],
-            Attribute::DestinationAddress => &["destination", "address"],
-            Attribute::Sni => &["connection", "requested_server_name"],
-            Attribute::JwtMetadata => &["metadata", "filter_metadata", "envoy.filters.http.jwt_authn"],
-            Attribute::Protocol => &["request", "protocol"],
+            Attribute::PeerUriSan => b"connection\0uri_san_peer_certificate",
+            Attribute::DestinationPort => b"destination\0port",
+            Attribute::SourceAddress => b"source\0address",
+            Attribute::DestinationAddress => b"destination\0address",
+            Attribute::Sni => b"connection\0requested_server_name",
+            Attribute::JwtMetadata => b"metadata\0filter_metadata\0envoy.filters.http.jwt_authn",
+            Attribute::Protocol => b"request\0protocol",
         }
     }
 }
@@ -132,47 +134,54 @@ pub struct Incoming {
 
 /// Builds the request from its headers (name, raw value: as the host hands them over; names are
 /// lowercase in Envoy) and the attributes `plan` asks for: the peer always, the rest only when
-/// some rule can look at them. The headers the rules read (and `content-type`) are kept, moved,
-/// not copied, without the whitespace around their values (as an HTTP/1.1 application reads
+/// some rule can look at them. The headers are read where they lie (the filter hands over the
+/// host's buffer, decoded in place): only the headers the rules read (and `content-type`) are
+/// copied, without the whitespace around their values (as an HTTP/1.1 application reads
 /// them); a pseudo-header repeated counts once (the first). Refused: what [`RequestError`]
 /// lists (see also [`super::guard`]).
-pub fn incoming(
+pub fn incoming<N: AsRef<[u8]>, V: AsRef<[u8]>>(
     plan: &ReadPlan,
-    headers: Vec<(String, Vec<u8>)>,
+    headers: &[(N, V)],
     host: &mut impl HostReads,
 ) -> Result<Incoming, Refused> {
     let mut req = Request::default();
     let (mut path, mut authority, mut method, mut content_type) = (None, None, None, None);
     let mut remove: Vec<String> = Vec::new();
     let mut refused = None;
-    for (mut name, value) in headers {
-        name.make_ascii_lowercase();
-        // Not UTF-8 (rare): converted lossily, so that presence tests still see it.
-        let value = String::from_utf8(value).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        let value = trim_ows(value);
-        if plan.strips(&name) && !remove.contains(&name) {
-            remove.push(name.clone());
-        }
-        if refused.is_none() && cgi_alias(plan, &name) {
-            refused = Some(RequestError::HeaderName(name.clone()));
-        }
-        let first = match name.as_str() {
-            ":path" => Some(&mut path),
-            ":authority" => Some(&mut authority),
-            ":method" => Some(&mut method),
-            "content-type" => Some(&mut content_type),
-            _ => None,
+    // Most headers are neither read by a rule nor stripped: for them, no more than a look at
+    // the name's bytes.
+    let (strips, reads) = (!plan.strip().is_empty(), !plan.headers().is_empty());
+    for (name, value) in headers {
+        let name = name.as_ref();
+        let slot = match pseudo_or_content_type(name) {
+            Some(0) => Some(&mut path),
+            Some(1) => Some(&mut authority),
+            Some(2) => Some(&mut method),
+            Some(_) => Some(&mut content_type),
+            None => None,
         }
         .filter(|slot| slot.is_none());
-        let keep = name == "content-type" || plan.reads_header(&name);
-        match (first, keep) {
-            (Some(slot), true) => {
-                *slot = Some(value.clone());
-                req.headers.push((name, value));
-            }
-            (Some(slot), false) => *slot = Some(value),
-            (None, true) => req.headers.push((name, value)),
-            (None, false) => {}
+        let is_content_type = slot.is_none() && name.eq_ignore_ascii_case(b"content-type");
+        if slot.is_none() && !is_content_type && !strips && !reads {
+            continue;
+        }
+        let name = lowercase(name);
+        if strips && plan.strips(&name) && !remove.iter().any(|r| *r == *name) {
+            remove.push(name.to_string());
+        }
+        if reads && refused.is_none() && cgi_alias(plan, &name) {
+            refused = Some(RequestError::HeaderName(name.to_string()));
+        }
+        let keep = &*name == "content-type" || (reads && plan.reads_header(&name));
+        if slot.is_none() && !keep {
+            continue;
+        }
+        let value = text(trim_ows(value.as_ref()));
+        if keep {
+            req.headers.push((name.into_owned(), value.to_string()));
+        }
+        if let Some(slot) = slot {
+            *slot = Some(value);
         }
     }
     let grpc = content_type.is_some_and(|c| c.starts_with("application/grpc")) && can_be_grpc(plan, host);
@@ -188,7 +197,7 @@ pub fn incoming(
     if grpc && path.contains(['?', '#']) {
         return Err(refuse(RequestError::GrpcMethod));
     }
-    let canonical = canonical_owned(path, &plan.path).map_err(|e| refuse(RequestError::Path(e)))?;
+    let canonical = canonical(&path, &plan.path).map_err(|e| refuse(RequestError::Path(e)))?;
     let forward_path = canonical.changed.then(|| canonical.forward());
     let (host_name, host_port) =
         parse_authority(authority.as_deref().unwrap_or("")).map_err(|e| refuse(RequestError::Authority(e)))?;
@@ -200,7 +209,7 @@ pub fn incoming(
         .unwrap_or_default()
         .trim_matches([' ', '\t'])
         .to_ascii_lowercase();
-    req.method = method;
+    req.method = method.into_owned();
     req.grpc = grpc;
     read_attributes(plan, host, &mut req);
     Ok(Incoming {
@@ -208,6 +217,37 @@ pub fn incoming(
         forward_path,
         remove,
     })
+}
+
+/// Which of `:path`, `:authority`, `:method`, `content-type` (0 to 3) a header name is, in any
+/// case. Called for every header: one comparison at most.
+fn pseudo_or_content_type(name: &[u8]) -> Option<usize> {
+    let (i, want): (usize, &[u8]) = match name.len() {
+        5 => (0, b":path"),
+        10 => (1, b":authority"),
+        7 => (2, b":method"),
+        12 => (3, b"content-type"),
+        _ => return None,
+    };
+    name.eq_ignore_ascii_case(want).then_some(i)
+}
+
+/// A header name in lowercase (Envoy's already are: then borrowed, not copied).
+fn lowercase(name: &[u8]) -> Cow<'_, str> {
+    let mut name = text(name);
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        name.to_mut().make_ascii_lowercase();
+    }
+    name
+}
+
+/// Header bytes as text, borrowed. Not UTF-8 (rare): converted lossily, so that presence tests
+/// still see it.
+fn text(b: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
+    }
 }
 
 /// The peer, and the attributes the plan asks for.

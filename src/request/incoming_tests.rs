@@ -55,7 +55,7 @@ fn get(hs: &[(&str, &str)]) -> Vec<(String, Vec<u8>)> {
 #[test]
 fn pseudo_headers_become_the_request() {
     let mut h = host(&[(Attribute::PeerUriSan, WEB.as_bytes())]);
-    let i = incoming(&plan(Reads::NONE, &[], &[]), get(&[]), &mut h).unwrap();
+    let i = incoming(&plan(Reads::NONE, &[], &[]), &get(&[]), &mut h).unwrap();
     let r = &i.request;
     assert_eq!(
         (r.method.as_str(), r.path.as_str(), r.host.as_str(), r.host_port, r.grpc),
@@ -106,7 +106,7 @@ fn only_the_attributes_the_plan_needs_are_read() {
     ];
     for (reads, want) in cases {
         let mut h = host(all);
-        let r = incoming(&plan(*reads, &[], &[]), get(&[]), &mut h).unwrap().request;
+        let r = incoming(&plan(*reads, &[], &[]), &get(&[]), &mut h).unwrap().request;
         assert_eq!(h.reads, *want, "{reads:?}");
         assert_eq!(r.port, reads.port.then_some(8080));
         assert_eq!(r.source_ip, reads.source_ip.then(|| [10, 0, 0, 1].into()));
@@ -171,7 +171,7 @@ fn attributes_decode_or_are_absent() {
         ),
     ];
     for (attrs, port, source, remote, sni) in cases {
-        let r = incoming(&plan(all, &[], &[]), get(&[]), &mut host(attrs))
+        let r = incoming(&plan(all, &[], &[]), &get(&[]), &mut host(attrs))
             .unwrap()
             .request;
         assert_eq!(r.port, *port, "{attrs:?}");
@@ -194,7 +194,7 @@ fn the_peer_is_a_valid_spiffe_id_or_unauthenticated() {
     ];
     for (san, want) in cases {
         let mut h = host(&san.map(|s| (Attribute::PeerUriSan, s)).into_iter().collect::<Vec<_>>());
-        let r = incoming(&plan(Reads::NONE, &[], &[]), get(&[]), &mut h)
+        let r = incoming(&plan(Reads::NONE, &[], &[]), &get(&[]), &mut h)
             .unwrap()
             .request;
         assert_eq!(r.peer.id().map(|id| id.as_str()), *want, "{san:?}");
@@ -211,7 +211,7 @@ fn the_jwt_is_read_from_jwt_authn_metadata() {
     };
     let r = incoming(
         &plan(reads, &[], &[]),
-        get(&[]),
+        &get(&[]),
         &mut host(&[(Attribute::JwtMetadata, &md)]),
     )
     .unwrap()
@@ -222,7 +222,7 @@ fn the_jwt_is_read_from_jwt_authn_metadata() {
     );
     let r = incoming(
         &plan(reads, &[], &[]),
-        get(&[]),
+        &get(&[]),
         &mut host(&[(Attribute::JwtMetadata, b"junk")]),
     )
     .unwrap()
@@ -240,7 +240,7 @@ fn headers_the_rules_read_are_kept_every_value() {
         ("content-type", "application/grpc+proto"),
         ("x-bytes", "\u{0}"),
     ]);
-    let r = incoming(&p, hs, &mut host(&[])).unwrap().request;
+    let r = incoming(&p, &hs, &mut host(&[])).unwrap().request;
     let kept: Vec<(&str, &str)> = r.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     assert_eq!(
         kept,
@@ -257,7 +257,7 @@ fn headers_the_rules_read_are_kept_every_value() {
     let p = plan(Reads::NONE, &["x-bin"], &[]);
     let mut hs = get(&[]);
     hs.push(("x-bin".into(), vec![b'a', 0xff]));
-    let r = incoming(&p, hs, &mut host(&[])).unwrap().request;
+    let r = incoming(&p, &hs, &mut host(&[])).unwrap().request;
     assert_eq!(r.header_values("x-bin").collect::<Vec<_>>(), ["a\u{fffd}"]);
 }
 
@@ -270,7 +270,7 @@ fn a_repeated_pseudo_header_counts_once() {
         ("content-type", "text/plain"),
     ]));
     hs.insert(0, ("content-type".into(), b"application/grpc".to_vec()));
-    let r = incoming(&plan(Reads::NONE, &[], &[]), hs, &mut host(&[]))
+    let r = incoming(&plan(Reads::NONE, &[], &[]), &hs, &mut host(&[]))
         .unwrap()
         .request;
     assert_eq!((r.path.as_str(), r.method.as_str(), r.grpc), ("/api/x", "GET", true));
@@ -288,7 +288,7 @@ fn the_path_decided_on_is_the_path_forwarded() {
     ];
     for (raw, path, forward) in cases {
         let hs = headers(&[(":path", raw), (":authority", "a")]);
-        let i = incoming(&plan(Reads::NONE, &[], &[]), hs, &mut host(&[])).unwrap();
+        let i = incoming(&plan(Reads::NONE, &[], &[]), &hs, &mut host(&[])).unwrap();
         assert_eq!(
             (i.request.path.as_str(), i.forward_path.as_deref()),
             (*path, *forward),
@@ -320,12 +320,12 @@ fn what_cannot_be_read_is_refused_before_any_attribute_is_read() {
     for (path, authority, ct, want) in cases {
         let mut h = host(&[(Attribute::PeerUriSan, WEB.as_bytes())]);
         let hs = headers(&[(":path", path), (":authority", authority), ("content-type", ct)]);
-        let err = incoming(&plan(Reads::NONE, &[], &[]), hs, &mut h).unwrap_err();
+        let err = incoming(&plan(Reads::NONE, &[], &[]), &hs, &mut h).unwrap_err();
         assert_eq!(err.error, *want, "{path} {authority}");
         assert_eq!(err.grpc, ct.starts_with("application/grpc"));
         assert!(h.reads.is_empty(), "no host read for a refused request");
     }
-    let missing = incoming(&plan(Reads::NONE, &[], &[]), Vec::new(), &mut host(&[])).unwrap_err();
+    let missing = incoming(&plan(Reads::NONE, &[], &[]), &headers(&[]), &mut host(&[])).unwrap_err();
     assert_eq!(missing.error.what(), "path");
 }
 
@@ -338,7 +338,7 @@ fn spoofable_headers_are_removed_each_once() {
         ("X-User-Id", "root"),
         ("x-drakon", "kept"),
     ]);
-    let i = incoming(&p, hs, &mut host(&[])).unwrap();
+    let i = incoming(&p, &hs, &mut host(&[])).unwrap();
     assert_eq!(i.remove, ["x-user-id", "x-drako-client-ids"]);
     // The engine still sees what the client sent: removal happens on the forwarded request.
     assert_eq!(
@@ -359,7 +359,7 @@ fn a_grpc_method_with_a_query_or_fragment_is_refused_http_keeps_its_query() {
         if grpc {
             hs.extend(headers(&[("content-type", "application/grpc")]));
         }
-        let got = incoming(&plan(Reads::NONE, &[], &[]), hs, &mut host(&[]));
+        let got = incoming(&plan(Reads::NONE, &[], &[]), &hs, &mut host(&[]));
         assert_eq!(
             got.as_ref().err().map(|r| (&r.error, r.grpc)),
             refused.then_some((&RequestError::GrpcMethod, true)),

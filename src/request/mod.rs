@@ -21,7 +21,9 @@ use crate::spiffe::SpiffeId;
 
 pub use host::{normalize_host, parse_authority, HostError};
 pub use incoming::{incoming, Attribute, HostReads, Incoming, Refused, RequestError};
-pub(crate) use pairs::decode_strings as decode_pairs;
+#[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
+pub(crate) use pairs::decode as decode_pairs;
+pub(crate) use pairs::decode_strings;
 #[cfg(any(test, all(target_arch = "wasm32", target_os = "wasi")))]
 pub(crate) use pairs::encode as encode_pairs;
 pub use path::{Canonical, PathError};

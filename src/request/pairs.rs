@@ -9,24 +9,23 @@
 //! The one decoder of it. Malformed input yields `None`, never a panic.
 
 /// Splits `bytes` into (key, value) byte strings; `None` unless the whole input is exactly one
-/// pairs encoding.
+/// pairs encoding. Borrows: the filter decodes each request's header map in place with it.
 pub(crate) fn decode(bytes: &[u8]) -> Option<Vec<(&[u8], &[u8])>> {
-    let n = usize::try_from(u32_at(bytes, 0)?).ok()?;
+    let (count, rest) = bytes.split_first_chunk::<4>()?;
+    let n = usize::try_from(u32::from_le_bytes(*count)).ok()?;
     // Each entry needs 8 bytes of sizes and 2 NULs: refuse absurd counts before allocating.
-    let data_at = n.checked_mul(8)?.checked_add(4)?;
     if n.checked_mul(10)?.checked_add(4)? > bytes.len() {
         return None;
     }
+    let (sizes, mut data) = rest.split_at_checked(n.checked_mul(8)?)?;
     let mut out = Vec::with_capacity(n);
-    let mut at = data_at;
-    for i in 0..n {
-        let klen = usize::try_from(u32_at(bytes, 4 + 8 * i)?).ok()?;
-        let vlen = usize::try_from(u32_at(bytes, 8 + 8 * i)?).ok()?;
-        let key = take(bytes, &mut at, klen)?;
-        let value = take(bytes, &mut at, vlen)?;
+    for size in sizes.chunks_exact(8) {
+        let (klen, vlen) = size.split_first_chunk::<4>()?;
+        let key = take(&mut data, u32::from_le_bytes(*klen))?;
+        let value = take(&mut data, u32::from_le_bytes(vlen.try_into().ok()?))?;
         out.push((key, value));
     }
-    (at == bytes.len()).then_some(out)
+    data.is_empty().then_some(out)
 }
 
 /// [`decode`] into strings. A key or value that is not UTF-8 makes the whole map `None`: a
@@ -39,20 +38,12 @@ pub(crate) fn decode_strings(bytes: &[u8]) -> Option<Vec<(String, String)>> {
         .collect()
 }
 
-fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
-    let b: [u8; 4] = bytes.get(at..at.checked_add(4)?)?.try_into().ok()?;
-    Some(u32::from_le_bytes(b))
-}
-
-/// Takes `len` bytes at `*at` followed by a NUL terminator.
-fn take<'b>(bytes: &'b [u8], at: &mut usize, len: usize) -> Option<&'b [u8]> {
-    let end = at.checked_add(len)?;
-    let s = bytes.get(*at..end)?;
-    if bytes.get(end) != Some(&0) {
-        return None;
-    }
-    *at = end + 1;
-    Some(s)
+/// Takes `len` bytes followed by a NUL terminator off the front of `data`.
+fn take<'b>(data: &mut &'b [u8], len: u32) -> Option<&'b [u8]> {
+    let (s, rest) = data.split_at_checked(usize::try_from(len).ok()?)?;
+    let (&nul, rest) = rest.split_first()?;
+    *data = rest;
+    (nul == 0).then_some(s)
 }
 
 /// Encodes pairs as Envoy does: the filter's local-reply headers, and tests of what reads them.

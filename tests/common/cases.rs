@@ -167,7 +167,7 @@ impl Case {
         if self.grpc {
             hs.push(("content-type".into(), b"application/grpc".to_vec()));
         }
-        let mut req = incoming(plan, hs, &mut CaseHost(self))
+        let mut req = incoming(plan, &hs, &mut CaseHost(self))
             .map(|i| i.request)
             .map_err(|r| format!("refused with 400: {}", r.error))?;
         // The client address a trusted front proxy reported (X-Forwarded-For), which the filter

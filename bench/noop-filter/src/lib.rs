@@ -3,9 +3,11 @@
 //!
 //! For profiling (`bench/run.py --probes`), its plugin configuration may name host calls to make
 //! on each request's headers, the same ones spiffe-authz makes, without any policy work:
-//! `headers` (the whole request header map), `uri`, `dport`, `daddr`, `sni`, `saddr` (the
-//! Envoy attributes spiffe-authz reads), `path` (one header by name), `metric` (a counter).
-//! Empty configuration: nothing at all.
+//! `headers` (the whole request header map, taken as the host hands it over and dropped, as
+//! spiffe-authz reads it: `proxy_get_header_map_pairs`), `uri`, `dport`, `daddr`, `sni`, `saddr`
+//! (the Envoy attributes spiffe-authz reads), `connid` (`connection.id`), `path`, `authority`,
+//! `method`, `ctype`, `xfcc` (one header by name each), `set` (sets a request header, as Drako's
+//! `x-user-id`), `metric` (a counter). Empty configuration: nothing at all.
 
 use std::rc::Rc;
 
@@ -23,6 +25,7 @@ enum Call {
     Headers,
     Property(&'static [&'static str]),
     Header(&'static str),
+    Set,
     Metric,
 }
 
@@ -49,7 +52,13 @@ impl RootContext for Root {
                 "daddr" => Some(Call::Property(&["destination", "address"])),
                 "sni" => Some(Call::Property(&["connection", "requested_server_name"])),
                 "saddr" => Some(Call::Property(&["source", "address"])),
+                "connid" => Some(Call::Property(&["connection", "id"])),
                 "path" => Some(Call::Header(":path")),
+                "authority" => Some(Call::Header(":authority")),
+                "method" => Some(Call::Header(":method")),
+                "ctype" => Some(Call::Header("content-type")),
+                "xfcc" => Some(Call::Header("x-forwarded-client-cert")),
+                "set" => Some(Call::Set),
                 "metric" => Some(Call::Metric),
                 _ => None,
             })
@@ -80,7 +89,10 @@ impl HttpContext for Noop {
         for call in self.calls.iter() {
             match *call {
                 Call::Headers => {
-                    let _ = std::hint::black_box(hostcalls::get_map_bytes(MapType::HttpRequestHeaders));
+                    let _ = std::hint::black_box(header_pairs());
+                }
+                Call::Set => {
+                    let _ = hostcalls::set_map_value(MapType::HttpRequestHeaders, "x-user-id", Some("probe"));
                 }
                 Call::Property(p) => {
                     let _ = std::hint::black_box(hostcalls::get_property(p.to_vec()));
@@ -96,5 +108,26 @@ impl HttpContext for Noop {
             }
         }
         Action::Continue
+    }
+}
+
+#[link(wasm_import_module = "env")]
+extern "C" {
+    fn proxy_get_header_map_pairs(map_type: u32, data: *mut *mut u8, size: *mut usize) -> u32;
+}
+
+/// The request header map as the host serializes it, in one host call, not decoded (as
+/// spiffe-authz's src/filter/abi.rs reads it).
+fn header_pairs() -> Option<Vec<u8>> {
+    let mut data: *mut u8 = std::ptr::null_mut();
+    let mut size = 0;
+    // SAFETY: the host writes a pointer and a length into the two locals; a non-null pointer is
+    // a buffer of `size` bytes from this module's `proxy_on_memory_allocate` (the SDK's), owned
+    // by the module from then on.
+    unsafe {
+        if proxy_get_header_map_pairs(0, &mut data, &mut size) != 0 || data.is_null() {
+            return None;
+        }
+        Some(Vec::from_raw_parts(data, size, size))
     }
 }
