@@ -45,6 +45,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod bundle;
+pub mod cases;
 pub mod compact;
 mod decision;
 mod dialect;
