@@ -72,6 +72,37 @@ fn yaml_cases_beside_their_bundle_pass() {
     );
 }
 
+/// A case is decided on the request the filter would build: one the filter refuses with 400
+/// before any policy (a `;` path parameter under the default `settings.path`) is `bad-request`,
+/// whatever the policy would say of the raw path.
+#[test]
+fn cases_go_through_the_filters_request_glue() {
+    let backend = std::fs::read_to_string(BACKEND).expect("bundle");
+    let cases = "\
+cases:
+- name: a path parameter is refused before any policy
+  principal: cluster.local/ns/myapp/sa/frontend-sa
+  path: /api/profile;jsessionid=1
+  expect: bad-request
+- name: claimed as allowed, but the filter refuses it
+  principal: cluster.local/ns/myapp/sa/frontend-sa
+  path: /api/profile;x
+  expect: allow
+";
+    let d = dir(
+        "test-glue",
+        &[("backend.json", &backend), ("backend.cases.yaml", cases)],
+    );
+    let o = cli(&["test", &s(&d), "-o", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let r: Value = serde_json::from_str(&stdout(&o)).expect("json");
+    let c = &r["files"][0]["cases"];
+    assert_eq!(c[0]["passed"], true, "{r}");
+    assert_eq!(c[1]["passed"], false, "{r}");
+    assert_eq!(c[1]["got"]["effect"], "bad-request", "{r}");
+    assert_eq!(c[1]["mismatches"][0]["field"], "expect", "{r}");
+}
+
 #[test]
 fn a_mismatch_exits_1_with_a_readable_difference_and_reports_for_ci() {
     let backend = std::fs::read_to_string(BACKEND).expect("bundle");
