@@ -201,3 +201,7 @@ mod tests {
         assert!(!p.matches("a.svc.example"));
     }
 }
+
+#[cfg(test)]
+#[path = "host_tests.rs"]
+mod host_tests;
