@@ -23,9 +23,8 @@ pub(super) fn trim_ows(mut value: String) -> String {
     let end = value.trim_end_matches(ows).len();
     value.truncate(end);
     let start = value.len() - value.trim_start_matches(ows).len();
-    if start > 0 {
-        value.drain(..start);
-    }
+    // Moves nothing when `start` is 0.
+    value.drain(..start);
     value
 }
 

@@ -346,3 +346,25 @@ fn spoofable_headers_are_removed_each_once() {
         ["admin", "root"]
     );
 }
+
+/// The property paths the filter asks Envoy for (Envoy's attribute names): a typo would read
+/// nothing, and every request would be decided as unauthenticated, without a port or address.
+#[test]
+fn attributes_are_read_under_envoys_names() {
+    use Attribute::*;
+    let cases: &[(Attribute, &[&str])] = &[
+        (PeerUriSan, &["connection", "uri_san_peer_certificate"]),
+        (DestinationPort, &["destination", "port"]),
+        (SourceAddress, &["source", "address"]),
+        (DestinationAddress, &["destination", "address"]),
+        (Sni, &["connection", "requested_server_name"]),
+        (
+            JwtMetadata,
+            &["metadata", "filter_metadata", "envoy.filters.http.jwt_authn"],
+        ),
+        (Protocol, &["request", "protocol"]),
+    ];
+    for (a, path) in cases {
+        assert_eq!(a.path(), *path, "{a:?}");
+    }
+}
