@@ -125,7 +125,10 @@ run_mutants() {
   fi
   log "cargo mutants -j ${MUTANTS_JOBS:-2} (minimum score $min%)"
   local start=$SECONDS rc=0
-  cargo mutants --config "$config" -j "${MUTANTS_JOBS:-2}" -o "$out" "${args[@]}" || rc=$?
+  # A mutant can loop forever while appending to a string (`i += 1` made `i *= 1`): a cap on
+  # each process's memory (12 GiB; rustc needs well under 1) makes it fail instead of
+  # exhausting the machine before its timeout.
+  (ulimit -v 12582912; cargo mutants --config "$config" -j "${MUTANTS_JOBS:-2}" -o "$out" "${args[@]}") || rc=$?
   # 0: every mutant caught; 2: some missed; 3: some timed out. Anything else is an error.
   case $rc in 0|2|3) ;; *) log "cargo mutants failed (exit $rc)"; return "$rc" ;; esac
   local dir=$out/mutants.out caught missed timeout unviable
