@@ -4,6 +4,7 @@ use super::*;
 
 #[test]
 fn gateway_wildcards_are_whole_leading_labels_only() {
+    // `*.` is `*` once trailing dots are gone: no empty label to stand for.
     for bad in ["*.", "*..", "*.*.com", "*.a*.com", "a*.com", "*"] {
         assert!(HostPattern::parse_gateway(bad).is_err(), "{bad}");
     }
