@@ -58,3 +58,17 @@ fn a_block_holds_exactly_its_addresses() {
     assert!(s.contains("10.0.0.1".parse().unwrap()));
     assert!(!s.contains("10.0.0.2".parse().unwrap()));
 }
+
+#[test]
+fn an_ipv4_mapped_address_is_its_ipv4_form_on_both_sides() {
+    let set = IpSet::parse_all(["::ffff:10.0.0.1", "10.0.0.2"]).unwrap();
+    for (a, want) in [
+        ("10.0.0.1", true),
+        ("::ffff:10.0.0.1", true),
+        ("10.0.0.2", true),
+        ("::ffff:10.0.0.2", true),
+        ("10.0.0.3", false),
+    ] {
+        assert_eq!(set.contains(a.parse().unwrap()), want, "{a}");
+    }
+}
