@@ -50,8 +50,17 @@ ensure_wasm_bindgen() {
   fi
 }
 
-# wasm-opt -Oz takes the module under 1 MiB (README "Performance"). The features are the ones
-# rustc emits for wasm32-wasip1, listed one by one: `--all-features` yields a module Envoy refuses.
+# wasm-opt removes duplicate functions (monomorphizations that compiled to the same code), which
+# takes the module under 1 MiB with room to spare (README "Performance"), and nothing else.
+# Envoy's V8 compiles every function of the module with its optimizing compiler as the module
+# loads (`--no-liftoff`), and what it compiles is what each Envoy pays in resident memory and
+# start-up time (issue 16, bench/RESULTS.md): `-Oz` folded the configure path of all four dialects
+# into one 138 KB function, whose compilation alone cost each Envoy ~25 MiB for good (freed
+# compiler memory that Envoy's tcmalloc keeps); binaryen's optimized output also takes V8 longer
+# to compile than rustc's, for a smaller file.
+# The features are the ones rustc emits for wasm32-wasip1, listed one by one: `--all-features`
+# yields a module Envoy refuses.
+WASM_OPT_PASSES="--duplicate-function-elimination --remove-unused-module-elements --strip-producers"
 WASM_OPT_FEATURES="--enable-bulk-memory --enable-mutable-globals --enable-nontrapping-float-to-int --enable-sign-ext --enable-reference-types --enable-multivalue"
 
 ensure_wasm_opt() {
@@ -70,7 +79,7 @@ build() {
   mkdir -p dist
   if ensure_wasm_opt; then
     # shellcheck disable=SC2086
-    wasm-opt -Oz $WASM_OPT_FEATURES target/wasm32-wasip1/release/spiffe_authz.wasm -o dist/spiffe_authz.wasm
+    wasm-opt $WASM_OPT_PASSES $WASM_OPT_FEATURES target/wasm32-wasip1/release/spiffe_authz.wasm -o dist/spiffe_authz.wasm
   else
     log "warning: wasm-opt unavailable; dist/spiffe_authz.wasm is not size-optimized"
     cp target/wasm32-wasip1/release/spiffe_authz.wasm dist/spiffe_authz.wasm

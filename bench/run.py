@@ -39,6 +39,7 @@ sys.path.insert(0, str(HERE))
 import bundles  # noqa: E402
 import envoys  # noqa: E402
 import report  # noqa: E402
+import startup  # noqa: E402
 from harness import Pki, envoy_binary, free_port  # noqa: E402  (the e2e suite's PKI)
 
 WASM = pathlib.Path(os.environ.get("SPIFFE_AUTHZ_WASM", ROOT / "dist" / "spiffe_authz.wasm"))
@@ -54,10 +55,13 @@ K = 1000
 class Config:
     """One server configuration: kind none | noop | wasm (spiffe-authz) | rbac."""
 
-    def __init__(self, kind, dialect=None, principals=0, paths=0, calls="", wasm=None):
+    def __init__(self, kind, dialect=None, principals=0, paths=0, calls="", wasm=None, access_log=None):
         self.kind, self.dialect, self.principals, self.paths = kind, dialect, principals, paths
         self.calls = calls
         self.wasm = wasm or WASM
+        # None: no access log. "denied" / "all": Envoy writes envoy/envoy.yaml's access log line
+        # per request, and the bundle's settings.accessLog is that (see --access-log).
+        self.access_log = access_log
         if kind in ("none", "noop"):
             self.name = kind
         elif kind == "probe":
@@ -65,6 +69,8 @@ class Config:
         else:
             who = "rbac" if kind == "rbac" else dialect
             self.name = f"{who}-{_n(principals)}x{_n(paths)}" + ("-alt" if wasm else "")
+        if access_log:
+            self.name += "+log" if access_log == "denied" else "+log-all"
         self.bundle_bytes = None
         self.envoy = None
         self.server_port = None  # the server Envoy's mTLS listener
@@ -135,12 +141,15 @@ def write_bundles(cfgs, directory):
     for c in cfgs:
         if c.kind != "wasm":
             continue
-        text = json.dumps(bundles.DIALECTS[c.dialect](c.principals, c.paths, port=c.server_port))
+        bundle = bundles.DIALECTS[c.dialect](c.principals, c.paths, port=c.server_port)
+        if c.access_log:
+            bundle.setdefault("settings", {})["accessLog"] = c.access_log
+        text = json.dumps(bundle)
         c.bundle_text = text
         c.bundle_bytes = len(text)
         (directory / f"{c.name}.json").write_text(text)
-        if c.name.endswith("-alt"):
-            continue  # the same bundle as its shipped-build twin: the engine alone cannot differ
+        if c.name.endswith("-alt") or c.access_log:
+            continue  # the same bundle as its twin: the engine alone cannot differ
         cases.append({"name": c.name, "file": f"{c.name}.json", "principal": c.identity,
                       "path": c.path, "port": c.server_port})
     # The engine alone at both ends of the principal range, whatever the configuration list.
@@ -181,7 +190,7 @@ def vm_alone(cfgs, directory, noop):
     log("the module alone in V8 (node bench/vm-harness.mjs)")
     runs = [("noop", noop, "-", bundles.caller("istio"), bundles.request_path(10))]
     runs += [(c.name, c.wasm, str(directory / f"{c.name}.json"), c.identity, c.path)
-             for c in cfgs if c.kind == "wasm" and not c.name.endswith("-alt")]
+             for c in cfgs if c.kind == "wasm" and not c.name.endswith("-alt") and not c.access_log]
     rows = []
     for name, wasm, bundle, who, path in runs:
         r = subprocess.run([node, str(HERE / "vm-harness.mjs"), str(wasm), bundle, who, path, "1"],
@@ -236,6 +245,17 @@ def measure(c, wrk_bin, seconds, warmup, connections, perf_dir=None):
     }
 
 
+def filters_for(c, noop):
+    """The server's HTTP filters (before the router) for configuration c."""
+    if c.kind == "none":
+        return []
+    if c.kind in ("noop", "probe"):
+        return [envoys.wasm_filter("noop", noop, c.calls)]
+    if c.kind == "wasm":
+        return [envoys.wasm_filter("spiffe_authz", c.wasm, c.bundle_text)]
+    return [bundles.rbac_filter(c.principals, c.paths)]
+
+
 def perf_by_dso(data, requests):
     """{dso: µs per request} from a perf.data file: where the server's CPU time goes (V8's
     wasm code shows as anonymous memory, `[JIT]` or `[unknown]`; Envoy's own code as `envoy`)."""
@@ -275,6 +295,11 @@ def main():
     ap.add_argument("--probes", action=argparse.BooleanOptionalAction, default=None,
                     help="also measure the no-op filter making spiffe-authz's host calls (default: on, off in --quick)")
     ap.add_argument("--alt-wasm", help="also measure this build of spiffe-authz (istio, 1 and 10,000 principals)")
+    ap.add_argument("--access-log", action="store_true",
+                    help="also measure the decision in Envoy's access log: none+log (no filter, access log), "
+                         "istio-1x10+log (access log; the filter records refusals only: the measured requests "
+                         "are allowed, so this is the access log's own cost) and istio-1x10+log-all "
+                         "(settings.accessLog: all: the filter records every decision, one host call more)")
     ap.add_argument("--perf", action=argparse.BooleanOptionalAction, default=None,
                     help="after the measured rounds, one more (not counted: sampling costs CPU) in which each "
                          "server is sampled by perf (CPU clock) and its time split by DSO (default: on if perf "
@@ -282,11 +307,16 @@ def main():
     ap.add_argument("--only", help="comma-separated configuration names (none and noop are always kept)")
     ap.add_argument("--micro", action=argparse.BooleanOptionalAction, default=None,
                     help="the native engine micro-benchmark (default: on, off in --quick)")
+    ap.add_argument("--startup-reps", type=int,
+                    help="starts of each server per configuration and concurrency (1, 2, 4) for the start-up "
+                         "and resident-memory tables (default 5; quick 3; 0: skip)")
     ap.add_argument("--out", help="results directory (default target/bench)")
     ap.add_argument("--results-md", help="write the report here (default: bench/RESULTS.md for a full run, "
                                          "target/bench/RESULTS.md otherwise)")
     a = ap.parse_args()
     rounds = a.rounds or (2 if a.quick else 6)
+    if a.startup_reps is None:
+        a.startup_reps = 3 if a.quick else 5
     seconds = a.duration or (2 if a.quick else 4)
     for opt in ("probes", "perf", "micro"):
         if getattr(a, opt) is None:
@@ -297,9 +327,13 @@ def main():
     cfgs = configs(a.quick, a.rbac_cap, a.probes)
     if a.alt_wasm:
         cfgs += [Config("wasm", "istio", p, 10, wasm=pathlib.Path(a.alt_wasm)) for p in (1, 10 * K)]
+    if a.access_log:
+        cfgs += [Config("none", access_log="denied"), Config("wasm", "istio", 1, 10, access_log="denied"),
+                 Config("wasm", "istio", 1, 10, access_log="all")]
     if a.only:
         keep = set(a.only.split(",")) | {"none", "noop"}
-        cfgs = [c for c in cfgs if c.name in keep or c.kind == "probe" or c.name.endswith("-alt")]
+        cfgs = [c for c in cfgs
+                if c.name in keep or c.kind == "probe" or c.name.endswith("-alt") or c.access_log]
     out = pathlib.Path(a.out) if a.out else OUT
     out.mkdir(parents=True, exist_ok=True)
     work = pathlib.Path(tempfile.mkdtemp(prefix="spiffe-authz-bench-"))
@@ -316,24 +350,19 @@ def main():
     vm = vm_alone(cfgs, bdir, noop) if a.micro else []
 
     pki = Pki(work / "pki")
-    binary = envoy_binary()
+    binary = envoys.native_binary(envoy_binary())
     version = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout.strip()
     base = (os.getpid() % 20000) * 50 + 1_000_000
+    # Start-up and memory first, one server at a time, before the load phase's Envoys exist.
+    startup_cfgs = [c for c in cfgs if c.kind != "probe" and not c.access_log]
+    start_data = startup.run(binary, work, startup_cfgs, lambda c: filters_for(c, noop), pki, base + 40,
+                             a.startup_reps, log) if a.startup_reps else {}
     started_envoys = []
     results = {c.name: [] for c in cfgs}
     try:
         for i, c in enumerate(cfgs):
-            if c.kind == "none":
-                filters = []
-            elif c.kind == "noop":
-                filters = [envoys.wasm_filter("noop", noop, "")]
-            elif c.kind == "probe":
-                filters = [envoys.wasm_filter("noop", noop, c.calls)]
-            elif c.kind == "wasm":
-                filters = [envoys.wasm_filter("spiffe_authz", c.wasm, c.bundle_text)]
-            else:
-                filters = [bundles.rbac_filter(c.principals, c.paths)]
-            boot = envoys.server_bootstrap(filters, port=c.server_port, pki=pki)
+            access_log = work / f"{c.name}.access.log" if c.access_log else None
+            boot = envoys.server_bootstrap(filters_for(c, noop), port=c.server_port, pki=pki, access_log=access_log)
             c.envoy = envoys.Envoy(binary, work, c.name, boot, base + i)
             log(f"starting server {c.name}")
             c.envoy.start()
@@ -375,12 +404,12 @@ def main():
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": {"nproc": os.cpu_count(), "cpu": _cpu_model(), "kernel": platform.release(), "envoy": version},
         "settings": {"rounds": rounds, "seconds": seconds, "warmup": a.warmup, "connections": a.connections,
-                     "quick": a.quick, "rbac_cap": a.rbac_cap},
+                     "quick": a.quick, "rbac_cap": a.rbac_cap, "startup_reps": a.startup_reps},
         "configs": [{"name": c.name, "kind": c.kind, "dialect": c.dialect, "principals": c.principals,
-                     "paths": c.paths, "calls": c.calls, "bundle_bytes": c.bundle_bytes,
+                     "paths": c.paths, "calls": c.calls, "bundle_bytes": c.bundle_bytes, "access_log": c.access_log,
                      "wasm": str(c.wasm) if c.kind == "wasm" else None} for c in cfgs],
         "runs": results, "profiles": profiles if a.perf else {}, "rss": memory, "configure": configure, "ready_s": ready, "micro": micro,
-        "vm": vm,
+        "vm": vm, "startup": start_data,
         "wasm_bytes": WASM.stat().st_size, "noop_wasm_bytes": noop.stat().st_size,
         "elapsed_s": time.time() - started,
     }

@@ -41,23 +41,12 @@ impl<'a> Bundle<'a> {
                 message: "expected a JSON object {\"workload\": ..., \"settings\": ..., \"resources\": [...]}".into(),
             });
         }
-        let de = &mut serde_json::Deserializer::from_str(json);
-        let b: Bundle<'a> = serde_path_to_error::deserialize(de).map_err(|e| BundleError::Envelope {
-            field: path_of(e.path()),
-            message: e.inner().to_string(),
+        let b: Bundle<'a> = serde_json::from_str(json).map_err(|e| BundleError::Envelope {
+            field: crate::json_path::path_at(json, &e),
+            message: e.to_string(),
         })?;
         b.settings.validate()?;
         Ok(b)
-    }
-}
-
-/// Renders a serde path as `a.b[2].c` (empty for the root).
-pub(crate) fn path_of(p: &serde_path_to_error::Path) -> String {
-    let s = p.to_string();
-    if s == "." {
-        String::new()
-    } else {
-        s
     }
 }
 
@@ -79,6 +68,40 @@ pub struct Workload {
     /// Named container ports (Linkerd `Server.spec.port` may name one).
     #[serde(default)]
     pub ports: BTreeMap<String, u16>,
+    /// Pod annotations. Linkerd reads `config.linkerd.io/default-inbound-policy`,
+    /// `config.linkerd.io/proxy-require-identity-inbound-ports` and
+    /// `config.linkerd.io/opaque-ports`.
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+    /// The pod's HTTP probes (the `httpGet` of its containers' liveness, readiness and startup
+    /// probes): Linkerd admits them from `settings.linkerd.probeNetworks`.
+    #[serde(default)]
+    pub probes: Vec<Probe>,
+}
+
+/// One `httpGet` probe of the pod.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Probe {
+    /// The container port, by number or by name (`workload.ports`).
+    pub port: ProbePort,
+    /// The probe's path (default `/`).
+    #[serde(default = "root_path")]
+    pub path: String,
+}
+
+fn root_path() -> String {
+    "/".into()
+}
+
+/// A probe's port: a number or a container port name.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum ProbePort {
+    /// A port number.
+    Number(u16),
+    /// A named container port.
+    Name(String),
 }
 
 impl Workload {
@@ -91,6 +114,12 @@ impl Workload {
         self.trust_domain = self.trust_domain.or_else(|| defaults.trust_domain.clone());
         for (k, v) in &defaults.ports {
             self.ports.entry(k.clone()).or_insert(*v);
+        }
+        for (k, v) in &defaults.annotations {
+            self.annotations.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        if self.probes.is_empty() {
+            self.probes = defaults.probes.clone();
         }
         self
     }
@@ -152,6 +181,19 @@ pub enum Mode {
     DryRun,
 }
 
+/// Which decisions the filter hands to Envoy's access log (filter state
+/// `wasm.spiffe_authz.decision`, README "Envoy").
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum AccessLog {
+    /// Refusals only (the default): they also carry the decision in the local reply's response
+    /// code details, at no cost.
+    #[default]
+    Denied,
+    /// Allowed requests too: one more host call per allowed request.
+    All,
+}
+
 /// Engine-wide settings.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
@@ -164,6 +206,8 @@ pub struct Settings {
     pub default_action: DefaultAction,
     /// `enforce` (default) or `dry-run` for the whole bundle.
     pub mode: Mode,
+    /// `denied` (default) or `all`: which decisions Envoy's access log can print.
+    pub access_log: AccessLog,
     /// Linkerd settings.
     pub linkerd: LinkerdSettings,
     /// Path canonicalization: what the filter refuses and what it forwards (safe defaults).
@@ -192,6 +236,7 @@ impl Default for Settings {
             trust_domain_aliases: Vec::new(),
             default_action: DefaultAction::Deny,
             mode: Mode::Enforce,
+            access_log: AccessLog::Denied,
             linkerd: LinkerdSettings::default(),
             path: PathSettings::default(),
             dapr: DaprSettings::default(),
@@ -245,6 +290,9 @@ pub struct LinkerdSettings {
     /// `default:localhost` authorization). Default true, as in Linkerd; set false when clients
     /// reach this Envoy over loopback (a co-located front proxy, local tests).
     pub authorize_localhost: bool,
+    /// Where kubelet probes come from: the policy controller's `--probe-networks` (the chart's
+    /// `policyController.probeNetworks`, every address by default).
+    pub probe_networks: Vec<String>,
 }
 
 impl Default for LinkerdSettings {
@@ -262,6 +310,7 @@ impl Default for LinkerdSettings {
             .to_vec(),
             control_plane_namespace: "linkerd".into(),
             authorize_localhost: true,
+            probe_networks: vec!["0.0.0.0/0".into(), "::/0".into()],
         }
     }
 }

@@ -224,6 +224,29 @@ impl Decision<'_> {
     pub fn allowed(&self) -> bool {
         !self.enforced || self.verdict.effect == Effect::Allow
     }
+
+    /// The decision as one token for Envoy's access log (response code details allow no
+    /// spaces): `spiffe_authz:<effect>:<dialect>:<kind>:<namespace>/<name>:<rule>`, e.g.
+    /// `spiffe_authz:deny:istio:AuthorizationPolicy:shop/deny-admin:0`. A built-in default
+    /// reads `...:default:-/deny:-`; a verdict the bundle's dry-run mode did not enforce has the
+    /// effect `dry-run-deny`. Kubernetes names and kinds hold no `:` or whitespace.
+    pub fn access_log(&self) -> String {
+        let v = &self.verdict;
+        let effect = match (self.allowed(), v.effect) {
+            (true, Effect::Deny) => "dry-run-deny",
+            (true, Effect::NotFound) => "dry-run-not-found",
+            (_, e) => e.name(),
+        };
+        let m = v.meta;
+        let dialect = m.dialect.map_or("bundle", Dialect::name);
+        let rule = v.rule.map_or_else(|| "-".to_string(), |r| r.to_string());
+        let token = format!(
+            "spiffe_authz:{effect}:{dialect}:{}:{}/{}:{rule}",
+            m.kind, m.namespace, m.name
+        );
+        // Defensive: a space would make Envoy refuse the local reply's details.
+        token.replace(|c: char| c.is_whitespace(), "_")
+    }
 }
 
 /// [`crate::Engine::explain`]: the decision and, layer by layer, what each looked at.

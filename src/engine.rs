@@ -1,6 +1,6 @@
 //! The compiled engine: built once per configuration, then asked once per request.
 
-use crate::bundle::{Bundle, Mode, Workload};
+use crate::bundle::{AccessLog, Bundle, Mode, Workload};
 use crate::decision::{Decision, Explanation};
 use crate::dialect::{compile_layers, Ctx};
 use crate::error::{BundleError, Warning};
@@ -13,6 +13,7 @@ use crate::request::{ReadPlan, Request};
 pub struct Engine {
     layers: Layers,
     mode: Mode,
+    access_log: AccessLog,
     /// How many [`crate::Meta`]s the engine holds (every id is below).
     metas: usize,
     workload: Workload,
@@ -32,14 +33,16 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// Parses, validates and compiles a bundle. `defaults` fills workload fields the bundle
-    /// leaves out (in Envoy: Istio node metadata).
+    /// Parses, validates and compiles a bundle (plain, or in its [`crate::compact`] form).
+    /// `defaults` fills workload fields the bundle leaves out (in Envoy: Istio node metadata).
     pub fn from_json(json: &[u8], defaults: &Workload) -> Result<Engine, BundleError> {
         let text = std::str::from_utf8(json).map_err(|e| BundleError::Envelope {
             field: String::new(),
             message: format!("not UTF-8: {e}"),
         })?;
-        let bundle = Bundle::parse(text)?;
+        // A compact (gzip + base64) bundle is expanded first, within a size limit.
+        let text = crate::compact::expand(text)?;
+        let bundle = Bundle::parse(&text)?;
         let workload = bundle.workload.clone().or(defaults);
         let ids = MetaIds::default();
         let ctx = Ctx {
@@ -63,6 +66,7 @@ impl Engine {
             layers,
             metas: ids.count(),
             mode: bundle.settings.mode,
+            access_log: bundle.settings.access_log,
             workload,
             warnings,
             plan: plan.seal(),
@@ -116,6 +120,12 @@ impl Engine {
     /// [`crate::request::incoming`] with the request's headers.
     pub fn plan(&self) -> &ReadPlan {
         &self.plan
+    }
+
+    /// Should allowed requests, too, hand their decision to Envoy's access log
+    /// (`settings.accessLog: all`)? Refusals always do.
+    pub fn logs_allowed(&self) -> bool {
+        self.access_log == AccessLog::All
     }
 
     /// Is the whole bundle in dry-run mode?

@@ -10,7 +10,8 @@
 //!
 //! The public face is small: [`Engine`] (load, [`Engine::evaluate`], [`Engine::explain`],
 //! [`Engine::plan`]), [`Request`] and the [`request`] module (how the filter builds one from what
-//! the host gives, path canonicalization), [`Decision`] and [`Verdict`]. Inside, private:
+//! the host gives, path canonicalization), [`Decision`] and [`Verdict`], and [`compact`] (the
+//! compressed form of a large bundle, which [`Engine::from_json`] expands). Inside, private:
 //! `bundle.rs` and `resource.rs` (the envelope, each object routed to its dialect), `dialect/`
 //! (one module per policy format, lowering its owner's objects into the shared `model/` and
 //! deciding with its owner's combination rules), `eval.rs` (how layers combine, written once,
@@ -44,11 +45,13 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod bundle;
+pub mod compact;
 mod decision;
 mod dialect;
 mod engine;
 mod error;
 mod eval;
+mod json_path;
 mod model;
 pub mod request;
 mod resource;
@@ -59,6 +62,7 @@ mod filter;
 
 pub use bundle::{PathSettings, Settings, Workload};
 pub use decision::{Decision, Effect, Explanation, Few, LayerExplanation, Reason, RuleRef, Verdict};
+pub use dialect::dialect_of;
 pub use engine::Engine;
 pub use error::{BundleError, Warning};
 pub use model::{Dialect, Meta};

@@ -8,7 +8,6 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::bundle::path_of;
 use crate::error::{BundleError, Warning};
 
 /// `metadata` of a Kubernetes object (other fields ignored).
@@ -125,24 +124,14 @@ impl<'a> Resource<'a> {
     }
 
     /// The `spec`, parsed into the dialect's wire type (absent = `T::default()`). A parse error
-    /// names the field, e.g. `spec.rules[1].from[0].source.principals`. The wire type may
-    /// borrow strings from the bundle's JSON (`'a`) instead of copying them.
+    /// names the field, e.g. `spec.rules[1].from[0].source.principals`, found from the error's
+    /// position ([`crate::json_path`]: tracking it while parsing doubled the deserializers in the
+    /// module). The wire type may borrow strings from the bundle's JSON (`'a`) instead of
+    /// copying them.
     pub fn spec<T: Deserialize<'a> + Default>(&self) -> Result<T, BundleError> {
-        let de = &mut serde_json::Deserializer::from_str(self.raw.get());
+        let text = self.raw.get();
         let obj: Object<T> =
-            serde_path_to_error::deserialize(de).map_err(|e| self.error(path_of(e.path()), e.inner().to_string()))?;
+            serde_json::from_str(text).map_err(|e| self.error(crate::json_path::path_at(text, &e), e.to_string()))?;
         Ok(obj.spec.unwrap_or_default())
-    }
-
-    /// [`Resource::spec`] for a large spec made of many small objects: parsed first without
-    /// tracking the path (serde_path_to_error copies every map key it passes, ~40% of such a
-    /// parse); only a spec that fails is parsed again, tracked, for the same error naming its
-    /// field. It puts a second copy of `T`'s deserializer in the module (~20 KB for Dapr's,
-    /// ~180 KB for all dialects'), so only the dialects that need it use it.
-    pub fn spec_untracked_first<T: Deserialize<'a> + Default>(&self) -> Result<T, BundleError> {
-        match serde_json::from_str::<Object<T>>(self.raw.get()) {
-            Ok(obj) => Ok(obj.spec.unwrap_or_default()),
-            Err(_) => self.spec(),
-        }
     }
 }

@@ -136,13 +136,13 @@ fn unusable_bundle_exits_2_naming_resource_and_field() {
         "bad-principal.json",
         r#"{"workload": {"namespace": "a"}, "resources": [
         {"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy", "metadata": {"name": "p", "namespace": "a"},
-         "spec": {"rules": [{"from": [{"source": {"principals": ["ok", "a*b"]}}]}]}}]}"#,
+         "spec": {"rules": [{"from": [{"source": {"serviceAccounts": ["ok", "a*b"]}}]}]}}]}"#,
     );
     let o = cli(&["check", "--bundle", p.to_str().unwrap_or_default()]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("resources[0] (AuthorizationPolicy a/p)"), "{err}");
-    assert!(err.contains("spec.rules[0].from[0].source.principals[1]"), "{err}");
+    assert!(err.contains("spec.rules[0].from[0].source.serviceAccounts[1]"), "{err}");
     assert!(o.stdout.is_empty());
     let o = cli(&["validate", "--bundle", p.to_str().unwrap_or_default()]);
     assert_eq!(o.status.code(), Some(2));
@@ -186,4 +186,29 @@ fn grpc_flag_marks_the_request() {
     ]);
     // gRPC requests are POSTs: the GET-only rule does not match.
     assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn metadata_flag_feeds_istio_filter_conditions() {
+    let p = temp_bundle(
+        "metadata.json",
+        r#"{"workload": {"namespace": "a"}, "resources": [
+        {"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy", "metadata": {"name": "p", "namespace": "a"},
+         "spec": {"action": "DENY", "rules": [{"when": [{"key": "experimental.envoy.filters.http.lua[verdict]", "values": ["block"]}]}]}}]}"#,
+    );
+    let check = |extra: &[&str]| {
+        let mut args = vec!["check", "--bundle", p.to_str().unwrap_or_default()];
+        args.extend(extra);
+        cli(&args).status.code()
+    };
+    assert_eq!(
+        check(&["--metadata", r#"envoy.filters.http.lua={"verdict": "block"}"#]),
+        Some(1)
+    );
+    assert_eq!(
+        check(&["--metadata", r#"envoy.filters.http.lua={"verdict": "pass"}"#]),
+        Some(0)
+    );
+    assert_eq!(check(&[]), Some(0));
+    assert_eq!(check(&["--metadata", "nope"]), Some(2));
 }

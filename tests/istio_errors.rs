@@ -29,7 +29,7 @@ fn refused_with_resource_field_and_reason() {
         (
             r#"{"action": "ALLOW", "provider": {"name": "ext"}}"#,
             "spec.provider",
-            "only valid with action CUSTOM",
+            "`provider` must not be with non CUSTOM action",
         ),
         (r#"{"action": "PERMIT"}"#, "spec.action", "unknown variant"),
         (
@@ -40,7 +40,7 @@ fn refused_with_resource_field_and_reason() {
         (
             r#"{"rules": [{"from": [{}]}]}"#,
             "spec.rules[0].from[0].source",
-            "must be set",
+            "`from.source` must not be nil",
         ),
         (
             r#"{"rules": [{"from": [{"source": {}}]}]}"#,
@@ -53,84 +53,84 @@ fn refused_with_resource_field_and_reason() {
             "must not be empty",
         ),
         (
-            r#"{"rules": [{"from": [{"source": {"principals": ["a*b"]}}]}]}"#,
-            "source.principals[0]",
-            "'*'",
+            r#"{"rules": [{"from": [{"source": {"serviceAccounts": ["ns/a*b"]}}]}]}"#,
+            "source.serviceAccounts[0]",
+            "wildcard not allowed",
         ),
         (
             r#"{"rules": [{"from": [{"source": {"principals": [""]}}]}]}"#,
             "source.principals[0]",
-            "must not be empty",
+            "empty value not allowed",
         ),
         (
             r#"{"rules": [{"from": [{"source": {"requestPrincipals": [""]}}]}]}"#,
             "source.requestPrincipals[0]",
-            "must not be empty",
+            "empty value not allowed",
         ),
         (
             r#"{"rules": [{"from": [{"source": {"ipBlocks": ["10.0.0.0/40"]}}]}]}"#,
             "source.ipBlocks[0]",
-            "prefix length",
+            "bad IP address (10.0.0.0/40)",
         ),
         (
             r#"{"rules": [{"from": [{"source": {"notIpBlocks": ["nope"]}}]}]}"#,
             "source.notIpBlocks[0]",
-            "not an IP",
+            "bad IP address (nope)",
         ),
         (
             r#"{"rules": [{"from": [{"source": {"principals": ["a"], "serviceAccounts": ["ns/sa"]}}]}]}"#,
             "source.serviceAccounts",
-            "cannot be set together",
+            "cannot set serviceAccounts with namespaces or principals",
         ),
         (
             r#"{"rules": [{"from": [{"source": {"serviceAccounts": ["a/b/c"]}}]}]}"#,
             "source.serviceAccounts[0]",
-            "not `<namespace>/<serviceaccount>`",
+            "expected format 'serviceAccount' or 'namespace/serviceAccount'",
         ),
         (
             r#"{"rules": [{"to": [{"operation": {"ports": ["http"]}}]}]}"#,
             "operation.ports[0]",
-            "not a port number",
+            "bad port (http)",
         ),
         (
-            r#"{"rules": [{"to": [{"operation": {"paths": ["/a/{**}/b"]}}]}]}"#,
+            r#"{"rules": [{"to": [{"operation": {"paths": ["/a/{**}/{*}"]}}]}]}"#,
             "operation.paths[0]",
-            "last operator",
+            "{**} is not the last operator",
         ),
         (
             r#"{"rules": [{"to": [{"operation": {"paths": ["/a/x{*}"]}}]}]}"#,
             "operation.paths[0]",
-            "whole segment",
+            "beyond a supported path template",
         ),
         (
             r#"{"rules": [{"to": [{"operation": {"notPaths": ["/a/{*}/*"]}}]}]}"#,
             "operation.notPaths[0]",
-            "whole segment",
+            "invalid string literal",
         ),
         (
             r#"{"rules": [{"when": [{"key": "request.headers[x]"}]}]}"#,
             "spec.rules[0].when[0].values",
-            "at least one",
+            "at least one of `values` or `notValues` must be set for key request.headers[x]",
         ),
         (
             r#"{"rules": [{"when": [{"key": "request.colour", "values": ["x"]}]}]}"#,
             "spec.rules[0].when[0].key",
-            "not a supported condition key",
+            "unknown attribute: request.colour",
         ),
         (
             r#"{"rules": [{"when": [{"key": "request.auth.claims.iss", "values": ["x"]}]}]}"#,
             "when[0].key",
-            "request.auth.claims[name]",
+            "bad key (request.auth.claims.iss): should have format a[b]",
         ),
         (
             r#"{"rules": [{"when": [{"key": "experimental.envoy.filters.x", "values": ["x"]}]}]}"#,
             "when[0].key",
-            "metadata",
+            "bad key (experimental.envoy.filters.x)",
         ),
         (
             r#"{"rules": [{"when": [{"key": "destination.port", "notValues": ["x"]}]}]}"#,
             "when[0].notValues[0]",
-            "not a port",
+            "bad port (x)",
         ),
     ];
     for (spec, field, reason) in cases {

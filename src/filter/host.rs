@@ -28,6 +28,10 @@ impl HostReads for Stream {
     fn read(&mut self, a: Attribute) -> Option<Vec<u8>> {
         property(a.path())
     }
+
+    fn read_filter_metadata(&mut self, filter: &str) -> Option<Vec<u8>> {
+        property(&["metadata", "filter_metadata", filter])
+    }
 }
 
 /// The plugin configuration (the bundle JSON).

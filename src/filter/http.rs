@@ -16,6 +16,7 @@ use proxy_wasm::types::{Action, GrpcStatusCode, LogLevel, MapType};
 use crate::request::{incoming, Refused};
 use crate::{Decision, Effect, Request, Verdict};
 
+use super::abi;
 use super::host;
 use super::loaded::Loaded;
 use super::metrics::{self, Counter};
@@ -39,7 +40,7 @@ impl HttpContext for Http {
         let Some(loaded) = self.loaded.clone() else {
             // Fail closed: no bundle, no access.
             metrics::inc_now(Counter::Denied);
-            return local_reply(503, false, "spiffe-authz: no policy loaded");
+            return local_reply(503, false, "spiffe-authz: no policy loaded", "spiffe_authz:no-bundle");
         };
         let engine = &loaded.engine;
         let incoming = match incoming(engine.plan(), host::request_headers(), &mut host::Stream) {
@@ -53,7 +54,12 @@ impl HttpContext for Http {
             if hostcalls::set_map_value(MapType::HttpRequestHeaders, ":path", Some(path)).is_err() {
                 // Never forward a path other than the one decided on.
                 metrics::inc_now(Counter::Denied);
-                return local_reply(503, req.grpc, "spiffe-authz: cannot forward the canonical path");
+                return local_reply(
+                    503,
+                    req.grpc,
+                    "spiffe-authz: cannot forward the canonical path",
+                    "spiffe_authz:cannot-forward-path",
+                );
             }
         }
         for name in &incoming.remove {
@@ -61,6 +67,10 @@ impl HttpContext for Http {
         }
         let d = engine.evaluate(req);
         loaded.counters.count(&d);
+        if engine.logs_allowed() && d.allowed() {
+            // settings.accessLog: all. Refusals carry theirs in the local reply (`deny`).
+            record(&d);
+        }
         enforce(&loaded, &d, req)
     }
 }
@@ -102,6 +112,12 @@ fn enforce(loaded: &Loaded, d: &Decision<'_>, req: &Request) -> Action {
     deny(d, req.grpc)
 }
 
+/// Hands the decision to Envoy's access log: filter state `wasm.spiffe_authz.decision`
+/// (`%FILTER_STATE(wasm.spiffe_authz.decision:PLAIN)%`). A host that refuses changes nothing.
+fn record(d: &Decision<'_>) {
+    let _ = abi::set_property("spiffe_authz.decision", d.access_log().as_bytes());
+}
+
 /// Answers 400 to a request whose path or authority the filter refuses to read.
 fn bad_request(r: &Refused) -> Action {
     metrics::inc_now(Counter::BadRequest);
@@ -110,12 +126,15 @@ fn bad_request(r: &Refused) -> Action {
         LogLevel::Info,
         &format!("spiffe-authz: bad request: {what} refused ({}); 400", r.error),
     );
-    local_reply(400, r.grpc, &format!("spiffe-authz: bad request {what}"))
+    let details = format!("spiffe_authz:bad-request:{what}");
+    local_reply(400, r.grpc, &format!("spiffe-authz: bad request {what}"), &details)
 }
 
 /// Answers a denied request. The body (gRPC: grpc-message) names the deciding policy and nothing
 /// else: `RBAC: access denied by AuthorizationPolicy ns/name`, or `RBAC: access denied` when no
-/// rule decided (no ALLOW policy matched, or the bundle's default).
+/// rule decided (no ALLOW policy matched, or the bundle's default). The access log gets the
+/// deciding resource and rule ([`Decision::access_log`]) as the response code details and as
+/// filter state.
 fn deny(d: &Decision<'_>, grpc: bool) -> Action {
     let (status, what) = match d.verdict.effect {
         Effect::NotFound => (404, "not found"),
@@ -125,28 +144,34 @@ fn deny(d: &Decision<'_>, grpc: bool) -> Action {
         Some(by) => format!("RBAC: {what} by {}", by.meta),
         None => format!("RBAC: {what}"),
     };
-    local_reply(status, grpc, &body)
+    record(d);
+    local_reply(status, grpc, &body, &d.access_log())
 }
 
 /// Sends a local reply and stops the stream. gRPC clients get a gRPC status (PERMISSION_DENIED
-/// for 403, NOT_FOUND for 404, INVALID_ARGUMENT for 400, UNAVAILABLE for 503).
-fn local_reply(status: u32, grpc: bool, body: &str) -> Action {
-    if grpc {
+/// for 403, NOT_FOUND for 404, INVALID_ARGUMENT for 400, UNAVAILABLE for 503). `details` is what
+/// Envoy's access log prints as `%RESPONSE_CODE_DETAILS%`.
+fn local_reply(status: u32, grpc: bool, body: &str, details: &str) -> Action {
+    let mut text = body.as_bytes().to_vec();
+    let (status, headers, grpc_status): (u32, &[(&str, &str)], i32) = if grpc {
         let code = match status {
             400 => GrpcStatusCode::InvalidArgument,
             404 => GrpcStatusCode::NotFound,
             503 => GrpcStatusCode::Unavailable,
             _ => GrpcStatusCode::PermissionDenied,
         };
-        let _ = hostcalls::send_grpc_response(code, Some(body), vec![]);
+        (200, &[], code as i32)
     } else {
-        let mut text = body.to_string();
-        text.push('\n');
-        let _ = hostcalls::send_http_response(
+        text.push(b'\n');
+        (
             status,
-            vec![("content-type", "text/plain"), ("x-spiffe-authz", "denied")],
-            Some(text.as_bytes()),
-        );
+            &[("content-type", "text/plain"), ("x-spiffe-authz", "denied")],
+            -1,
+        )
+    };
+    if abi::send_local_response(status, details, &text, headers, grpc_status).is_err() {
+        // Details the host refuses must not cost the answer.
+        let _ = abi::send_local_response(status, "", &text, headers, grpc_status);
     }
     Action::Pause
 }

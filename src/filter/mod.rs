@@ -6,6 +6,7 @@
 //! every host read so that none can panic; [`metrics`] and [`policy_metrics`] name the
 //! counters. All policy logic lives in the engine.
 
+mod abi;
 mod host;
 mod http;
 mod loaded;
@@ -16,8 +17,8 @@ mod root;
 use proxy_wasm::types::LogLevel;
 
 /// The entry point Envoy calls when it loads the module. `proxy_wasm::main!` expands to a
-/// `#[no_mangle]` export and an `unsafe` call of the WASI constructors: the only unsafe code in
-/// the crate, written by the SDK, hence the `allow` (lib.rs forbids unsafe code everywhere else).
+/// `#[no_mangle]` export and an `unsafe` call of the WASI constructors, written by the SDK, hence
+/// the `allow` (lib.rs forbids unsafe code everywhere else but here and in [`abi`]).
 #[allow(unsafe_code)]
 mod entry {
     use proxy_wasm::types::LogLevel;

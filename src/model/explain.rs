@@ -37,7 +37,12 @@ impl Pred {
                 "destination address {} is not in the listed blocks",
                 ip(r.destination_ip)
             ),
-            Pred::Host(s) => format!("host {:?} {}", r.host, listed(s.exact_only(), s.len())),
+            Pred::Id(t) => format!(
+                "the {} of peer {} is not listed",
+                t.what(),
+                id.map_or(none, |i| i.as_str())
+            ),
+            Pred::Host(s) => format!("authority {:?} {}", r.authority, listed(s.exact_only(), s.len())),
             Pred::Port(ps) => format!(
                 "port {} is not one of {ps:?}",
                 r.port.map_or("unknown".into(), |p| p.to_string())
@@ -55,6 +60,8 @@ impl Pred {
             Pred::Sni(s) => format!("SNI {} {}", r.sni.as_deref().unwrap_or("none"), not_in(s)),
             Pred::Jwt(_, _) if r.jwt.is_none() => "the request has no validated JWT".into(),
             Pred::Jwt(f, s) => format!("{} {}", f.describe(r), not_in(s)),
+            Pred::JwtPrincipal(_) => format!("JWT principal {} is not listed", jwt_principal(r)),
+            Pred::Metadata(t) => format!("metadata {} = {:?} is not listed", t.name(), t.value(r)),
             Pred::Not(p) => format!("excluded by a negative field: {}", p.holding(r)),
             Pred::All(ps) => ps
                 .iter()
@@ -79,7 +86,8 @@ impl Pred {
                 id.and_then(|i| i.namespace()).unwrap_or("")
             ),
             Pred::ServiceAccount(_) => "the peer's service account is listed".into(),
-            Pred::Host(_) => format!("host {:?} is listed", r.host),
+            Pred::Id(t) => format!("the {} of peer {} is listed", t.what(), id.map_or("", |i| i.as_str())),
+            Pred::Host(_) => format!("authority {:?} is listed", r.authority),
             Pred::Method(_) => format!("method {} is listed", r.method),
             Pred::Path(_, ps) => format!("path {} matches one of [{}]", r.path, patterns(ps)),
             Pred::Port(_) => format!("port {} is listed", r.port.unwrap_or(0)),
@@ -90,9 +98,20 @@ impl Pred {
             Pred::SourceIpOrUnknown(_) => "the address is listed".into(),
             Pred::Header(n, _) | Pred::HeaderValues(n, _, _) => format!("header {n} has a listed value"),
             Pred::Jwt(f, _) => format!("{} is listed", f.describe(r)),
+            Pred::JwtPrincipal(_) => format!("JWT principal {} is listed", jwt_principal(r)),
+            Pred::Metadata(t) => format!("metadata {} is listed", t.name()),
             Pred::All(ps) if ps.len() == 1 => ps.iter().map(|p| p.holding(r)).collect(),
             _ => "the negated test holds".into(),
         }
+    }
+}
+
+/// `iss/sub` of the request's JWT, for `explain`.
+fn jwt_principal(r: &Request) -> String {
+    let text = |k: &str| r.jwt.as_ref().and_then(|p| p.get(k)?.as_str()).unwrap_or("?");
+    match r.jwt {
+        Some(_) => format!("{}/{}", text("iss"), text("sub")),
+        None => "none (no validated JWT)".into(),
     }
 }
 
@@ -126,8 +145,7 @@ fn patterns(ps: &[PathPattern]) -> String {
             .map(|s| match s {
                 Seg::Lit(l) => format!("/{l}"),
                 Seg::One => "/{*}".into(),
-                Seg::Rest { min: 0 } => "/{**?}".into(),
-                Seg::Rest { .. } => "/{**}".into(),
+                Seg::Rest => "/{**}".into(),
             })
             .collect(),
     };

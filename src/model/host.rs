@@ -7,7 +7,8 @@
 
 use std::collections::HashSet;
 
-use super::Wildcard;
+use super::{StringSet, Wildcard};
+use crate::request::Request;
 
 /// One host test.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,15 +36,16 @@ impl HostPattern {
         HostPattern::Exact(normalize(name).into())
     }
 
-    /// Istio's wildcard syntax (`abc`, `abc*`, `*abc`, `*`), compared case-insensitively.
-    pub fn parse_istio(v: &str) -> Result<HostPattern, String> {
+    /// Istio's wildcard syntax (`abc`, `abc*`, `*abc`, `*`; see [`Wildcard::istio`]), compared
+    /// case-insensitively with the normalized host.
+    pub fn istio(v: &str) -> HostPattern {
         let v = normalize(v);
-        Ok(match Wildcard::parse_istio(&v)? {
+        match Wildcard::istio(&v) {
             Wildcard::Exact(h) => HostPattern::Exact(h.into()),
             Wildcard::Prefix(p) => HostPattern::Prefix(p.into()),
             Wildcard::Suffix(s) => HostPattern::Suffix(s.into()),
             Wildcard::Presence => HostPattern::Any,
-        })
+        }
     }
 
     /// A Gateway API hostname: `foo.example.com` or `*.example.com` (a whole leading label);
@@ -128,13 +130,60 @@ impl HostSet {
     }
 }
 
+/// Istio `hosts`, as its sidecars match them and as a DENY plainly means them.
+///
+/// istiod compiles `hosts` to an Envoy header matcher on the whole `:authority`, case-insensitive
+/// (pilot/pkg/security/authz/matcher `HostMatcher`): `example.com` does not match
+/// `example.com:8080` or `example.com.`, and `example.com:*` matches any port. That is the
+/// reading of a test that grants ([`AuthoritySet::widen`] not called). A test that refuses also
+/// matches on the normalized host (lowercase, no port, no trailing dot): a DENY on
+/// `secret.com` refuses `secret.com:80` and `secret.com.` too, which Envoy would let through.
+#[derive(Clone, Debug, Default)]
+pub struct AuthoritySet {
+    /// The values as Envoy matches them, lowercase, on the lowercased `:authority`.
+    authority: StringSet,
+    /// The values on the normalized host.
+    host: HostSet,
+    /// Also match on the normalized host.
+    widened: bool,
+}
+
+impl AuthoritySet {
+    /// Adds one Istio value.
+    pub fn insert_istio(&mut self, v: &str) {
+        self.authority
+            .insert(Wildcard::istio(&v.to_ascii_lowercase()).to_match());
+        self.host.insert(HostPattern::istio(v));
+    }
+
+    /// Matches on the normalized host as well as on the `:authority` (for tests that refuse).
+    pub fn widen(&mut self, yes: bool) {
+        self.widened = yes;
+    }
+
+    /// Number of alternatives inserted.
+    pub fn len(&self) -> usize {
+        self.host.len()
+    }
+
+    /// The exact hosts, when the set has nothing else (for `explain`).
+    pub fn exact_only(&self) -> Option<impl Iterator<Item = &str>> {
+        self.host.exact_only()
+    }
+
+    /// Does the request's `:authority` (or, widened, its host) match?
+    pub fn matches(&self, r: &Request) -> bool {
+        self.authority.matches(&r.authority) || (self.widened && self.host.matches(&r.host))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn istio(vs: &[&str]) -> HostSet {
         let mut s = HostSet::default();
-        vs.iter().for_each(|v| s.insert(HostPattern::parse_istio(v).unwrap()));
+        vs.iter().for_each(|v| s.insert(HostPattern::istio(v)));
         s
     }
 
@@ -157,7 +206,7 @@ mod tests {
         for (set, host, want) in cases {
             assert_eq!(istio(set).matches(host), *want, "{set:?} vs {host}");
         }
-        assert!(HostPattern::parse_istio("a*b").is_err());
+        assert!(istio(&["a*b"]).matches("a*b"));
         // The request's side is normalized at the edge: any spelling of the host matches.
         let host = |a: &str| crate::request::parse_authority(a).map(|(h, _)| h).unwrap();
         let s = istio(&["Example.COM", "*.Corp"]);
@@ -169,6 +218,49 @@ mod tests {
         ] {
             assert_eq!(s.matches(&host(a)), want, "{a}");
         }
+    }
+
+    fn authority(vs: &[&str], widened: bool) -> AuthoritySet {
+        let mut s = AuthoritySet::default();
+        vs.iter().for_each(|v| s.insert_istio(v));
+        s.widen(widened);
+        s
+    }
+
+    #[test]
+    fn istio_hosts_match_the_whole_authority_when_they_grant() {
+        let req = |a: &str| {
+            let mut r = Request::new("GET", "/");
+            r.set_authority(a);
+            r
+        };
+        let cases: &[(&[&str], &str, bool)] = &[
+            (&["example.com"], "example.com", true),
+            (&["example.com"], "EXAMPLE.com", true),
+            (&["example.com"], "example.com:8080", false),
+            (&["example.com"], "example.com.", false),
+            (&["example.com:*"], "example.com:8080", true),
+            (&["example.com:*"], "example.com", false),
+            (&["*.example.com"], "a.example.com:80", false),
+            (&["*"], "a:1", true),
+        ];
+        for (vs, a, want) in cases {
+            assert_eq!(authority(vs, false).matches(&req(a)), *want, "{vs:?} vs {a}");
+        }
+    }
+
+    #[test]
+    fn istio_hosts_match_the_host_too_when_they_refuse() {
+        let req = |a: &str| {
+            let mut r = Request::new("GET", "/");
+            r.set_authority(a);
+            r
+        };
+        for a in ["secret.com", "secret.com:80", "SECRET.com.", "secret.com:8080"] {
+            assert!(authority(&["secret.com"], true).matches(&req(a)), "{a}");
+        }
+        assert!(authority(&["secret.com:8080"], true).matches(&req("secret.com:8080")));
+        assert!(!authority(&["secret.com"], true).matches(&req("other.com")));
     }
 
     #[test]

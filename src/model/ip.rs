@@ -42,6 +42,11 @@ impl Cidr {
         }
     }
 
+    /// Does the block contain every address of `other` (same family, no longer prefix)?
+    pub fn covers(&self, other: &Cidr) -> bool {
+        self.addr.is_ipv4() == other.addr.is_ipv4() && self.len <= other.len && self.contains(other.addr)
+    }
+
     /// Does the block contain `ip`? (An IPv4-mapped IPv6 address counts as its IPv4 form.)
     pub fn contains(&self, ip: IpAddr) -> bool {
         let ip = canonical(ip);

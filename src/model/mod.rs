@@ -9,20 +9,24 @@
 mod affix;
 mod explain;
 mod host;
+mod identity;
 mod index;
 mod ip;
 mod jwt;
 mod meta;
+mod metadata;
 mod path;
 mod pred;
 mod strings;
 
-pub use host::{HostPattern, HostSet};
+pub use host::{AuthoritySet, HostPattern};
+pub use identity::{IdTest, NamespaceSet, ServiceAccountSet, TrustDomainSet};
 pub use index::RuleIndex;
 pub use ip::{Cidr, IpSet};
-pub use jwt::JwtField;
+pub use jwt::{JwtField, RequestPrincipals};
 pub use meta::{Dialect, Meta};
 pub(crate) use meta::{MetaIds, DEFAULT_KIND};
+pub use metadata::MetadataTest;
 pub use path::{PathMap, PathPattern, PathSet, Seg};
 pub use pred::Pred;
 pub(crate) use strings::with_concat;

@@ -13,14 +13,19 @@ use super::affix::AffixMap;
 pub enum Seg {
     /// This exact segment.
     Lit(Box<str>),
-    /// Exactly one non-empty segment (Istio `{*}`, Drako `:`).
+    /// Istio `{*}`, Envoy uri_template's `*`: one non-empty segment of template literal
+    /// characters only ([`is_template_char`]: not `*` nor `=`).
     One,
-    /// At least `min` segments, of any content (Istio `{**}` = min 1 since `/a/{**}` needs the
-    /// slash after `a`; Drako `*` = min 0, `+` = min 1).
-    Rest {
-        /// The fewest segments this consumes.
-        min: u8,
-    },
+    /// Istio `{**}`, Envoy uri_template's `**` after a `/`: any text (empty too, `/` included)
+    /// of template literal characters, so one or more segments in this split (`/a/{**}` needs
+    /// the `/` after `a`).
+    Rest,
+}
+
+/// A character Envoy's uri_template globs match (its `kLiteral`: unreserved, `%`, the
+/// sub-delims but `*` and `=`, `:` and `@`).
+pub fn is_template_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~%!$&'()+,;:@".contains(&b)
 }
 
 /// A test on the canonical request path.
@@ -42,7 +47,7 @@ pub enum PathPattern {
 struct SegNode<T> {
     lits: HashMap<Box<str>, SegNode<T>>,
     one: Option<Box<SegNode<T>>>,
-    rest: [Option<Box<SegNode<T>>>; 2],
+    rest: Option<Box<SegNode<T>>>,
     end: Vec<T>,
 }
 
@@ -51,7 +56,7 @@ impl<T> Default for SegNode<T> {
         SegNode {
             lits: HashMap::new(),
             one: None,
-            rest: [None, None],
+            rest: None,
             end: Vec::new(),
         }
     }
@@ -66,7 +71,7 @@ impl<T> SegNode<T> {
         let child = match first {
             Seg::Lit(s) => self.lits.entry(s.clone()).or_default(),
             Seg::One => self.one.get_or_insert_with(Default::default),
-            Seg::Rest { min } => self.rest[usize::from((*min).min(1))].get_or_insert_with(Default::default),
+            Seg::Rest => self.rest.get_or_insert_with(Default::default),
         };
         child.insert(tail, v);
     }
@@ -75,19 +80,16 @@ impl<T> SegNode<T> {
     /// left, `None` for none (`Some("")` is one empty segment, as `/` has). Walks the path in
     /// place: nothing is collected per request.
     fn walk(&self, segs: Option<&str>, f: &mut impl FnMut(&T)) {
-        for (min, child) in self.rest.iter().enumerate() {
-            if let Some(child) = child {
-                // Every way to consume at least `min` segments.
-                let mut left = segs;
-                for k in 0.. {
-                    if k >= min {
-                        child.walk(left, f);
-                    }
-                    match left {
-                        Some(s) => left = split(s).1,
-                        None => break,
-                    }
+        if let Some(child) = &self.rest {
+            // One segment or more, each of template characters only.
+            let mut left = segs;
+            while let Some(s) = left {
+                let (first, tail) = split(s);
+                if !first.bytes().all(is_template_char) {
+                    break;
                 }
+                child.walk(tail, f);
+                left = tail;
             }
         }
         let Some(s) = segs else {
@@ -99,7 +101,7 @@ impl<T> SegNode<T> {
             child.walk(tail, f);
         }
         if let Some(child) = &self.one {
-            if !first.is_empty() {
+            if !first.is_empty() && first.bytes().all(is_template_char) {
                 child.walk(tail, f);
             }
         }
@@ -211,21 +213,23 @@ mod tests {
             (Prefix("/api".into()), "/apis", true),
             (Suffix(".png".into()), "/x.png", true),
             (Any, "/", true),
-            // Istio {*}: one non-empty segment.
+            // Istio {*} (Envoy's uri_template `*`): one non-empty segment of pchars but `*`, `=`.
             (segs(&[lit("a"), Seg::One, lit("c")]), "/a/b/c", true),
             (segs(&[lit("a"), Seg::One, lit("c")]), "/a//c", false),
             (segs(&[lit("a"), Seg::One]), "/a/b/c", false),
-            // Istio {**}: `/a/{**}` needs `/a/`.
-            (segs(&[lit("a"), Seg::Rest { min: 1 }]), "/a/", true),
-            (segs(&[lit("a"), Seg::Rest { min: 1 }]), "/a/b/c", true),
-            (segs(&[lit("a"), Seg::Rest { min: 1 }]), "/a", false),
-            (segs(&[lit("a"), Seg::Rest { min: 1 }]), "/ab", false),
-            // Drako `*`: zero or more.
-            (segs(&[lit("a"), Seg::Rest { min: 0 }]), "/a", true),
-            // Rest in the middle.
-            (segs(&[lit("a"), Seg::Rest { min: 0 }, lit("z")]), "/a/z", true),
-            (segs(&[lit("a"), Seg::Rest { min: 0 }, lit("z")]), "/a/b/c/z", true),
-            (segs(&[lit("a"), Seg::Rest { min: 1 }, lit("z")]), "/a/z", false),
+            (segs(&[lit("a"), Seg::One]), "/a/", false),
+            (segs(&[lit("a"), Seg::One]), "/a/b*c", false),
+            (segs(&[lit("a"), Seg::One]), "/a/b=c", false),
+            // Istio {**}: any text after the `/`, so `/a/{**}` needs `/a/`; literals may follow.
+            (segs(&[lit("a"), Seg::Rest]), "/a/", true),
+            (segs(&[lit("a"), Seg::Rest]), "/a", false),
+            (segs(&[lit("a"), Seg::Rest]), "/ab", false),
+            (segs(&[lit("a"), Seg::Rest]), "/a/b/c", true),
+            (segs(&[lit("a"), Seg::Rest]), "/a/b/c*", false),
+            (segs(&[lit("s"), Seg::Rest, lit("cart")]), "/s/cart", false),
+            (segs(&[lit("s"), Seg::Rest, lit("cart")]), "/s//cart", true),
+            (segs(&[lit("s"), Seg::Rest, lit("cart")]), "/s/a/b/cart", true),
+            (segs(&[Seg::Rest]), "/", true),
         ];
         for (p, path, want) in cases {
             let one = PathSet::from_patterns([&p]);
@@ -239,7 +243,7 @@ mod tests {
         m.insert(&PathPattern::Exact("/a/b".into()), 1);
         m.insert(&PathPattern::Prefix("/a".into()), 2);
         m.insert(&segs(&[lit("a"), Seg::One]), 3);
-        m.insert(&segs(&[Seg::Rest { min: 0 }]), 4);
+        m.insert(&segs(&[Seg::Rest]), 4);
         m.insert(&PathPattern::Exact("/x".into()), 5);
         let mut got = vec![];
         m.for_each_match("/a/b", |v| got.push(*v));

@@ -1,7 +1,7 @@
 //! Predicates: the tests every dialect's rules are made of.
 
 use super::strings::with_concat;
-use super::{HostSet, IpSet, PathPattern, PathSet, StringSet};
+use super::{AuthoritySet, IdTest, IpSet, MetadataTest, PathPattern, PathSet, RequestPrincipals, StringSet};
 use crate::request::{ReadPlan, Reads, Request};
 
 /// A test on a request. Dialects build these at configure time; evaluating one never fails.
@@ -17,6 +17,8 @@ pub enum Pred {
     Namespace(StringSet),
     /// `<ns>/<sa>` of a peer ID shaped `/ns/<ns>/sa/<sa>` is in the set.
     ServiceAccount(StringSet),
+    /// A test on the peer's whole SPIFFE ID, as istiod writes them (see [`IdTest`]).
+    Id(IdTest),
     /// The connection's peer address is in the set (an unknown peer is in no set).
     SourceIp(IpSet),
     /// The connection's peer address is in the set, or unknown: [`Pred::SourceIp`] where a
@@ -28,8 +30,9 @@ pub enum Pred {
     RemoteIp(IpSet),
     /// The connection's local address is in the set.
     DestinationIp(IpSet),
-    /// The normalized host is in the set.
-    Host(HostSet),
+    /// The `:authority` (or, for a test that refuses, the host) is in the set; see
+    /// [`AuthoritySet`].
+    Host(Box<AuthoritySet>),
     /// The destination port is one of these.
     Port(Vec<u16>),
     /// The method is in the set.
@@ -47,6 +50,10 @@ pub enum Pred {
     Sni(StringSet),
     /// A value of the request's validated JWT is in the set (none without a JWT).
     Jwt(super::JwtField, StringSet),
+    /// The request's validated JWT carries a listed `<iss>/<sub>` (Istio request principals).
+    JwtPrincipal(RequestPrincipals),
+    /// Another filter's dynamic metadata passes the test.
+    Metadata(Box<MetadataTest>),
     /// Negation.
     Not(Box<Pred>),
     /// Conjunction (empty = true).
@@ -109,11 +116,15 @@ impl Pred {
 
     /// Makes a rule's tests safe against what the client controls, given what the rule does
     /// when it matches: `grants` for a rule that lets a request through (Istio ALLOW), not for
-    /// one that refuses it (Istio DENY). Two things are guarded: repeated headers (below), and
+    /// one that refuses it (Istio DENY). Three things are guarded: repeated headers (below), hosts, and
     /// an unknown peer address, which a refusing peer-address test counts as in its set
     /// ([`Pred::SourceIpOrUnknown`]) and a granting one as in none. Under a negation
     /// (`notValues`, `notIpBlocks`) the roles swap.
     ///
+    /// Hosts: a test that grants matches the whole `:authority`, as Istio does; a test that
+    /// refuses also matches the normalized host (see [`AuthoritySet`]).
+    ///
+    /// Repeated headers:
     /// An application behind the filter may read any one of the values of a repeated header
     /// (the first, the last, or a comma-joined list it splits again), so a test must hold for
     /// whichever value it reads: a test that grants holds only if it holds for *every* value
@@ -127,6 +138,10 @@ impl Pred {
             Pred::Header(n, s) | Pred::HeaderValues(n, s, _) => Pred::HeaderValues(n, s, q),
             Pred::SourceIp(s) | Pred::SourceIpOrUnknown(s) if grants => Pred::SourceIp(s),
             Pred::SourceIp(s) | Pred::SourceIpOrUnknown(s) => Pred::SourceIpOrUnknown(s),
+            Pred::Host(mut s) => {
+                s.widen(!grants);
+                Pred::Host(s)
+            }
             Pred::Not(p) => Pred::Not(Box::new(p.guard(!grants))),
             Pred::All(ps) => Pred::All(ps.into_iter().map(|p| p.guard(grants)).collect()),
             Pred::Any(ps) => Pred::Any(ps.into_iter().map(|p| p.guard(grants)).collect()),
@@ -150,7 +165,8 @@ impl Pred {
             Pred::SourceIpOrUnknown(s) => r.source_ip.is_none_or(|ip| s.contains(ip)),
             Pred::RemoteIp(s) => r.remote_ip.or(r.source_ip).is_some_and(|ip| s.contains(ip)),
             Pred::DestinationIp(s) => r.destination_ip.is_some_and(|ip| s.contains(ip)),
-            Pred::Host(s) => s.matches(&r.host),
+            Pred::Id(t) => id.is_some_and(|id| t.matches(id)),
+            Pred::Host(s) => s.matches(r),
             Pred::Port(ps) => r.port.is_some_and(|p| ps.contains(&p)),
             Pred::Method(s) => s.matches(&r.method),
             Pred::Path(s, _) => s.matches(&r.path),
@@ -158,6 +174,8 @@ impl Pred {
             Pred::HeaderValues(name, s, q) => q.matches(r.header_values(name), s),
             Pred::Sni(s) => r.sni.as_deref().is_some_and(|v| s.matches(v)),
             Pred::Jwt(f, s) => f.matches(r, s),
+            Pred::JwtPrincipal(s) => s.matches(r),
+            Pred::Metadata(t) => t.matches(r),
             Pred::Not(p) => !p.matches(r),
             Pred::All(ps) => ps.iter().all(|p| p.matches(r)),
             Pred::Any(ps) => ps.iter().any(|p| p.matches(r)),
@@ -217,7 +235,8 @@ impl Pred {
                 },
                 plan,
             ),
-            Pred::Jwt(..) => read(
+            Pred::Metadata(t) => plan.read_metadata(t.filter()),
+            Pred::Jwt(..) | Pred::JwtPrincipal(_) => read(
                 Reads {
                     jwt: true,
                     ..Reads::NONE
@@ -232,6 +251,7 @@ impl Pred {
             | Pred::Principal(_)
             | Pred::Namespace(_)
             | Pred::ServiceAccount(_)
+            | Pred::Id(_)
             | Pred::Host(_)
             | Pred::Method(_)
             | Pred::Path(..) => {}

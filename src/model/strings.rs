@@ -18,6 +18,18 @@ pub enum StringMatch {
     Presence,
 }
 
+impl StringMatch {
+    /// Does `v` pass this one test?
+    pub fn matches(&self, v: &str) -> bool {
+        match self {
+            StringMatch::Exact(x) => v == x,
+            StringMatch::Prefix(x) => v.starts_with(x.as_str()),
+            StringMatch::Suffix(x) => v.ends_with(x.as_str()),
+            StringMatch::Presence => !v.is_empty(),
+        }
+    }
+}
+
 /// A [`StringMatch`] parsed from Istio's wildcard syntax without copying: the kind of test and
 /// the value it tests, borrowed from the input. A dialect that rewrites the value (Istio puts
 /// `spiffe://` and a trust domain before a principal) builds the stored string once, with
@@ -35,25 +47,23 @@ pub enum Wildcard<'a> {
 }
 
 impl<'a> Wildcard<'a> {
-    /// Parses Istio's wildcard syntax. A `*` anywhere but at one end is an error: Istio does not
-    /// support it, and treating it as a literal would silently never match.
-    pub fn parse_istio(v: &'a str) -> Result<Wildcard<'a>, String> {
+    /// Reads Istio's wildcard syntax exactly as istiod turns a value into an Envoy matcher
+    /// (pilot/pkg/security/authz/matcher `StringMatcherWithPrefix`, `HeaderMatcher`): `*` is
+    /// presence; a value starting with `*` is a suffix test on the rest, ending with `*` a
+    /// prefix test, anything else exact. Any other `*` is a literal character (`/api/*/users`
+    /// is that exact path; `*a*` is the suffix `a*`): istiod's validation accepts such values.
+    /// Fields whose values istiod does check (trust domains, service accounts) check them
+    /// before.
+    pub fn istio(v: &'a str) -> Wildcard<'a> {
         if v == "*" {
-            return Ok(Wildcard::Presence);
-        }
-        let w = if let Some(p) = v.strip_suffix('*') {
-            Wildcard::Prefix(p)
+            Wildcard::Presence
         } else if let Some(s) = v.strip_prefix('*') {
             Wildcard::Suffix(s)
+        } else if let Some(p) = v.strip_suffix('*') {
+            Wildcard::Prefix(p)
         } else {
             Wildcard::Exact(v)
-        };
-        if w.value().contains('*') {
-            return Err(format!(
-                "{v:?}: '*' is only allowed as the whole value, the first or the last character"
-            ));
         }
-        Ok(w)
     }
 
     /// The value tested (empty for presence).
@@ -173,7 +183,7 @@ mod tests {
     use super::*;
 
     fn set(vs: &[&str]) -> StringSet {
-        StringSet::from_matches(vs.iter().map(|v| Wildcard::parse_istio(v).unwrap().to_match()))
+        StringSet::from_matches(vs.iter().map(|v| Wildcard::istio(v).to_match()))
     }
 
     #[test]
@@ -196,9 +206,13 @@ mod tests {
     }
 
     #[test]
-    fn star_in_the_middle_is_refused() {
-        assert!(Wildcard::parse_istio("a*b").is_err());
-        assert!(Wildcard::parse_istio("**").is_err());
+    fn a_star_elsewhere_is_a_literal_as_in_istiod() {
+        assert_eq!(Wildcard::istio("a*b"), Wildcard::Exact("a*b"));
+        assert_eq!(Wildcard::istio("/api/*/users"), Wildcard::Exact("/api/*/users"));
+        assert_eq!(Wildcard::istio("*a*"), Wildcard::Suffix("a*"));
+        assert_eq!(Wildcard::istio("**"), Wildcard::Suffix("*"));
+        assert!(!set(&["/api/*/users"]).matches("/api/x/users"));
+        assert!(set(&["/api/*/users"]).matches("/api/*/users"));
     }
 
     #[test]

@@ -52,6 +52,15 @@ impl Attribute {
 pub trait HostReads {
     /// Reads one attribute.
     fn read(&mut self, a: Attribute) -> Option<Vec<u8>>;
+
+    /// Reads another filter's dynamic metadata, `metadata.filter_metadata[<filter>]` (Istio's
+    /// `experimental.envoy.filters.*` conditions read it): one host call. Asked only for the
+    /// filters the plan lists ([`ReadPlan::metadata_filters`]); a host without such metadata
+    /// keeps the default (none).
+    fn read_filter_metadata(&mut self, filter: &str) -> Option<Vec<u8>> {
+        let _ = filter;
+        None
+    }
 }
 
 /// Why a request is refused before it is decided: the filter answers 400.
@@ -66,13 +75,16 @@ pub enum RequestError {
     Method,
     /// A header name the application reads as one the rules test (`x_role` for `x-role`).
     HeaderName(String),
+    /// A gRPC `:path` with `?` or `#`: gRPC has no query or fragment, the method is the whole
+    /// path (Dapr's NormalizeMethod refuses both), so no reading of it is safe.
+    GrpcMethod,
 }
 
 impl RequestError {
     /// `path` or `authority`: what was refused.
     pub fn what(&self) -> &'static str {
         match self {
-            RequestError::Path(_) => "path",
+            RequestError::Path(_) | RequestError::GrpcMethod => "path",
             RequestError::Authority(_) => "authority",
             RequestError::Method => "method",
             RequestError::HeaderName(_) => "header name",
@@ -90,6 +102,7 @@ impl std::fmt::Display for RequestError {
                 f,
                 "header {n:?} reads as a header the policy tests to CGI/WSGI applications ('_' is '-')"
             ),
+            RequestError::GrpcMethod => f.write_str("a gRPC method holds '?' or '#'"),
         }
     }
 }
@@ -171,13 +184,22 @@ pub fn incoming(
     if let Some(error) = refused {
         return Err(refuse(error));
     }
-    let canonical = canonical_owned(path.unwrap_or_default(), &plan.path).map_err(|e| refuse(RequestError::Path(e)))?;
+    let path = path.unwrap_or_default();
+    if grpc && path.contains(['?', '#']) {
+        return Err(refuse(RequestError::GrpcMethod));
+    }
+    let canonical = canonical_owned(path, &plan.path).map_err(|e| refuse(RequestError::Path(e)))?;
     let forward_path = canonical.changed.then(|| canonical.forward());
     let (host_name, host_port) =
         parse_authority(authority.as_deref().unwrap_or("")).map_err(|e| refuse(RequestError::Authority(e)))?;
     req.path = canonical.path;
+    req.query = canonical.query;
     req.host = host_name;
     req.host_port = host_port;
+    req.authority = authority
+        .unwrap_or_default()
+        .trim_matches([' ', '\t'])
+        .to_ascii_lowercase();
     req.method = method;
     req.grpc = grpc;
     read_attributes(plan, host, &mut req);
@@ -224,6 +246,12 @@ fn read_attributes(plan: &ReadPlan, host: &mut impl HostReads, req: &mut Request
     // Unreadable means no JWT.
     if r.jwt {
         req.jwt = host.read(Attribute::JwtMetadata).and_then(|b| jwt::from_metadata(&b));
+    }
+    // Other filters' metadata the rules read (what an earlier filter in the chain wrote).
+    for filter in plan.metadata_filters() {
+        if let Some(v) = host.read_filter_metadata(filter).and_then(|b| jwt::metadata_map(&b)) {
+            req.metadata.push((filter.clone(), v));
+        }
     }
 }
 

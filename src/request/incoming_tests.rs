@@ -368,3 +368,24 @@ fn attributes_are_read_under_envoys_names() {
         assert_eq!(a.path(), *path, "{a:?}");
     }
 }
+
+#[test]
+fn a_grpc_method_with_a_query_or_fragment_is_refused_http_keeps_its_query() {
+    for (path, grpc, refused) in [
+        ("/pkg.Svc/Call?x", true, true),
+        ("/pkg.Svc/Call#x", true, true),
+        ("/pkg.Svc/Call", true, false),
+        ("/api/x?y", false, false),
+    ] {
+        let mut hs = headers(&[(":method", "POST"), (":path", path), (":authority", "svc")]);
+        if grpc {
+            hs.extend(headers(&[("content-type", "application/grpc")]));
+        }
+        let got = incoming(&plan(Reads::NONE, &[], &[]), hs, &mut host(&[]));
+        assert_eq!(
+            got.as_ref().err().map(|r| (&r.error, r.grpc)),
+            refused.then_some((&RequestError::GrpcMethod, true)),
+            "{path} grpc={grpc}"
+        );
+    }
+}

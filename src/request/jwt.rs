@@ -14,7 +14,7 @@
 //! pairs, else as a string (numbers and booleans are not compared by any JWT rule).
 //!
 //! What Istio's `requestPrincipals` and `request.auth.*` read, from the payload:
-//! `principal` = `iss/sub`, `audiences` = `aud` (a string or a list), `presenter` = `azp`,
+//! `principal` = `iss` and `sub` (see `model::RequestPrincipals`), `audiences` = `aud` (a string or a list), `presenter` = `azp`,
 //! `claims[a][b]` = a (nested) claim that is a string or a list of strings.
 
 use serde_json::{Map, Value};
@@ -28,11 +28,7 @@ const MAX_DEPTH: usize = 16;
 /// `google.protobuf.Struct`), or `None` if there is none or it cannot be read: the request
 /// then has no JWT, so no JWT rule can grant it anything.
 pub fn from_metadata(bytes: &[u8]) -> Option<Value> {
-    let decoded = match pairs::decode(bytes) {
-        Some(entries) => pairs_object(&entries, 0),
-        None => decode_struct(bytes, 0),
-    };
-    let Value::Object(providers) = decoded? else {
+    let Value::Object(providers) = metadata_map(bytes)? else {
         return None;
     };
     // `payload_in_metadata: <key>` nests the payload under the key; take the one that is a
@@ -47,13 +43,13 @@ pub fn from_metadata(bytes: &[u8]) -> Option<Value> {
     }
 }
 
-/// `iss/sub`, Istio's request principal.
-pub fn principal(payload: &Value) -> Option<String> {
-    Some(format!(
-        "{}/{}",
-        payload.get("iss")?.as_str()?,
-        payload.get("sub")?.as_str()?
-    ))
+/// A filter's dynamic metadata (a map property: Proxy-Wasm pairs or a `google.protobuf.Struct`)
+/// as JSON; `None` if it cannot be read.
+pub fn metadata_map(bytes: &[u8]) -> Option<Value> {
+    match pairs::decode(bytes) {
+        Some(entries) => pairs_object(&entries, 0),
+        None => decode_struct(bytes, 0),
+    }
 }
 
 /// The string values of a claim at `path` (a string: itself; a list: its string elements;

@@ -22,7 +22,7 @@ use crate::spiffe::SpiffeId;
 pub use host::{normalize_host, parse_authority, HostError};
 pub use incoming::{incoming, Attribute, HostReads, Incoming, Refused, RequestError};
 pub(crate) use pairs::decode_strings as decode_pairs;
-#[cfg(test)]
+#[cfg(any(test, all(target_arch = "wasm32", target_os = "wasi")))]
 pub(crate) use pairs::encode as encode_pairs;
 pub use path::{Canonical, PathError};
 pub use plan::{ReadPlan, Reads};
@@ -30,9 +30,14 @@ pub use plan::{ReadPlan, Reads};
 /// Who is calling, as proven by the validated client certificate.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Peer {
-    /// No client certificate, or one whose first URI SAN is not a SPIFFE ID.
+    /// No client certificate, or one whose first URI SAN is not a `spiffe://` URI.
     #[default]
     Unauthenticated,
+    /// A client certificate whose first URI SAN starts with `spiffe://` but is not a valid
+    /// SPIFFE ID. Unauthenticated for every rule; Drako fails its `SpiffeId` client
+    /// authentication on it instead of skipping the mode, and Dapr (whose mTLS refuses such a
+    /// certificate) refuses the call.
+    InvalidSpiffe,
     /// A client certificate whose first URI SAN is a valid SPIFFE ID.
     Spiffe(SpiffeId),
 }
@@ -43,14 +48,20 @@ impl Peer {
     ///
     /// Takes a `&str` or, without copying it, a `String`.
     pub fn from_uri_san(uri: impl Into<String>) -> Peer {
-        SpiffeId::parse(uri).map_or(Peer::Unauthenticated, Peer::Spiffe)
+        let uri = uri.into();
+        let claims = uri.starts_with("spiffe://");
+        match SpiffeId::parse(uri) {
+            Some(id) => Peer::Spiffe(id),
+            None if claims => Peer::InvalidSpiffe,
+            None => Peer::Unauthenticated,
+        }
     }
 
     /// The SPIFFE ID, if authenticated.
     pub fn id(&self) -> Option<&SpiffeId> {
         match self {
             Peer::Spiffe(id) => Some(id),
-            Peer::Unauthenticated => None,
+            Peer::Unauthenticated | Peer::InvalidSpiffe => None,
         }
     }
 }
@@ -64,10 +75,16 @@ pub struct Request {
     pub method: String,
     /// `:authority` without port or trailing dot, lowercased. See [`normalize_host`].
     pub host: String,
+    /// `:authority` as sent, lowercased and without surrounding whitespace: what Istio's
+    /// `hosts` match (Envoy's header matcher, case-insensitive), port and trailing dot included.
+    pub authority: String,
     /// The port written in `:authority`, if any.
     pub host_port: Option<u16>,
     /// The canonical path without query or fragment. See [`path::canonicalize`].
     pub path: String,
+    /// The query (after `?`, before any `#`), as sent and as forwarded: Linkerd's HTTPRoute
+    /// `queryParams` read it.
+    pub query: Option<String>,
     /// The destination (listener) port of the connection.
     pub port: Option<u16>,
     /// The connection's peer address; `None` when unknown, which is also the case when Envoy
@@ -90,25 +107,32 @@ pub struct Request {
     /// The payload of the request's JWT, if Envoy's `jwt_authn` validated one (as [`incoming`]
     /// reads it from the stream's metadata).
     pub jwt: Option<serde_json::Value>,
+    /// Other filters' dynamic metadata the rules read, by filter name (only those the plan
+    /// lists; see [`ReadPlan::metadata_filters`]).
+    pub metadata: Vec<(String, serde_json::Value)>,
 }
 
 impl Request {
-    /// A request with a method and a path (query and fragment are dropped, the path
-    /// canonicalized with the default options); everything else unset.
+    /// A request with a method and a path (canonicalized with the default options; the query
+    /// kept apart in `query`, a fragment dropped); everything else unset.
     ///
     /// A path the canonicalizer refuses is kept as given: the filter never evaluates such a
     /// request (it answers 400 first, see [`path::canonical`]); this convenience serves the CLI
     /// and tests.
     pub fn new(method: &str, path: &str) -> Request {
+        let target = path.split('#').next().unwrap_or("");
+        let query = target.split_once('?').map(|(_, q)| q.to_string());
         Request {
             method: method.to_string(),
             path: path::canonicalize(path, &path::Options::default()).unwrap_or_else(|_| path.to_string()),
+            query,
             ..Request::default()
         }
     }
 
     /// Sets host and host port from an `:authority` value.
     pub fn set_authority(&mut self, authority: &str) {
+        self.authority = authority.trim_matches([' ', '\t']).to_ascii_lowercase();
         let (host, port) = normalize_host(authority);
         self.host = host;
         self.host_port = port;
@@ -120,6 +144,11 @@ impl Request {
             .iter()
             .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    /// A filter's dynamic metadata, if the request carries it.
+    pub fn filter_metadata(&self, filter: &str) -> Option<&serde_json::Value> {
+        self.metadata.iter().find(|(f, _)| f == filter).map(|(_, v)| v)
     }
 
     /// Adds a header (the name is lowercased).

@@ -55,8 +55,8 @@ fn take<'b>(bytes: &'b [u8], at: &mut usize, len: usize) -> Option<&'b [u8]> {
     Some(s)
 }
 
-/// Encodes pairs as Envoy does (for tests of what reads them).
-#[cfg(test)]
+/// Encodes pairs as Envoy does: the filter's local-reply headers, and tests of what reads them.
+#[cfg(any(test, all(target_arch = "wasm32", target_os = "wasi")))]
 pub(crate) fn encode(pairs: &[(&[u8], &[u8])]) -> Vec<u8> {
     let mut out = (pairs.len() as u32).to_le_bytes().to_vec();
     for (k, v) in pairs {

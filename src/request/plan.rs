@@ -21,6 +21,8 @@ pub struct ReadPlan {
     /// Headers no client may send, removed before forwarding (lowercase; a trailing `*` is a
     /// prefix; sorted, each once).
     strip: Vec<&'static str>,
+    /// Filters whose dynamic metadata the rules read (sorted, each once).
+    metadata: Vec<String>,
 }
 
 impl ReadPlan {
@@ -42,6 +44,16 @@ impl ReadPlan {
         self.strip.push(pattern);
     }
 
+    /// Some rule reads this filter's dynamic metadata.
+    pub(crate) fn read_metadata(&mut self, filter: &str) {
+        self.metadata.push(filter.to_string());
+    }
+
+    /// The filters whose dynamic metadata the rules read.
+    pub fn metadata_filters(&self) -> &[String] {
+        &self.metadata
+    }
+
     /// Some rule reads these connection attributes.
     pub(crate) fn read(&mut self, r: Reads) {
         self.reads = self.reads.union(r);
@@ -54,6 +66,8 @@ impl ReadPlan {
         self.underscore = self.headers.iter().any(|h| h.contains('_'));
         self.strip.sort_unstable();
         self.strip.dedup();
+        self.metadata.sort_unstable();
+        self.metadata.dedup();
         self
     }
 

@@ -11,6 +11,8 @@
 //!             "setHeaders": {"x-user-id": "anonymous"}}]}
 //! ```
 //! Only `name` and `expect` are required; `policy`, `rule` and `setHeaders` are checked when given.
+//! `expect` is `allow`, `deny`, `not-found`, or `bad-request`: the filter refuses the request
+//! itself (400, gRPC INVALID_ARGUMENT) before any policy is asked (`settings.path`).
 //! Each case's request is built by the filter's own glue (`request::incoming`, from the case's
 //! headers and its connection attributes in Envoy's encodings), so the same code decides what
 //! the engine sees natively, in wasm under Node and in Envoy.
@@ -43,6 +45,12 @@ pub struct Case {
     pub host: Option<String>,
     pub port: Option<u16>,
     pub source_ip: Option<String>,
+    /// The original client address (Istio `remoteIpBlocks`, `remote.ip`); defaults to `sourceIp`.
+    pub remote_ip: Option<String>,
+    /// The connection's local address (Istio `destination.ip`).
+    pub destination_ip: Option<String>,
+    /// The TLS SNI the client sent (Istio `connection.sni`).
+    pub sni: Option<String>,
     #[serde(default)]
     pub headers: Vec<(String, String)>,
     #[serde(default)]
@@ -57,6 +65,12 @@ pub struct Case {
     /// The Envoy end-to-end run cannot make up such a token: mark these cases `"e2e": false`
     /// (tests/e2e/test_jwt.py signs real tokens instead).
     pub jwt: Option<serde_json::Value>,
+    /// Other filters' dynamic metadata, `{filter: {key: value}}` (Istio
+    /// `experimental.envoy.filters.*` conditions). Not set through Envoy: mark these `"e2e": false`.
+    pub metadata: Option<serde_json::Value>,
+    /// The effects of the decision's dry-run verdicts, in order (checked when given): Istio
+    /// AUDIT matches and `istio.io/dry-run` policies, Linkerd `audit`.
+    pub dry_run: Option<Vec<String>>,
     /// Whether the Envoy end-to-end run can reproduce this case (default true; false for cases
     /// that need a source address or port other than loopback's).
     #[serde(default)]
@@ -82,12 +96,26 @@ impl HostReads for CaseHost<'_> {
         match a {
             Attribute::PeerUriSan => c.principal.as_ref().map(|p| p.as_bytes().to_vec()),
             Attribute::DestinationPort => c.port.map(|p| i64::from(p).to_le_bytes().to_vec()),
-            Attribute::SourceAddress => c.source_ip.as_ref().map(|ip| format!("{ip}:40000").into_bytes()),
+            // As Envoy writes `source.address`: `10.0.0.1:40000`, `[::1]:40000`.
+            Attribute::SourceAddress => c.source_ip.as_ref().map(|ip| {
+                let ip = if ip.contains(':') {
+                    format!("[{ip}]")
+                } else {
+                    ip.clone()
+                };
+                format!("{ip}:40000").into_bytes()
+            }),
             Attribute::JwtMetadata => c.jwt.as_ref().map(|p| pairs(&[("payload", p)])),
             // A gRPC case is a real gRPC call (HTTP/2); the others are HTTP/1.1 requests.
             Attribute::Protocol => Some(if c.grpc { &b"HTTP/2"[..] } else { b"HTTP/1.1" }.to_vec()),
-            Attribute::DestinationAddress | Attribute::Sni => None,
+            Attribute::DestinationAddress => c.destination_ip.as_ref().map(|ip| format!("{ip}:8080").into_bytes()),
+            Attribute::Sni => c.sni.as_ref().map(|s| s.as_bytes().to_vec()),
         }
+    }
+
+    fn read_filter_metadata(&mut self, filter: &str) -> Option<Vec<u8>> {
+        let m = self.0.metadata.as_ref()?.get(filter)?.as_object()?;
+        Some(pairs(&m.iter().map(|(k, v)| (k.as_str(), v)).collect::<Vec<_>>()))
     }
 }
 
@@ -139,9 +167,15 @@ impl Case {
         if self.grpc {
             hs.push(("content-type".into(), b"application/grpc".to_vec()));
         }
-        incoming(plan, hs, &mut CaseHost(self))
+        let mut req = incoming(plan, hs, &mut CaseHost(self))
             .map(|i| i.request)
-            .map_err(|r| format!("refused with 400: {}", r.error))
+            .map_err(|r| format!("refused with 400: {}", r.error))?;
+        // The client address a trusted front proxy reported (X-Forwarded-For), which the filter
+        // reads as `source.address` only where Envoy trusts it: set as given.
+        if let Some(ip) = &self.remote_ip {
+            req.remote_ip = ip.parse().ok();
+        }
+        Ok(req)
     }
 
     /// The request built field by field, as the CLI does: for the cases Envoy cannot reproduce
@@ -157,7 +191,13 @@ impl Case {
         }
         r.port = self.port;
         r.source_ip = self.source_ip.as_deref().and_then(|s| s.parse().ok());
+        r.remote_ip = self.remote_ip.as_deref().and_then(|s| s.parse().ok());
+        r.destination_ip = self.destination_ip.as_deref().and_then(|s| s.parse().ok());
+        r.sni = self.sni.clone();
         r.jwt = self.jwt.clone();
+        if let Some(serde_json::Value::Object(m)) = &self.metadata {
+            r.metadata = m.iter().map(|(f, v)| (f.clone(), v.clone())).collect();
+        }
         for (k, v) in &self.headers {
             r.add_header(k, v);
         }
@@ -190,10 +230,12 @@ pub fn run(file: &str, text: &str, bundle_text: impl Fn(&str) -> Option<&'static
 
 /// Decides one case; `None` when the engine agrees with it, else what differs.
 pub fn check(engine: &Engine, c: &Case) -> Option<String> {
-    let req = match (c.request(engine.plan()), c.e2e) {
-        (Ok(r), _) => r,
-        (Err(_), Some(false)) => c.direct_request(),
-        (Err(e), _) => return Some(e),
+    let req = match (c.request(engine.plan()), c.e2e, c.expect.as_str()) {
+        (Err(_), _, "bad-request") => return None,
+        (Ok(_), _, "bad-request") => return Some("expected bad-request, but the filter accepts the request".into()),
+        (Ok(r), _, _) => r,
+        (Err(_), Some(false), _) => c.direct_request(),
+        (Err(e), _, _) => return Some(e),
     };
     let d = engine.evaluate(&req);
     let got = d.verdict.effect.name();
@@ -216,6 +258,15 @@ pub fn check(engine: &Engine, c: &Case) -> Option<String> {
             d.allowed(),
             d.enforced
         ));
+    }
+    if let Some(want) = &c.dry_run {
+        let got: Vec<&str> = d.dry_run.iter().map(|v| v.effect.name()).collect();
+        if got != *want {
+            bad.push(format!(
+                "expected dry-run verdicts {want:?}, got {got:?} ({:?})",
+                d.dry_run.iter().map(|v| &v.reason).collect::<Vec<_>>()
+            ));
+        }
     }
     if let Some(want) = &c.set_headers {
         let got: std::collections::BTreeMap<String, String> = d

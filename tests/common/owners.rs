@@ -55,6 +55,9 @@ pub struct Group {
     pub name: String,
     #[serde(default)]
     pub source: Source,
+    /// How the group was derived from the owner's test, for the reader (never checked).
+    #[serde(default)]
+    pub note: Option<String>,
     pub bundle: serde_json::Value,
     #[serde(default)]
     pub load: Load,

@@ -5,13 +5,16 @@
     ./build.sh demo --once                            # print the table and exit
     ./build.sh demo --bundle policies/istio/seed-004-payments.json
     ./build.sh demo --port 10443                      # where Envoy listens (default: 10443, else any)
+    ./build.sh demo --change policies/istio/seed-001-deny-all.json   # the change `diff` reviews
 
 Builds nothing (build.sh builds first). Makes a CA and one client certificate per identity (URI
 SAN = the SPIFFE ID), starts Envoy with envoy/envoy.yaml and the bundle, sends the sample
 requests of the bundle's cases file (<bundle>.cases.json, the same cases the tests check) from
 each identity, and prints what Envoy decided and which policy decided it (from the response
-body for denials, from Envoy's log for both). Then keeps Envoy serving and prints curl
-commands until Ctrl-C.
+body for denials, from Envoy's log for both). Then shows the offline tools on the example
+policies: `spiffe-authz test` (every policies/*.cases.json, like `opa test`) and `spiffe-authz
+diff` (the requests a policy change decides differently, with the deciding rules). Then keeps
+Envoy serving and prints curl commands until Ctrl-C.
 """
 import argparse
 import json
@@ -30,6 +33,10 @@ import grpc  # noqa: E402
 from harness import ROOT, WASM, Harness, runnable  # noqa: E402
 
 DEFAULT_BUNDLE = "policies/istio/seed-001-backend.json"
+# The change reviewed with `diff` for the default bundle: seed 001's advice to add a DENY-all
+# policy "under" the ALLOW policies, which Istio decides as denying everything.
+DEFAULT_CHANGE = "policies/istio/seed-001-deny-all.json"
+CLI = ROOT / "dist" / "spiffe-authz"
 LOG_LINE = re.compile(r'spiffe-authz (?P<what>allow|deny|not-found): dialect=(?P<dialect>\S+) policy="(?P<policy>[^"]*)" '
                       r'rule=(?P<rule>\S+) peer=(?P<peer>\S+) method=(?P<method>\S+) path=(?P<path>\S+)'
                       r'(?: reason="(?P<reason>[^"]*)")?')
@@ -43,8 +50,11 @@ def main():
     p.add_argument("--cases", help="sample requests (default: the bundle's .cases.json)")
     p.add_argument("--port", type=int, help="listener port (default: the port the cases use, else 10443; "
                    "any free one if taken)")
+    p.add_argument("--change", help=f"a changed bundle to review with `spiffe-authz diff` "
+                   f"(default for {DEFAULT_BUNDLE}: {DEFAULT_CHANGE})")
     p.add_argument("--once", action="store_true", help="print the table and exit")
     a = p.parse_args()
+    change = a.change or (DEFAULT_CHANGE if a.bundle == DEFAULT_BUNDLE else None)
 
     bundle = resolve(a.bundle)
     cases_path = resolve(a.cases) if a.cases else bundle.with_name(bundle.name.removesuffix(".json") + ".cases.json")
@@ -75,8 +85,9 @@ def main():
         bad = [r for r in rows if r["expected"] and not r["as_expected"]]
         if bad:
             print(f"{RED}{len(bad)} sample(s) did not match the cases file{RESET}")
+        offline_ok = show_offline_tools(bundle, cases_path, change)
         if a.once:
-            return 1 if bad else 0
+            return 1 if bad or not offline_ok else 0
         print_curl(envoy, h, samples, certs)
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         while True:
@@ -88,6 +99,35 @@ def main():
         envoy.stop()
         h.close()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def show_offline_tools(bundle, cases_path, change):
+    """`spiffe-authz test` and `diff` on the example policies, as a reviewer would run them.
+    Returns False if a tool failed in a way the demo did not expect."""
+    import subprocess
+
+    def run(*args, head=None):
+        shown = " ".join(str(pathlib.Path(x).relative_to(ROOT)) if str(x).startswith(str(ROOT)) else str(x)
+                         for x in args)
+        print(f"\n{BOLD}$ spiffe-authz {shown}{RESET}")
+        out = subprocess.run([str(CLI), *map(str, args)], capture_output=True, text=True, cwd=ROOT)
+        lines = (out.stdout + out.stderr).rstrip("\n").splitlines()
+        for line in lines[:head] if head else lines:
+            print(f"  {line}")
+        if head and len(lines) > head:
+            print(f"  {DIM}... ({len(lines) - head} more lines){RESET}")
+        print(f"  {DIM}(exit {out.returncode}){RESET}")
+        return out.returncode
+
+    print(f"\n{BOLD}Offline, with the same engine:{RESET} policy tests and a change review")
+    ok = True
+    if cases_path.exists():
+        ok &= run("test", cases_path, "-v") == 0
+    ok &= run("test", ROOT / "policies") == 0
+    if change:
+        # Exit 1 means "decisions change": what the review is for.
+        ok &= run("diff", bundle, resolve(change), head=30) == 1
+    return ok
 
 
 def resolve(path):

@@ -1,7 +1,9 @@
-"""An Envoy that receives the filter by ECDS from a watched directory (envoy/ecds.yaml), and
-`spiffe-authz push` to update it live. Used by test_reload.py and test_operations.py.
+"""An Envoy that receives the filter by ECDS from a watched directory (envoy/ecds.yaml, rendered
+by envoy/render.py), and `spiffe-authz push` to update it live. Used by test_reload.py,
+test_operations.py and test_ecds_startup.py.
 
     with EcdsEnvoy(Harness.shared(), first_bundle) as envoy:      # pushes first_bundle, starts
+    with EcdsEnvoy(Harness.shared(), None) as envoy:              # starts with nothing pushed
         envoy.push(other_bundle)                                   # atomic rename; returns version
         envoy.push(broken_text, validate=False)                    # Envoy must reject it
         envoy.ecds_stats()  -> {"config_reload": n, "config_fail": n, ...}
@@ -12,46 +14,53 @@ SPIFFE_AUTHZ_WASM.
 import json
 import os
 import pathlib
-import string
 import subprocess
 import time
 
 import harness
+import render
 from harness import ROOT, Envoy
 
 CLI = pathlib.Path(os.environ.get("SPIFFE_AUTHZ_CLI", ROOT / "dist" / "spiffe-authz"))
-TEMPLATE = ROOT / "envoy" / "ecds.yaml"
 ECDS_PREFIX = "extension_config_discovery.http_filter.spiffe_authz."
 
 
 class EcdsEnvoy(Envoy):
     """harness.Envoy with the filter delivered by ECDS. `bundle` is pushed before Envoy starts,
-    so the listener comes up with it. `concurrency`: Envoy worker threads (one VM each)."""
+    so the listener comes up with it; None pushes nothing (the renderer's deny-all serves).
+    `first_push_validate=False` pushes even a bundle the engine refuses as the first one.
+    `concurrency`: Envoy worker threads (one VM each)."""
 
-    def __init__(self, h, bundle, *, concurrency=2, **kw):
-        super().__init__(h, bundle, **kw)
+    def __init__(self, h, bundle, *, concurrency=2, first_push_validate=True, **kw):
+        self.first_bundle = bundle
+        super().__init__(h, bundle if bundle is not None else "{}", **kw)
         self.concurrency = concurrency
+        self.first_push_validate = first_push_validate
         self.ecds_dir = self.dir / "ecds"
         self.ecds_dir.mkdir()
         self.pushes = 0
 
     def start(self, timeout=30):
-        self.push(self.bundle_text)
+        if self.first_bundle is not None:
+            self.push(self.first_bundle, validate=self.first_push_validate)
         return super().start(timeout)
 
     def config(self):
-        """envoy/ecds.yaml, rendered: the filter arrives by ECDS from `ecds_dir`."""
-        return string.Template(TEMPLATE.read_text()).substitute(
-            ADMIN_PORT=0, LISTEN_PORT=int(self.listen_port), ECHO_PORT=self.h.echo.port,
-            SERVER_CERT=str(self.h.pki.server[0]), SERVER_KEY=str(self.h.pki.server[1]), CA=str(self.h.pki.ca),
-            REQUIRE_CLIENT_CERT="true" if self.require_client_cert else "false",
-            NODE_METADATA=json.dumps(self.node_metadata or {}), ECDS_DIR=str(self.ecds_dir),
+        """envoy/ecds.yaml, rendered by envoy/render.py: the filter arrives by ECDS from
+        `ecds_dir` (which the renderer gives a deny-all configuration if nothing was pushed)."""
+        return render.render_ecds(
+            str(self.ecds_dir), ca=str(self.h.pki.ca), server_cert=str(self.h.pki.server[0]),
+            server_key=str(self.h.pki.server[1]), wasm=str(self.wasm), listen_port=self.listen_port,
+            echo_port=self.h.echo.port, require_client_cert=self.require_client_cert,
+            node_metadata=self.node_metadata, cli=str(CLI),
         )
 
     def _ready(self):
-        """Ready once the listener serves AND the first bundle arrived by ECDS."""
+        """Ready once the listener serves AND the first file in the directory was read by ECDS
+        (applied, or rejected: the default configuration then serves)."""
         self.port = self._inbound_port()
-        if self.port and self.ecds_stats().get("config_reload", 0) >= 1:
+        stats = self.ecds_stats() if self.port else {}
+        if self.port and stats.get("config_reload", 0) + stats.get("config_fail", 0) >= 1:
             self.ports = [self.port]
             return True
         return False

@@ -308,15 +308,17 @@ class Envoy:
     extra_bundles: more bundles, each on a listener of its own in the same Envoy (same template,
     same VM: the module is compiled once, each bundle has its own root context and engine);
     `envoy.listener(i)` is a view whose requests go to bundle i (0 = `bundle`). The filter's
-    counters are per VM, so they add up across those listeners.
+    counters are per VM, so they add up across those listeners. extra_ports: the listen port of
+    each extra bundle's listener (default: the kernel chooses).
     """
 
     def __init__(self, harness, bundle, *, require_client_cert=True, node_metadata=None, log_level="info",
                  component_log_level="wasm:debug", listen_port=0, normalization=True, wasm=None,
-                 extra_bundles=(), use_remote_address=True, reject_underscores=True):
+                 extra_bundles=(), extra_ports=(), use_remote_address=True, reject_underscores=True):
         self.h = harness
         self.bundle_text = _bundle_text(bundle)
         self.extra_bundles = [_bundle_text(b) for b in extra_bundles]
+        self.extra_ports = list(extra_ports) + [0] * (len(self.extra_bundles) - len(extra_ports))
         self.ports = []
         self.require_client_cert = require_client_cert
         self.node_metadata = node_metadata
@@ -355,8 +357,8 @@ class Envoy:
         bundle (renamed inbound_mtls_<i>, root_id spiffe_authz_<i>: a root context per bundle)."""
         cfg = self._render(self.bundle_text, self.listen_port)
         items = []
-        for i, b in enumerate(self.extra_bundles, 1):
-            text = self._render(b, 0)
+        for i, (b, port) in enumerate(zip(self.extra_bundles, self.extra_ports), 1):
+            text = self._render(b, port)
             item = text[text.index("  - name: inbound_mtls\n"):text.index("\n  clusters:")]
             for old, new in (("- name: inbound_mtls\n", f"- name: inbound_mtls_{i}\n"),
                              ("root_id: spiffe_authz\n", f"root_id: spiffe_authz_{i}\n")):
@@ -625,7 +627,9 @@ class Harness:
         so cases without a principal arrive unauthenticated). Returns failures as readable lines
         ([] = all passed). Skips cases with `port`, `sourceIp` or `"e2e": false` (loopback cannot
         reproduce them). allow → 200 / gRPC OK, deny → 403 / PERMISSION_DENIED, not-found → 404 /
-        NOT_FOUND; a given `policy` must appear in a deny body; given `setHeaders` must reach
+        NOT_FOUND, bad-request → 400 / INVALID_ARGUMENT (the path refused before any policy, by the
+        filter or by Envoy; or 403 when Envoy's normalization turned it into a denied path);
+        a given `policy` must appear in a deny body; given `setHeaders` must reach
         the backend."""
         path = pathlib.Path(path)
         cf = json.loads(path.read_text())
@@ -651,21 +655,27 @@ class Harness:
         principal = case.get("principal")
         headers = [tuple(h) for h in case.get("headers", [])]
         if case.get("grpc"):
-            want = {"allow": grpc.StatusCode.OK, "deny": grpc.StatusCode.PERMISSION_DENIED,
-                    "not-found": grpc.StatusCode.NOT_FOUND}[expect]
+            # bad-request: the path is refused before any policy, by the filter or by Envoy's own
+            # checks (a 400 reaches a gRPC client as INTERNAL), or Envoy's normalization made it
+            # a path a policy denies.
+            want = {"allow": [grpc.StatusCode.OK], "deny": [grpc.StatusCode.PERMISSION_DENIED],
+                    "not-found": [grpc.StatusCode.NOT_FOUND],
+                    "bad-request": [grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.INTERNAL,
+                                    grpc.StatusCode.PERMISSION_DENIED]}[expect]
             got, details, _ = envoy.grpc_call_full(principal, case.get("path", "/"), host=case.get("host"),
                                                    metadata=[(k.lower(), v) for k, v in headers])
-            if got != want:
-                return f"expected {want.name}, got {got.name} ({details})"
+            if got not in want:
+                return f"expected {' or '.join(w.name for w in want)}, got {got.name} ({details})"
             return None
-        want = {"allow": 200, "deny": 403, "not-found": 404}[expect]
+        want = {"allow": [200], "deny": [403], "not-found": [404], "bad-request": [400, 403]}[expect]
         r = envoy.request(principal, case.get("method", "GET"), case.get("path", "/"), host=case.get("host"),
                           headers=headers)
-        if r.status != want:
-            return f"expected {want}, got {r.status}: {r.text.strip()[:200]}"
-        if want == 200 and r.echo is None:
+        if r.status not in want:
+            return f"expected {' or '.join(map(str, want))}, got {r.status}: {r.text.strip()[:200]}"
+        if r.status == 200 and r.echo is None:
             return "200 but the echo backend did not answer"
-        if expect != "allow" and case.get("policy") and case["policy"] not in r.text:
+        # A HEAD answer has no body to name the policy in.
+        if expect != "allow" and case.get("policy") and case.get("method") != "HEAD" and case["policy"] not in r.text:
             return f"deny body {r.text.strip()!r} does not name {case['policy']!r}"
         for k, v in (case.get("setHeaders") or {}).items():
             got = (r.echo or {}).get("headers", {}).get(k.lower())

@@ -44,7 +44,7 @@ class Delivery(unittest.TestCase):
         out = f"{self.tmp.name}/backend.json"
         cli("bundle", "-f", "policies/istio/manifests/backend.yaml", "--workload-namespace", "myapp",
             "--workload-service-account", "backend-sa", "--workload-label", "app=backend",
-            "--trust-domain", "cluster.local", "-o", out)
+            "--trust-domain", "cluster.local", "--output-file", out)
         fixture = json.loads((ROOT / "policies/istio/seed-001-backend.json").read_text())
         self.assertEqual(json.loads(pathlib.Path(out).read_text()), fixture)
         cases = json.loads((ROOT / "policies/istio/seed-001-backend.cases.json").read_text())

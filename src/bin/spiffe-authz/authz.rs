@@ -10,25 +10,27 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use crate::bundle::read_input;
-use crate::flags::{Flags, Spec};
+use serde_json::json;
 
-pub const HELP: &str = "\
-usage: spiffe-authz authz [-f STATS.txt]
+use crate::input::read_input;
+use crate::output::{self, Report};
 
-Reads Envoy's /stats/prometheus (a file, or standard input) and prints, per deciding policy,
-the requests it allowed and denied and what dry-run policies would have done.";
-
-const SPECS: &[Spec] = &[Spec {
-    names: &["-f", "--filename"],
-    value: true,
-}];
+/// Reads Envoy's /stats/prometheus (a file, or standard input) and prints, per deciding policy,
+/// the requests it allowed and denied and what dry-run policies would have done.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The stats file (- or none: standard input).
+    #[arg(short = 'f', long = "filename", value_name = "STATS", default_value = "-")]
+    pub file: String,
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value = "text")]
+    pub output: Report,
+}
 
 const COLUMNS: [&str; 4] = ["allowed", "denied", "dry_run_allowed", "dry_run_denied"];
 
-pub fn run(argv: &[String]) -> Result<ExitCode, String> {
-    let flags = Flags::parse(argv, SPECS)?;
-    let (_, text) = read_input(flags.one("-f")?.unwrap_or("-"))?;
+pub fn run(a: &Args) -> Result<ExitCode, String> {
+    let (_, text) = read_input(&a.file)?;
     let rows = table(&text);
     if rows.is_empty() {
         return Err(
@@ -37,7 +39,11 @@ pub fn run(argv: &[String]) -> Result<ExitCode, String> {
                 .into(),
         );
     }
-    print!("{}", render(&rows));
+    let text = match a.output.data() {
+        None => render(&rows),
+        Some(f) => output::render(&rows_json(&rows), f)?,
+    };
+    output::emit(&text, None)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -79,6 +85,15 @@ fn table(text: &str) -> Rows {
         row[col] += value as u64;
     }
     rows
+}
+
+fn rows_json(rows: &Rows) -> serde_json::Value {
+    rows.iter()
+        .map(|((dialect, policy), [a, d, da, dd])| {
+            json!({"dialect": dialect, "policy": policy, "allowed": a, "denied": d,
+                   "dryRunAllowed": da, "dryRunDenied": dd})
+        })
+        .collect()
 }
 
 fn render(rows: &Rows) -> String {
@@ -128,5 +143,8 @@ spiffe_authz_allowed{} 5
             text.contains("AuthorizationPolicy shop/allow-web") && text.contains("20.0"),
             "{text}"
         );
+        let j = rows_json(&rows);
+        assert_eq!(j[0]["policy"], "AuthorizationPolicy shop/allow-web");
+        assert_eq!((j[0]["allowed"].as_u64(), j[0]["denied"].as_u64()), (Some(4), Some(1)));
     }
 }

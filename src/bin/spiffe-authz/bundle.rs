@@ -4,73 +4,84 @@
 //! is compiled by the same engine as the filter before it is written, so a bundle this command
 //! writes is one the filter accepts.
 
-use std::io::Read;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use serde_json::{json, Map, Value};
 use spiffe_authz::{BundleError, Engine, Workload};
 
-use crate::flags::{pairs, Flags, Spec};
+use crate::input::{field_position, read_input, resource_index, resource_message};
 use crate::manifests::{self, Object};
+use crate::output::{self, Data};
 
-pub const HELP: &str = "\
-usage: spiffe-authz bundle [-f MANIFEST.yaml]... [workload options] [--settings FILE] [-o BUNDLE.json]
+/// Reads Kubernetes YAML manifests (several documents per file, `kind: List`) and writes the
+/// bundle. Objects of other kinds (Deployment, Service, Gateway, PeerAuthentication...) are left
+/// out, each with a note naming file, document and kind (`--strict` refuses them instead). The
+/// bundle is compiled before it is written: an invalid policy is refused with its
+/// file:line:column and field.
+#[derive(clap::Args)]
+pub struct Args {
+    /// A manifest file (repeatable; - or none: standard input).
+    #[arg(short = 'f', long = "filename", value_name = "MANIFEST")]
+    pub files: Vec<String>,
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value = "json")]
+    pub output: Data,
+    /// Write the bundle to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
+    /// Write the compact form (gzip + base64, which the filter expands): for bundles too large
+    /// for a WasmPlugin as they are.
+    #[arg(long)]
+    pub compress: bool,
+    #[command(flatten)]
+    pub workload: WorkloadArgs,
+    /// The bundle's `settings` object (JSON or YAML file).
+    #[arg(long, value_name = "FILE")]
+    pub settings: Option<String>,
+    /// Refuse objects that are not policies instead of leaving them out.
+    #[arg(long)]
+    pub strict: bool,
+}
 
-Reads Kubernetes YAML manifests (several documents per file, `kind: List`; `-f -` or no -f:
-standard input) and writes the bundle JSON (standard output without -o). The bundle is
-compiled before it is written: an object of another kind, or an invalid policy, is refused
-with its file, document and field.
+/// The workload the filter protects; left out, the filter reads it from Istio's node metadata.
+#[derive(clap::Args, Default)]
+#[command(next_help_heading = "Workload")]
+pub struct WorkloadArgs {
+    #[arg(long, value_name = "NS")]
+    pub workload_namespace: Option<String>,
+    #[arg(long, value_name = "SA")]
+    pub workload_service_account: Option<String>,
+    /// A workload label (repeatable).
+    #[arg(long, value_name = "KEY=VALUE", value_parser = pair)]
+    pub workload_label: Vec<(String, String)>,
+    /// A named container port, for Linkerd Servers (repeatable).
+    #[arg(long, value_name = "NAME=PORT", value_parser = named_port)]
+    pub workload_port: Vec<(String, u16)>,
+    /// The Dapr app id.
+    #[arg(long, value_name = "ID")]
+    pub app_id: Option<String>,
+    #[arg(long, value_name = "TD")]
+    pub trust_domain: Option<String>,
+}
 
-workload options (the workload the filter protects; left out, the filter reads them from
-Istio's node metadata):
-  --workload-namespace NS   --workload-service-account SA   --workload-label k=v (repeatable)
-  --workload-port name=N (repeatable; named container ports, for Linkerd Servers)
-  --app-id ID (Dapr)        --trust-domain TD
-  --settings FILE           the bundle's `settings` object (JSON or YAML)";
+/// `k=v` (labels, selectors).
+pub fn pair(v: &str) -> Result<(String, String), String> {
+    v.split_once('=')
+        .filter(|(k, _)| !k.is_empty())
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("{v:?} is not key=value"))
+}
 
-const SPECS: &[Spec] = &[
-    Spec {
-        names: &["-f", "--filename"],
-        value: true,
-    },
-    Spec {
-        names: &["-o", "--output"],
-        value: true,
-    },
-    Spec {
-        names: &["--workload-namespace"],
-        value: true,
-    },
-    Spec {
-        names: &["--workload-service-account"],
-        value: true,
-    },
-    Spec {
-        names: &["--workload-label"],
-        value: true,
-    },
-    Spec {
-        names: &["--workload-port"],
-        value: true,
-    },
-    Spec {
-        names: &["--app-id"],
-        value: true,
-    },
-    Spec {
-        names: &["--trust-domain"],
-        value: true,
-    },
-    Spec {
-        names: &["--settings"],
-        value: true,
-    },
-];
+fn named_port(v: &str) -> Result<(String, u16), String> {
+    let (name, port) = pair(v)?;
+    let n = port.parse().map_err(|_| format!("{name}={port}: not a port number"))?;
+    Ok((name, n))
+}
 
-pub fn run(argv: &[String]) -> Result<ExitCode, String> {
-    let flags = Flags::parse(argv, SPECS)?;
+pub fn run(args: &Args) -> Result<ExitCode, String> {
     let mut objects = Vec::new();
-    let files = match flags.all("-f") {
+    let files = match args.files.as_slice() {
         [] => vec!["-".to_string()],
         fs => fs.to_vec(),
     };
@@ -78,10 +89,17 @@ pub fn run(argv: &[String]) -> Result<ExitCode, String> {
         let (name, text) = read_input(f)?;
         objects.extend(manifests::read(&name, &text)?);
     }
-    let settings = match flags.one("--settings")? {
+    let (objects, others) = manifests::split_policies(objects);
+    if let (true, Some(first)) = (args.strict, others.first()) {
+        return Err(format!("{first} (--strict: only policies may be bundled)"));
+    }
+    for note in &others {
+        eprintln!("note: {note}: left out");
+    }
+    let settings = match &args.settings {
         Some(path) => {
             let (name, text) = read_input(path)?;
-            let v: Value = serde_saphyr::from_str(&text).map_err(|e| format!("{name}: {e}"))?;
+            let (v, _) = crate::spans::parse(&text).map_err(|e| format!("{name}: {e}"))?;
             if !v.is_object() {
                 return Err(format!("{name}: settings must be an object"));
             }
@@ -89,59 +107,48 @@ pub fn run(argv: &[String]) -> Result<ExitCode, String> {
         }
         None => None,
     };
-    let bundle = assemble(&flags, settings, &objects)?;
-    let text = serde_json::to_string_pretty(&bundle).map_err(|e| e.to_string())? + "\n";
-    let engine = validate(&text, &objects)?;
+    let bundle = assemble(&args.workload, settings, &objects);
+    let json = serde_json::to_string_pretty(&bundle).map_err(|e| e.to_string())? + "\n";
+    let engine = validate(&json, &objects)?;
     for w in engine.warnings() {
-        eprintln!("warning: {}", locate_warning(&w.to_string(), &objects));
+        eprintln!("warning: {}", locate_warning(w, &objects));
     }
-    match flags.one("-o")? {
-        Some(path) if path != "-" => {
-            std::fs::write(path, &text).map_err(|e| format!("{path}: {e}"))?;
-            eprintln!("wrote {path}: {} resource(s)", objects.len());
-        }
-        _ => print!("{text}"),
+    let (json, bundle) = if args.compress {
+        let compact = spiffe_authz::compact::compress(&bundle.to_string());
+        let value: Value = serde_json::from_str(&compact).map_err(|e| e.to_string())?;
+        (compact + "\n", value)
+    } else {
+        (json, bundle)
+    };
+    let text = match args.output {
+        Data::Json => json,
+        Data::Yaml => output::render(&bundle, Data::Yaml)?,
+    };
+    output::emit(&text, args.output_file.as_deref())?;
+    if let Some(path) = &args.output_file {
+        eprintln!("wrote {}: {} resource(s)", path.display(), objects.len());
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// A file's text, or standard input for `-`.
-pub fn read_input(path: &str) -> Result<(String, String), String> {
-    if path == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| format!("standard input: {e}"))?;
-        return Ok(("<stdin>".into(), s));
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-    Ok((path.to_string(), text))
-}
-
-fn assemble(flags: &Flags, settings: Option<Value>, objects: &[Object]) -> Result<Value, String> {
+fn assemble(w: &WorkloadArgs, settings: Option<Value>, objects: &[Object]) -> Value {
     let mut workload = Map::new();
-    let mut put = |key: &str, flag: &str| -> Result<(), String> {
-        if let Some(v) = flags.one(flag)? {
+    for (key, value) in [
+        ("namespace", &w.workload_namespace),
+        ("serviceAccount", &w.workload_service_account),
+        ("appId", &w.app_id),
+        ("trustDomain", &w.trust_domain),
+    ] {
+        if let Some(v) = value {
             workload.insert(key.into(), json!(v));
         }
-        Ok(())
-    };
-    put("namespace", "--workload-namespace")?;
-    put("serviceAccount", "--workload-service-account")?;
-    put("appId", "--app-id")?;
-    put("trustDomain", "--trust-domain")?;
-    let labels = pairs("--workload-label", flags.all("--workload-label"))?;
-    if !labels.is_empty() {
-        workload.insert("labels".into(), json!(labels));
     }
-    let mut ports = Map::new();
-    for (name, port) in pairs("--workload-port", flags.all("--workload-port"))? {
-        let n: u16 = port
-            .parse()
-            .map_err(|_| format!("--workload-port {name}={port}: not a port number"))?;
-        ports.insert(name, json!(n));
+    if !w.workload_label.is_empty() {
+        let labels: Map<String, Value> = w.workload_label.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+        workload.insert("labels".into(), Value::Object(labels));
     }
-    if !ports.is_empty() {
+    if !w.workload_port.is_empty() {
+        let ports: Map<String, Value> = w.workload_port.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
         workload.insert("ports".into(), Value::Object(ports));
     }
     let mut bundle = Map::new();
@@ -155,31 +162,30 @@ fn assemble(flags: &Flags, settings: Option<Value>, objects: &[Object]) -> Resul
         "resources".into(),
         Value::Array(objects.iter().map(|o| o.value.clone()).collect()),
     );
-    Ok(Value::Object(bundle))
+    Value::Object(bundle)
 }
 
-/// Compiles the bundle as the filter will; an error about `resources[i]` is prefixed with the
-/// file and document that object came from.
+/// Compiles the bundle as the filter will; an error about `resources[i]` points at the field
+/// in the file that object came from (`file:line:column`).
 fn validate(text: &str, objects: &[Object]) -> Result<Engine, String> {
     Engine::from_json(text.as_bytes(), &Workload::default()).map_err(|e| match &e {
-        BundleError::Resource { at, .. } => match index_of(at).and_then(|i| objects.get(i)) {
-            Some(o) => format!("{}: {e}", o.origin),
-            None => e.to_string(),
-        },
+        BundleError::Resource { at, field, message } => locate(objects, at, field, message, &e.to_string()),
         _ => e.to_string(),
     })
 }
 
-fn locate_warning(w: &str, objects: &[Object]) -> String {
-    match index_of(w).and_then(|i| objects.get(i)) {
-        Some(o) => format!("{}: {w}", o.origin),
-        None => w.to_string(),
-    }
+fn locate_warning(w: &spiffe_authz::Warning, objects: &[Object]) -> String {
+    locate(objects, &w.at, &w.field, &w.message, &w.to_string())
 }
 
-/// `resources[12] (...)` → 12.
-fn index_of(at: &str) -> Option<usize> {
-    at.strip_prefix("resources[")?.split(']').next()?.parse().ok()
+fn locate(objects: &[Object], at: &str, field: &str, message: &str, text: &str) -> String {
+    match resource_index(at).and_then(|i| objects.get(i)) {
+        Some(o) => match field_position(&o.spans, field, message) {
+            Some(pos) => format!("{}:{pos}: {}", o.file, resource_message(at, field, message, true)),
+            None => format!("{}: {text}", o.origin),
+        },
+        None => text.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -196,13 +202,9 @@ mod tests {
             "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: a}\n---\n\
              apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n",
         );
-        let flags = Flags::default();
-        let b = assemble(&flags, None, &objs).unwrap();
+        let b = assemble(&WorkloadArgs::default(), None, &objs);
         let e = validate(&b.to_string(), &objs).unwrap_err();
-        assert!(
-            e.starts_with("m.yaml document 2 (line 4): resources[1] (Deployment"),
-            "{e}"
-        );
+        assert!(e.starts_with("m.yaml:5:1: resources[1] (Deployment"), "{e}");
         assert!(e.contains("apps/v1/Deployment is not a supported policy kind"), "{e}");
     }
 
@@ -212,26 +214,22 @@ mod tests {
             "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: a}\n\
              spec: {rules: [{from: [{source: {principal: [x]}}]}]}\n",
         );
-        let b = assemble(&Flags::default(), None, &objs).unwrap();
+        let b = assemble(&WorkloadArgs::default(), None, &objs);
         let e = validate(&b.to_string(), &objs).unwrap_err();
-        assert!(e.starts_with("m.yaml document 1 (line 1): resources[0]"), "{e}");
+        assert!(e.starts_with("m.yaml:4:34: resources[0]"), "{e}");
+        assert!(!e.contains("at line"), "{e}");
         assert!(e.contains("spec.rules[0].from[0].source"), "{e}");
     }
 
     #[test]
     fn workload_flags_fill_the_envelope() {
-        let argv: Vec<String> = [
-            "--workload-namespace",
-            "shop",
-            "--workload-label",
-            "app=cart",
-            "--trust-domain",
-            "prod.example",
-        ]
-        .map(String::from)
-        .to_vec();
-        let flags = Flags::parse(&argv, SPECS).unwrap();
-        let b = assemble(&flags, Some(json!({"mode": "dry-run"})), &[]).unwrap();
+        let w = WorkloadArgs {
+            workload_namespace: Some("shop".into()),
+            workload_label: vec![pair("app=cart").unwrap()],
+            trust_domain: Some("prod.example".into()),
+            ..Default::default()
+        };
+        let b = assemble(&w, Some(json!({"mode": "dry-run"})), &[]);
         assert_eq!(
             b,
             json!({"workload": {"namespace": "shop", "labels": {"app": "cart"}, "trustDomain": "prod.example"},

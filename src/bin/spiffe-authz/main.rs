@@ -1,4 +1,8 @@
 //! `spiffe-authz`: the engine of the filter, offline.
+//!
+//! Exit codes, for every command: 0 success (check: allowed; test: every case passed; diff: no
+//! decision changed), 1 the negative answer (denied; a case failed; decisions changed), 2 an
+//! error (unusable bundle or file, or a bad argument: clap exits 2 for those too).
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 /// `println!` that never panics: when the reader has gone (`spiffe-authz check ... | head`), the
@@ -10,216 +14,153 @@ macro_rules! outln {
     }};
 }
 
-mod args;
 mod authz;
 mod bundle;
-mod flags;
+mod cases;
+mod decide;
+mod decide_text;
+mod diff;
+mod diff_text;
+mod input;
+mod junit;
 mod manifests;
 mod oci;
+mod output;
+mod principal;
+mod probes;
 mod push;
+mod request_args;
+mod spans;
+mod test;
+mod test_text;
 mod wasmplugin;
+mod wasmplugin_checks;
+mod wasmplugin_object;
 
 use std::process::ExitCode;
 
-use serde_json::{json, Value};
-use spiffe_authz::{Engine, Explanation, Verdict, Workload};
+use clap::{Parser, Subcommand};
 
-use args::Args;
+/// Service-to-service authorization by SPIFFE identity: the filter's engine, offline.
+#[derive(Parser)]
+#[command(name = "spiffe-authz", version, propagate_version = true)]
+#[command(after_help = "Exit codes: 0 success, 1 the negative answer (denied, a test failed, \
+                        decisions changed), 2 an error (bad bundle, file or argument).")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Decide one request; exit 0 allowed, 1 denied, 2 error.
+    Check(decide::CheckArgs),
+    /// Every applicable policy and rule, whether and why it matched, and the decision.
+    Explain(decide::ExplainArgs),
+    /// Load a bundle as the filter would: errors and warnings point into the file.
+    Validate(decide::ValidateArgs),
+    /// Run request/expectation files (*.cases.json, *.cases.yaml) like `opa test`.
+    Test(test::Args),
+    /// The requests whose decision differs between two bundles, with the deciding rules.
+    Diff(diff::Args),
+    /// Kubernetes YAML manifests -> the bundle the filter loads.
+    Bundle(bundle::Args),
+    /// An Istio WasmPlugin carrying the bundle.
+    Wasmplugin(wasmplugin::Args),
+    /// The module as an OCI image layout (Wasm image specification, compat variant).
+    Package(oci::Args),
+    /// A new bundle for a running Envoy, by ECDS (temporary file + atomic rename).
+    Push(push::Args),
+    /// Per policy: requests allowed and denied, from Envoy's /stats/prometheus.
+    Authz(authz::Args),
+}
+
+impl Command {
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Check(_) => "check",
+            Command::Explain(_) => "explain",
+            Command::Validate(_) => "validate",
+            Command::Test(_) => "test",
+            Command::Diff(_) => "diff",
+            Command::Bundle(_) => "bundle",
+            Command::Wasmplugin(_) => "wasmplugin",
+            Command::Package(_) => "package",
+            Command::Push(_) => "push",
+            Command::Authz(_) => "authz",
+        }
+    }
+
+    fn run(&self) -> Result<ExitCode, String> {
+        match self {
+            Command::Check(a) => decide::check(a),
+            Command::Explain(a) => decide::explain(a),
+            Command::Validate(a) => decide::validate(a),
+            Command::Test(a) => test::run(a),
+            Command::Diff(a) => diff::run(a),
+            Command::Bundle(a) => bundle::run(a),
+            Command::Wasmplugin(a) => wasmplugin::run(a),
+            Command::Package(a) => oci::run(a),
+            Command::Push(a) => push::run(a),
+            Command::Authz(a) => authz::run(a),
+        }
+    }
+}
 
 fn main() -> ExitCode {
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    let Some((cmd, rest)) = argv.split_first() else {
-        eprintln!("{}", args::help());
+    let argv: Vec<String> = std::env::args().collect();
+    if let Some(e) = single_dash_long(&argv) {
+        eprintln!("error: {e}");
         return ExitCode::from(2);
-    };
-    if matches!(cmd.as_str(), "-h" | "--help" | "help") {
-        outln!("{}", args::help());
-        return ExitCode::SUCCESS;
     }
-    match run(cmd, rest) {
+    // Unknown or misspelled arguments, missing values and bad values exit 2 here, with a
+    // suggestion where clap has one; --help and --version exit 0.
+    let cli = Cli::parse();
+    match cli.command.run() {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("spiffe-authz {cmd}: {e}");
+            eprintln!("spiffe-authz {}: {e}", cli.command.name());
             ExitCode::from(2)
         }
     }
 }
 
-/// A command with its own flags.
-type Command = fn(&[String]) -> Result<ExitCode, String>;
-
-fn run(cmd: &str, argv: &[String]) -> Result<ExitCode, String> {
-    // Commands that take files rather than a request have their own flags.
-    let own: Option<(Command, &str)> = match cmd {
-        "bundle" => Some((bundle::run, bundle::HELP)),
-        "wasmplugin" => Some((wasmplugin::run, wasmplugin::HELP)),
-        "package" => Some((oci::run, oci::HELP)),
-        "push" => Some((push::run, push::HELP)),
-        "authz" => Some((authz::run, authz::HELP)),
-        _ => None,
-    };
-    if let Some((run, help)) = own {
-        if argv.iter().any(|a| a == "-h" || a == "--help") {
-            outln!("{help}");
-            return Ok(ExitCode::SUCCESS);
-        }
-        return run(argv).map_err(|e| format!("{e}\n(see spiffe-authz {cmd} --help)"));
-    }
-    let args = Args::parse(argv)?;
-    if let Some((flag, _)) = args.flags.first() {
-        return Err(format!("unknown option {flag}\n{}", args::help()));
-    }
-    match cmd {
-        "check" => {
-            let engine = load(&args)?;
-            let x = engine.explain(&args.request);
-            outln!(
-                "{}",
-                serde_json::to_string_pretty(&decision_json(&x)).unwrap_or_default()
-            );
-            Ok(if x.decision.allowed() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
-        }
-        "explain" => {
-            let engine = load(&args)?;
-            let x = engine.explain(&args.request);
-            print!("{}", explain(&engine, &x, &args.request));
-            Ok(if x.decision.allowed() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
-        }
-        "validate" => {
-            let engine = load(&args)?;
-            for w in engine.warnings() {
-                outln!("warning: {w}");
-            }
-            let layers: Vec<String> = engine.dialects().map(|d| d.to_string()).collect();
-            outln!(
-                "ok: layers [{}], {} warning(s){}",
-                layers.join(", "),
-                engine.warnings().len(),
-                if engine.dry_run() {
-                    ", mode dry-run (nothing is enforced)"
-                } else {
-                    ""
-                }
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        other => Err(format!("unknown command {other:?}\n{}", args::help())),
-    }
-}
-
-fn load(args: &Args) -> Result<Engine, String> {
-    let path = args.bundle.as_deref().ok_or("--bundle FILE is required")?;
-    let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
-    Engine::from_json(&bytes, &Workload::default()).map_err(|e| e.to_string())
-}
-
-/// `explain`: the workload and mode, every layer's applicable resources and rules with why each
-/// matched or not, what was not applied, dry-run verdicts, and the decision.
-fn explain(engine: &Engine, x: &Explanation<'_>, req: &spiffe_authz::Request) -> String {
-    let d = &x.decision;
-    use std::fmt::Write;
-    let mut o = String::new();
-    let wl = engine.workload();
-    let labels: Vec<String> = wl.labels.iter().flatten().map(|(k, v)| format!("{k}={v}")).collect();
-    let _ = writeln!(
-        o,
-        "workload: namespace {:?}, service account {:?}, labels [{}]",
-        wl.namespace(),
-        wl.service_account.as_deref().unwrap_or(""),
-        labels.join(", ")
-    );
-    let peer = req.peer.id().map_or("none (no client certificate)", |i| i.as_str());
-    let _ = writeln!(
-        o,
-        "request: {} {} host {:?} from {peer}",
-        req.method, req.path, req.host
-    );
-    let _ = writeln!(
-        o,
-        "mode: {}",
-        if engine.dry_run() {
-            "dry-run (settings.mode): decisions are computed, logged and counted, never enforced"
-        } else {
-            "enforce"
-        }
-    );
-    for layer in &x.layers {
-        let _ = writeln!(o, "\n{}:", layer.dialect);
-        layer.lines.iter().for_each(|l| {
-            let _ = writeln!(o, "  {l}");
-        });
-    }
-    if !engine.warnings().is_empty() {
-        let _ = writeln!(o, "\nnot applied / warnings (see `validate`):");
-        for w in engine.warnings() {
-            let _ = writeln!(o, "  {w}");
-        }
-    }
-    if !d.dry_run.is_empty() {
-        let _ = writeln!(o, "\ndry-run and audit verdicts (reported, never enforced):");
-        for v in &d.dry_run {
-            let _ = writeln!(o, "  {} ({})", v.effect.name(), describe(v));
-        }
-    }
-    let _ = writeln!(o, "\ndecision: {} ({})", d.verdict.effect.name(), describe(&d.verdict));
-    let _ = writeln!(
-        o,
-        "{}",
-        match (d.enforced, d.allowed()) {
-            (true, true) => "forwarded",
-            (true, false) => "refused",
-            (false, _) => "forwarded: DRY-RUN, the verdict above is only logged and counted",
-        }
-    );
-    o
-}
-
-fn describe(v: &Verdict<'_>) -> String {
-    match v.by() {
-        Some(by) => format!("{by}: {}", v.reason),
-        None => v.reason.to_string(),
-    }
-}
-
-fn verdict_json(v: &Verdict<'_>) -> Value {
-    json!({
-        "effect": v.effect.name(),
-        "dialect": v.dialect().map(|d| d.name()),
-        "policy": v.by().map(|b| b.meta.to_string()),
-        "rule": v.by().and_then(|b| b.rule),
-        "reason": v.reason.to_string(),
+/// `-principal` for `--principal`: clap would read it as `-p -r -i ...` and say only that `-p`
+/// is unknown. Combined short options (`-ojson`) are not long names and pass.
+fn single_dash_long(argv: &[String]) -> Option<String> {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    let longs: Vec<String> = cmd
+        .get_subcommands()
+        .flat_map(|s| {
+            s.get_arguments()
+                .filter_map(|a| a.get_long().map(String::from))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    argv.iter().skip(1).take_while(|a| *a != "--").find_map(|a| {
+        let name = a.strip_prefix('-').filter(|n| !n.starts_with('-'))?;
+        let name = name.split('=').next().unwrap_or(name);
+        (name.len() > 1 && longs.iter().any(|l| l == name))
+            .then(|| format!("unexpected argument '{a}': long options take two dashes: --{name}"))
     })
 }
 
-fn decision_json(x: &Explanation<'_>) -> Value {
-    let d = &x.decision;
-    let mut v = verdict_json(&d.verdict);
-    if let Value::Object(m) = &mut v {
-        m.insert("allowed".into(), json!(d.allowed()));
-        m.insert("enforced".into(), json!(d.enforced));
-        m.insert(
-            "layers".into(),
-            Value::Array(x.layers.iter().map(|l| verdict_json(&l.verdict)).collect()),
-        );
-        m.insert(
-            "dryRun".into(),
-            Value::Array(d.dry_run.iter().map(verdict_json).collect()),
-        );
-        m.insert(
-            "setHeaders".into(),
-            d.set_headers
-                .iter()
-                .map(|(k, v)| ((*k).to_string(), json!(v)))
-                .collect(),
-        );
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn single_dash_long_options_are_named() {
+        let argv = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+        let e = super::single_dash_long(&argv("x check --bundle b -principal spiffe://a/b")).unwrap();
+        assert!(e.contains("--principal"), "{e}");
+        assert_eq!(super::single_dash_long(&argv("x check -b b -ojson")), None);
+        assert_eq!(super::single_dash_long(&argv("x check -b b -- -principal")), None);
     }
-    v
+
+    #[test]
+    fn the_argument_definitions_are_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }

@@ -4,6 +4,8 @@
 
 use serde_json::Value;
 
+use crate::spans::{self, Spans};
+
 /// One Kubernetes object read from a manifest.
 #[derive(Debug)]
 pub struct Object {
@@ -11,6 +13,31 @@ pub struct Object {
     pub origin: String,
     /// The object, as JSON.
     pub value: Value,
+    /// The file it came from.
+    pub file: String,
+    /// Where each of its fields is in that file.
+    pub spans: Spans,
+}
+
+/// The objects of other kinds than policies (a Deployment, a Service, a Gateway kept in the
+/// same file), each with a note naming file, document, kind and name.
+pub fn split_policies(objects: Vec<Object>) -> (Vec<Object>, Vec<String>) {
+    let mut notes = Vec::new();
+    let mut policies = Vec::with_capacity(objects.len());
+    for o in objects {
+        let text = |k: &str| o.value.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        let (api_version, kind) = (text("apiVersion"), text("kind"));
+        if spiffe_authz::dialect_of(&api_version, &kind).is_some() {
+            policies.push(o);
+        } else {
+            let name = o.value["metadata"]["name"].as_str().unwrap_or("");
+            notes.push(format!(
+                "{}: {api_version} {kind} {name:?} is not a policy kind",
+                o.origin
+            ));
+        }
+    }
+    (policies, notes)
 }
 
 /// Reads every object of a YAML (or JSON) stream. `name` is used in messages only.
@@ -18,9 +45,15 @@ pub fn read(name: &str, text: &str) -> Result<Vec<Object>, String> {
     let mut out = Vec::new();
     for (n, (line, doc)) in documents(text).into_iter().enumerate() {
         let origin = format!("{name} document {} (line {line})", n + 1);
-        // Duplicate keys are refused (serde-saphyr's default), as kubectl refuses them.
-        let value: Value = serde_saphyr::from_str(&doc).map_err(|e| format!("{origin}: not valid YAML: {e}"))?;
-        flatten(origin, value, &mut out)?;
+        // Duplicate keys are refused, as kubectl refuses them.
+        let (value, spans) = spans::parse(&doc).map_err(|e| format!("{origin}: not valid YAML: {e}"))?;
+        let spans = spans.starting_at(line);
+        let at = Place {
+            file: name,
+            origin,
+            spans: &spans,
+        };
+        flatten(&at, "", value, &mut out)?;
     }
     Ok(out)
 }
@@ -55,9 +88,20 @@ fn documents(text: &str) -> Vec<(usize, String)> {
     docs
 }
 
+/// Where a document is: its file, its description, its fields' positions.
+struct Place<'a> {
+    file: &'a str,
+    origin: String,
+    spans: &'a Spans,
+}
+
 /// Empty documents are skipped; a List contributes its items; anything else must be an object
-/// with `apiVersion` and `kind`.
-fn flatten(origin: String, value: Value, out: &mut Vec<Object>) -> Result<(), String> {
+/// with `apiVersion` and `kind`. `path` is the object's place in the document (`items[2]`).
+fn flatten(at: &Place<'_>, path: &str, value: Value, out: &mut Vec<Object>) -> Result<(), String> {
+    let origin = match path {
+        "" => at.origin.clone(),
+        p => format!("{} {p}", at.origin),
+    };
     let Value::Object(map) = &value else {
         return match value {
             Value::Null => Ok(()),
@@ -77,7 +121,7 @@ fn flatten(origin: String, value: Value, out: &mut Vec<Object>) -> Result<(), St
     if kind.ends_with("List") {
         if let Some(Value::Array(items)) = map.get("items") {
             for (i, item) in items.iter().enumerate() {
-                flatten(format!("{origin} items[{i}]"), item.clone(), out)?;
+                flatten(at, &spans::join_key(path, &format!("items[{i}]")), item.clone(), out)?;
             }
             return Ok(());
         }
@@ -85,6 +129,8 @@ fn flatten(origin: String, value: Value, out: &mut Vec<Object>) -> Result<(), St
     out.push(Object {
         origin,
         value: strip_bookkeeping(value),
+        file: at.file.to_string(),
+        spans: at.spans.under(path),
     });
     Ok(())
 }
@@ -188,6 +234,39 @@ items:
         assert!(e.contains("document 1"), "{e}");
         let e = read("m.yaml", "metadata: {name: x}\n").unwrap_err();
         assert!(e.contains("apiVersion and kind are required"), "{e}");
+    }
+
+    #[test]
+    fn other_kinds_are_split_off_with_file_document_and_kind() {
+        let objs = read(
+            "m.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n---\n\
+             apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: a}\n---\n\
+             apiVersion: v1\nkind: Service\nmetadata: {name: web}\n",
+        )
+        .unwrap();
+        let (policies, notes) = split_policies(objs);
+        assert_eq!(policies.len(), 1);
+        assert_eq!(policies[0].value["kind"], "AuthorizationPolicy");
+        assert_eq!(
+            notes,
+            [
+                "m.yaml document 1 (line 1): apps/v1 Deployment \"web\" is not a policy kind",
+                "m.yaml document 3 (line 8): v1 Service \"web\" is not a policy kind"
+            ]
+        );
+    }
+
+    #[test]
+    fn policy_kinds_are_all_kept() {
+        let objs = read(
+            "m.yaml",
+            "apiVersion: policy.linkerd.io/v1beta3\nkind: Server\nmetadata: {name: s}\n---\n\
+             apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata: {name: c}\n",
+        )
+        .unwrap();
+        let (policies, notes) = split_policies(objs);
+        assert_eq!((policies.len(), notes.len()), (2, 0));
     }
 
     #[test]

@@ -17,31 +17,23 @@ use std::process::ExitCode;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::flags::{Flags, Spec};
-
-pub const HELP: &str = "\
-usage: spiffe-authz package --wasm dist/spiffe_authz.wasm --out dist/oci [--tag TAG]
-
-Writes an OCI image layout (oci-layout, index.json, blobs/sha256/...) holding the module as a
-Wasm image (compat variant: one tar+gzip layer with plugin.wasm). Prints the manifest digest:
-the `sha256` of a WasmPlugin whose url is oci://. Push it with e.g.
-  oras cp --from-oci-layout dist/oci:TAG REGISTRY/spiffe-authz:TAG
-  skopeo copy --preserve-digests oci:dist/oci:TAG docker://REGISTRY/spiffe-authz:TAG";
-
-const SPECS: &[Spec] = &[
-    Spec {
-        names: &["--wasm"],
-        value: true,
-    },
-    Spec {
-        names: &["--out", "-o"],
-        value: true,
-    },
-    Spec {
-        names: &["--tag"],
-        value: true,
-    },
-];
+/// Writes an OCI image layout (oci-layout, index.json, blobs/sha256/...) holding the module as a
+/// Wasm image (compat variant: one tar+gzip layer with plugin.wasm) and prints the manifest
+/// digest: the `sha256` of a WasmPlugin whose url is oci://. Push it with e.g.
+/// `oras cp --from-oci-layout dist/oci:TAG REGISTRY/spiffe-authz:TAG` or
+/// `skopeo copy --preserve-digests oci:dist/oci:TAG docker://REGISTRY/spiffe-authz:TAG`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The module (dist/spiffe_authz.wasm).
+    #[arg(long, value_name = "FILE")]
+    pub wasm: String,
+    /// The layout directory to write (dist/oci).
+    #[arg(long, value_name = "DIR")]
+    pub out: std::path::PathBuf,
+    /// The image tag [default: the version of this tool].
+    #[arg(long)]
+    pub tag: Option<String>,
+}
 
 pub const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 pub const INDEX: &str = "application/vnd.oci.image.index.v1+json";
@@ -49,11 +41,10 @@ pub const CONFIG: &str = "application/vnd.oci.image.config.v1+json";
 pub const LAYER: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
 pub const VARIANT: &str = "module.wasm.image/variant";
 
-pub fn run(argv: &[String]) -> Result<ExitCode, String> {
-    let flags = Flags::parse(argv, SPECS)?;
-    let wasm_path = flags.required("--wasm")?;
-    let out = Path::new(flags.required("--out")?);
-    let tag = flags.one("--tag")?.unwrap_or(env!("CARGO_PKG_VERSION"));
+pub fn run(a: &Args) -> Result<ExitCode, String> {
+    let wasm_path = &a.wasm;
+    let out = a.out.as_path();
+    let tag = a.tag.as_deref().unwrap_or(env!("CARGO_PKG_VERSION"));
     let wasm = std::fs::read(wasm_path).map_err(|e| format!("{wasm_path}: {e}"))?;
     if !wasm.starts_with(b"\0asm") {
         return Err(format!("{wasm_path}: not a WebAssembly module"));

@@ -15,57 +15,44 @@ use std::process::ExitCode;
 
 use serde_json::{json, Value};
 use sha2::Digest;
-use spiffe_authz::{Engine, Workload};
 
-use crate::bundle::read_input;
-use crate::flags::{Flags, Spec};
+use crate::input;
 
-pub const HELP: &str = "\
-usage: spiffe-authz push --bundle BUNDLE.json --dir ECDS_DIR [--wasm PATH] [--name spiffe_authz]
-                        [--no-validate]
+/// Writes ECDS_DIR/NAME.json (a DiscoveryResponse holding the TypedExtensionConfig NAME)
+/// atomically (temporary file + rename), for an Envoy whose HTTP filter NAME has
+/// config_discovery from that file (envoy/ecds.yaml). The bundle is compiled first: an invalid
+/// one is refused here, with its file:line:column. Prints the version pushed.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The bundle (JSON or YAML; - for standard input).
+    #[arg(long, short = 'b', value_name = "FILE")]
+    pub bundle: String,
+    /// The directory Envoy watches.
+    #[arg(long, value_name = "ECDS_DIR")]
+    pub dir: PathBuf,
+    /// The module path Envoy loads; keep it the same across pushes so Envoy reuses the VM.
+    #[arg(long, value_name = "PATH", default_value = "dist/spiffe_authz.wasm")]
+    pub wasm: PathBuf,
+    /// The HTTP filter's name.
+    #[arg(long, default_value = "spiffe_authz")]
+    pub name: String,
+    /// Push even a bundle the engine refuses (to test that Envoy rejects it).
+    #[arg(long)]
+    pub no_validate: bool,
+}
 
-Writes ECDS_DIR/NAME.json (a DiscoveryResponse holding the TypedExtensionConfig NAME) atomically
-(temporary file + rename), for an Envoy whose HTTP filter NAME has config_discovery from that
-file (envoy/ecds.yaml). The bundle is compiled first: an invalid one is refused here, with its
-resource and field. Prints the version pushed (sha256 of the content).
-  --wasm         the module path Envoy loads (default: dist/spiffe_authz.wasm, made absolute);
-                 keep it the same across pushes so Envoy reuses the VM
-  --name         the HTTP filter's name (default spiffe_authz)
-  --no-validate  push even a bundle the engine refuses (to test that Envoy rejects it)";
-
-const SPECS: &[Spec] = &[
-    Spec {
-        names: &["--bundle"],
-        value: true,
-    },
-    Spec {
-        names: &["--dir"],
-        value: true,
-    },
-    Spec {
-        names: &["--wasm"],
-        value: true,
-    },
-    Spec {
-        names: &["--name"],
-        value: true,
-    },
-    Spec {
-        names: &["--no-validate"],
-        value: false,
-    },
-];
-
-pub fn run(argv: &[String]) -> Result<ExitCode, String> {
-    let flags = Flags::parse(argv, SPECS)?;
-    let (name, bundle) = read_input(flags.required("--bundle")?)?;
-    if flags.all("--no-validate").is_empty() {
-        Engine::from_json(bundle.as_bytes(), &Workload::default()).map_err(|e| format!("{name}: {e}"))?;
-    }
-    let dir = Path::new(flags.required("--dir")?);
-    let wasm = absolute(Path::new(flags.one("--wasm")?.unwrap_or("dist/spiffe_authz.wasm")))?;
-    let filter = flags.one("--name")?.unwrap_or("spiffe_authz");
-    let version = write(dir, filter, &wasm, &bundle)?;
+pub fn run(a: &Args) -> Result<ExitCode, String> {
+    let (name, text) = input::read_input(&a.bundle)?;
+    // Unvalidated, the text goes to Envoy as it is (even if it is not JSON).
+    let bundle = if a.no_validate {
+        text
+    } else {
+        let src = input::Source::new(name, text)?;
+        src.compile()?;
+        src.json
+    };
+    let wasm = absolute(&a.wasm)?;
+    let version = write(&a.dir, &a.name, &wasm, &bundle)?;
     outln!("{version}");
     Ok(ExitCode::SUCCESS)
 }

@@ -6,191 +6,243 @@
 //! the image *manifest*, not of the module. So `--wasm` computes it for the former and
 //! `--oci-layout` (the output of `spiffe-authz package`) for the latter.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use serde::Serialize;
 use serde_json::Value;
 use sha2::Digest;
-use spiffe_authz::{Engine, Workload};
 
-use crate::bundle::read_input;
-use crate::flags::{pairs, Flags, Spec};
+use crate::bundle::pair;
+use crate::input;
 use crate::oci;
+use crate::output::{self, Data};
+use crate::wasmplugin_checks as checks;
+use crate::wasmplugin_object::{
+    Metadata, Mode, PluginSpec, PortSelector, Selector, TargetRef, TrafficSelector, WasmPlugin,
+};
 
-pub const HELP: &str = "\
-usage: spiffe-authz wasmplugin --bundle BUNDLE.json --url URL
-                              [--sha256 HEX | --wasm dist/spiffe_authz.wasm | --oci-layout dist/oci]
-                              [--name N] [--namespace NS] [--selector k=v]... [-o FILE]
-
-Writes a WasmPlugin (phase AUTHZ, failStrategy FAIL_CLOSE, pluginConfig = the bundle).
-  --url        oci://REGISTRY/REPO:TAG (or @sha256:...), file:///path.wasm, https://...
-  --sha256     the checksum Istio verifies; or compute it:
-  --wasm       the module's sha256 (for file:// and https:// URLs)
-  --oci-layout the image manifest digest from `spiffe-authz package` (for oci:// URLs: Istio
-               checks the manifest digest there, not the module's)
-  --name       default spiffe-authz
-  --namespace  default: the bundle's workload namespace, else istio-system (mesh-wide)
-  --selector   workload labels; default: the bundle's workload labels (none: every workload
-               of the namespace)";
-
-const SPECS: &[Spec] = &[
-    Spec {
-        names: &["--bundle"],
-        value: true,
-    },
-    Spec {
-        names: &["--url"],
-        value: true,
-    },
-    Spec {
-        names: &["--sha256"],
-        value: true,
-    },
-    Spec {
-        names: &["--wasm"],
-        value: true,
-    },
-    Spec {
-        names: &["--oci-layout"],
-        value: true,
-    },
-    Spec {
-        names: &["--name"],
-        value: true,
-    },
-    Spec {
-        names: &["--namespace", "-n"],
-        value: true,
-    },
-    Spec {
-        names: &["--selector"],
-        value: true,
-    },
-    Spec {
-        names: &["-o", "--output"],
-        value: true,
-    },
-];
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct WasmPlugin {
-    api_version: &'static str,
-    kind: &'static str,
-    metadata: Metadata,
-    spec: PluginSpec,
+/// Writes a WasmPlugin (phase AUTHZ, failStrategy FAIL_CLOSE, inbound traffic only, the bundle
+/// as pluginConfig). Refuses what the API server would refuse; warns when the object is too
+/// large for `kubectl apply`.
+#[derive(clap::Args)]
+#[command(group = clap::ArgGroup::new("checksum").multiple(false))]
+pub struct Args {
+    /// The bundle (JSON or YAML; - for standard input).
+    #[arg(long, short = 'b', value_name = "FILE")]
+    pub bundle: String,
+    /// oci://REGISTRY/REPO:TAG (or @sha256:...), file:///path.wasm, https://...
+    #[arg(long)]
+    pub url: String,
+    /// The checksum Istio verifies (64 hex digits).
+    #[arg(long, value_name = "HEX", group = "checksum")]
+    pub sha256: Option<String>,
+    /// Compute sha256 from the module (for file:// and https:// URLs).
+    #[arg(long, value_name = "FILE", group = "checksum")]
+    pub wasm: Option<String>,
+    /// Compute sha256 from `spiffe-authz package`'s layout: the image manifest digest, which
+    /// Istio checks for oci:// URLs.
+    #[arg(long, value_name = "DIR", group = "checksum")]
+    pub oci_layout: Option<String>,
+    /// metadata.name.
+    #[arg(long, default_value = "spiffe-authz")]
+    pub name: String,
+    /// metadata.namespace [default: the bundle's workload namespace, else (mesh-wide) its
+    /// settings.rootNamespace, else istio-system].
+    #[arg(long, short = 'n')]
+    pub namespace: Option<String>,
+    /// A workload label to select (repeatable) [default: the bundle's workload labels; none:
+    /// every workload of the namespace, or of the mesh in the root namespace].
+    #[arg(long, value_name = "KEY=VALUE", value_parser = pair, conflicts_with = "target_ref")]
+    pub selector: Vec<(String, String)>,
+    /// Attach to KIND/NAME instead of selecting workloads (repeatable): Gateway/NAME for a
+    /// waypoint or gateway, Service/NAME (waypoints), ServiceEntry/NAME, GatewayClass/NAME.
+    #[arg(long, value_name = "KIND/NAME")]
+    pub target_ref: Vec<String>,
+    /// Traffic the plugin runs on: SERVER is inbound only (the caller's certificate is the
+    /// peer's); CLIENT and CLIENT_AND_SERVER add outbound and gateway listeners, where the
+    /// caller is the local app and has no certificate.
+    #[arg(long, value_enum, default_value = "SERVER")]
+    pub mode: Mode,
+    /// Run only on these destination ports (repeatable).
+    #[arg(long, value_name = "PORT")]
+    pub match_port: Vec<u16>,
+    /// Carry the bundle in its compact form (gzip + base64): auto does when the plain object
+    /// would be over 256 KiB, the most client-side `kubectl apply` can store.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub compress: Compress,
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value = "yaml")]
+    pub output: Data,
+    /// Write to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
 }
 
-#[derive(Serialize)]
-struct Metadata {
-    name: String,
-    namespace: String,
+/// When `wasmplugin` compresses the bundle.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compress {
+    Auto,
+    Always,
+    Never,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct PluginSpec {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    selector: Option<Selector>,
-    url: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sha256: Option<String>,
-    /// After Istio's JWT authentication (so `request.auth.*` is available), before its RBAC.
-    phase: &'static str,
-    /// A module that fails to load or crashes denies instead of letting traffic through.
-    fail_strategy: &'static str,
-    plugin_config: Value,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Selector {
-    match_labels: std::collections::BTreeMap<String, String>,
-}
-
-pub fn run(argv: &[String]) -> Result<ExitCode, String> {
-    let flags = Flags::parse(argv, SPECS)?;
-    let bundle_path = flags.required("--bundle")?;
-    let (name, text) = read_input(bundle_path)?;
+pub fn run(a: &Args) -> Result<ExitCode, String> {
+    let src = input::read_bundle(&a.bundle)?;
     // The bundle must load in the filter: refuse now rather than at the proxies.
-    let engine = Engine::from_json(text.as_bytes(), &Workload::default()).map_err(|e| format!("{name}: {e}"))?;
-    let bundle: Value = serde_json::from_str(&text).map_err(|e| format!("{name}: {e}"))?;
-    let url = flags.required("--url")?.to_string();
-    let sha256 = checksum(&flags, &url)?;
+    let engine = src.compile()?;
+    let bundle = src.value()?;
+    let (_, given_compact) = src.expanded()?;
+    checks::url(&a.url)?;
+    let sha256 = checksum(a)?;
+    let target_refs = target_refs(&a.target_ref)?;
     let wl = engine.workload();
-    let mut labels = pairs("--selector", flags.all("--selector"))?;
-    if labels.is_empty() {
+    let mut labels: BTreeMap<String, String> = a.selector.iter().cloned().collect();
+    if labels.is_empty() && target_refs.is_empty() {
         labels = wl.labels.clone().unwrap_or_default();
     }
-    let namespace = match flags.one("--namespace")? {
-        Some(ns) => ns.to_string(),
-        None => wl.namespace.clone().unwrap_or_else(|| "istio-system".into()),
+    checks::selector(&labels)?;
+    let root = bundle["settings"]["rootNamespace"].as_str().unwrap_or("istio-system");
+    let namespace = match (&a.namespace, &wl.namespace) {
+        (Some(ns), _) | (None, Some(ns)) => ns.clone(),
+        (None, None) => root.to_string(),
     };
-    let plugin = WasmPlugin {
+    checks::namespace(&namespace)?;
+    checks::name(&a.name)?;
+    if target_refs.iter().any(|t| t.kind == "GatewayClass") && namespace != root {
+        return Err(format!(
+            "--target-ref GatewayClass/...: Istio applies GatewayClass attachments only from the \
+             root namespace ({root}), not {namespace}"
+        ));
+    }
+    let mut plugin = WasmPlugin {
         api_version: "extensions.istio.io/v1alpha1",
         kind: "WasmPlugin",
         metadata: Metadata {
-            name: flags.one("--name")?.unwrap_or("spiffe-authz").to_string(),
+            name: a.name.clone(),
             namespace,
         },
         spec: PluginSpec {
             selector: (!labels.is_empty()).then_some(Selector { match_labels: labels }),
-            url,
+            target_refs,
+            url: a.url.clone(),
             sha256,
             phase: "AUTHZ",
             fail_strategy: "FAIL_CLOSE",
-            plugin_config: bundle,
+            traffic: vec![TrafficSelector {
+                mode: a.mode,
+                ports: a.match_port.iter().map(|&number| PortSelector { number }).collect(),
+            }],
+            plugin_config: serde_json::from_str(&src.json).map_err(|e| format!("{}: {e}", src.name))?,
         },
     };
-    let yaml = serde_saphyr::to_string(&plugin).map_err(|e| e.to_string())?;
-    let text = format!("# Generated by `spiffe-authz wasmplugin` from {name}.\n{yaml}");
-    match flags.one("-o")? {
-        Some(path) if path != "-" => std::fs::write(path, &text).map_err(|e| format!("{path}: {e}"))?,
-        _ => print!("{text}"),
+    let plain = object_size(&plugin)?;
+    if !given_compact
+        && (a.compress == Compress::Always || a.compress == Compress::Auto && plain > checks::ANNOTATIONS_LIMIT)
+    {
+        let compact = spiffe_authz::compact::compress(&bundle.to_string());
+        plugin.spec.plugin_config = serde_json::from_str(&compact).map_err(|e| e.to_string())?;
+        eprintln!(
+            "note: the bundle travels in its compact form (gzip + base64): the WasmPlugin is {} bytes instead of {plain}",
+            object_size(&plugin)?
+        );
     }
+    for w in warnings(a, &plugin)? {
+        eprintln!("warning: {w}");
+    }
+    let text = match a.output {
+        Data::Yaml => format!(
+            "# Generated by `spiffe-authz wasmplugin` from {}.\n{}",
+            src.name,
+            output::render(&plugin, Data::Yaml)?
+        ),
+        Data::Json => output::render(&plugin, Data::Json)?,
+    };
+    output::emit(&text, a.output_file.as_deref())?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// The `sha256` field, from exactly one of `--sha256`, `--wasm`, `--oci-layout` (or none).
-fn checksum(flags: &Flags, url: &str) -> Result<Option<String>, String> {
-    let oci = url.starts_with("oci://");
-    let given = [
-        flags.one("--sha256")?.map(|h| ("--sha256", h)),
-        flags.one("--wasm")?.map(|h| ("--wasm", h)),
-        flags.one("--oci-layout")?.map(|h| ("--oci-layout", h)),
-    ];
-    let mut given = given.into_iter().flatten();
-    let sum = match (given.next(), given.next()) {
-        (None, _) => None,
-        (Some(_), Some(_)) => return Err("give only one of --sha256, --wasm, --oci-layout".into()),
-        (Some(("--sha256", hex)), None) => {
-            let hex = hex.trim_start_matches("sha256:").to_ascii_lowercase();
-            if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(format!("--sha256 {hex:?} is not 64 hex digits"));
-            }
-            Some(hex)
+/// The object's size as kubectl sends it (compact JSON).
+fn object_size(plugin: &WasmPlugin) -> Result<usize, String> {
+    serde_json::to_string(plugin)
+        .map(|j| j.len())
+        .map_err(|e| e.to_string())
+}
+
+fn warnings(a: &Args, plugin: &WasmPlugin) -> Result<Vec<String>, String> {
+    let mut out = checks::size(object_size(plugin)?);
+    if a.mode != Mode::Server {
+        out.push(format!(
+            "--mode {:?}: the plugin also runs on outbound and gateway listeners, where the caller \
+             is the local application or an external client without a mesh certificate: an ALLOW \
+             on principals refuses the workload's own outgoing calls",
+            a.mode
+        ));
+    }
+    if !plugin.spec.target_refs.is_empty() {
+        out.push(
+            "--target-ref: in a waypoint the filter sees the connection from ztunnel, not the \
+             caller's certificate (Istio passes the caller's identity in filter state \
+             io.istio.peer_principal, which the filter does not read): identity rules will \
+             treat callers as unauthenticated"
+                .into(),
+        );
+    }
+    Ok(out)
+}
+
+/// `KIND/NAME` → a target reference in the group Istio expects for that kind.
+fn target_refs(specs: &[String]) -> Result<Vec<TargetRef>, String> {
+    if specs.len() > 16 {
+        return Err("at most 16 --target-ref (the CRD's maxItems)".into());
+    }
+    specs
+        .iter()
+        .map(|s| {
+            let (kind, name) = s
+                .split_once('/')
+                .filter(|(k, n)| !k.is_empty() && !n.is_empty())
+                .ok_or_else(|| format!("--target-ref {s:?} is not KIND/NAME"))?;
+            let group = checks::target_kind(kind)?;
+            checks::name(name).map_err(|e| format!("--target-ref {s:?}: {e}"))?;
+            Ok(TargetRef {
+                group,
+                kind: kind.to_string(),
+                name: name.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// The `sha256` field, from at most one of `--sha256`, `--wasm`, `--oci-layout`.
+fn checksum(a: &Args) -> Result<Option<String>, String> {
+    let oci = a.url.starts_with("oci://") || !a.url.contains("://");
+    let sum = if let Some(hex) = &a.sha256 {
+        let hex = hex.trim_start_matches("sha256:").to_ascii_lowercase();
+        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(format!("--sha256 {hex:?} is not 64 hex digits"));
         }
-        (Some(("--wasm", path)), None) => {
-            if oci {
-                return Err(
-                    "for an oci:// url Istio checks sha256 against the image manifest digest, not the module's: \
-                     use --oci-layout dist/oci (from `spiffe-authz package`) or --sha256"
-                        .into(),
-                );
-            }
-            let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
-            Some(oci::hex(&sha2::Sha256::digest(&bytes)))
+        Some(hex)
+    } else if let Some(path) = &a.wasm {
+        if oci {
+            return Err(
+                "for an oci:// url Istio checks sha256 against the image manifest digest, not the module's: \
+                 use --oci-layout dist/oci (from `spiffe-authz package`) or --sha256"
+                    .into(),
+            );
         }
-        (Some((_, dir)), None) => {
-            if !oci {
-                return Err("--oci-layout gives an image manifest digest, which only an oci:// url uses".into());
-            }
-            Some(manifest_digest(Path::new(dir))?)
+        let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+        Some(oci::hex(&sha2::Sha256::digest(&bytes)))
+    } else if let Some(dir) = &a.oci_layout {
+        if !oci {
+            return Err("--oci-layout gives an image manifest digest, which only an oci:// url uses".into());
         }
+        Some(manifest_digest(Path::new(dir))?)
+    } else {
+        None
     };
     // `oci://repo@sha256:X` must agree with `sha256` (Istio refuses the module otherwise).
-    if let (Some(sum), Some((_, pinned))) = (&sum, url.split_once("@sha256:")) {
+    if let (Some(sum), Some((_, pinned))) = (&sum, a.url.split_once("@sha256:")) {
         if pinned != sum {
             return Err(format!("--url pins sha256:{pinned} but the checksum is {sum}"));
         }
@@ -214,40 +266,5 @@ fn manifest_digest(dir: &Path) -> Result<String, String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn flags(s: &str) -> Flags {
-        let argv: Vec<String> = s.split_whitespace().map(String::from).collect();
-        Flags::parse(&argv, SPECS).unwrap()
-    }
-
-    #[test]
-    fn wasm_checksum_is_refused_for_oci_urls() {
-        let e = checksum(&flags("--wasm x.wasm"), "oci://r/x:1").unwrap_err();
-        assert!(e.contains("manifest digest"), "{e}");
-        assert!(checksum(&flags("--oci-layout d"), "file:///x.wasm").is_err());
-    }
-
-    #[test]
-    fn sha256_is_checked_and_must_match_a_pinned_url() {
-        let h = "ab".repeat(32);
-        assert_eq!(
-            checksum(&flags(&format!("--sha256 sha256:{h}")), "oci://r/x:1").unwrap(),
-            Some(h.clone())
-        );
-        assert!(checksum(&flags("--sha256 abc"), "oci://r/x:1").is_err());
-        let pinned = format!("oci://r/x@sha256:{}", "cd".repeat(32));
-        assert!(checksum(&flags(&format!("--sha256 {h}")), &pinned).is_err());
-        assert_eq!(checksum(&flags(""), &pinned).unwrap(), None);
-    }
-
-    #[test]
-    fn oci_layout_digest_is_read() {
-        let dir = std::env::temp_dir().join(format!("spiffe-authz-wp-{}", std::process::id()));
-        let d = oci::write_layout(&dir, b"\0asm\x01\0\0\0", "v").unwrap();
-        let got = checksum(&flags(&format!("--oci-layout {}", dir.display())), "oci://r/x:v").unwrap();
-        assert_eq!(got.map(|h| format!("sha256:{h}")), Some(d));
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-}
+#[path = "wasmplugin_tests.rs"]
+mod tests;

@@ -4,7 +4,7 @@
 
 use super::action::action_warning;
 use super::ops::OpRef;
-use super::policies::{Policies, Policy};
+use super::policies::{MissingField, Policies, Policy};
 use super::wire;
 use crate::error::{BundleError, Warning};
 use crate::resource::Resource;
@@ -14,10 +14,8 @@ use crate::resource::Resource;
 pub(super) enum DefaultFrom {
     /// `spec.accessControl.defaultAction` is set.
     Spec,
-    /// Missing while `policies` is present and non-empty, or absent: deny.
+    /// Missing while app policies are listed: deny.
     MissingWithPolicies,
-    /// Missing, with `policies: []`: allow.
-    MissingNoPolicies,
 }
 
 /// The in-memory access control list (`config.AccessControlList`).
@@ -49,6 +47,29 @@ fn go_list(v: &[String]) -> String {
     format!("[{}]", v.join(" "))
 }
 
+/// The whole spec refused: a field the Configuration CRD requires (an operation's `name` or
+/// `action`), or one acl.go requires, with acl.go's own message.
+fn refusal(r: &Resource<'_>, missing: &MissingField, all: &super::policies::Missing) -> BundleError {
+    match missing {
+        MissingField::Crd(field) => r.error(
+            field.clone(),
+            "is required (Dapr's Configuration CRD requires name and action in every operation; the API server \
+             refuses the object)",
+        ),
+        MissingField::Acl(field) => r.error(
+            field.clone(),
+            format!(
+                "is required. Dapr refuses the whole spec: \"invalid access control spec. missing trustdomain \
+                 for apps: {}, missing namespace for apps: {}, missing app name on at least one of the app \
+                 policies: {}\"",
+                go_list(&all.trust_domain),
+                go_list(&all.namespace),
+                all.app,
+            ),
+        ),
+    }
+}
+
 /// `ParseAccessControlSpec`. `Ok(None)`: Dapr sees no access control list and allows every call.
 pub(super) fn parse(
     spec: wire::AccessControl<Policies>,
@@ -62,10 +83,14 @@ pub(super) fn parse(
     } = spec;
     let default_action = default_action.unwrap_or_default();
     let trust_domain = trust_domain.unwrap_or_default();
-    let policies_absent = policies.is_none();
     let policies = policies.unwrap_or_default();
-    if trust_domain.is_empty() && default_action.is_empty() && policies.count == 0 {
-        // acl.go: "No ACL has been specified".
+    if default_action.is_empty() && policies.count == 0 {
+        // acl.go: "No ACL has been specified" (no trustDomain either). With only a trustDomain,
+        // acl.go's `AppPolicies == nil` test would deny every call, but Dapr never gets there:
+        // its loader reads the Configuration over its default one, whose defaultAction is
+        // allow (pkg/config LoadDefaultConfiguration; the integration test
+        // accesscontrol/trustdomain.go calls through such a spec), and the docs' rule 2 says
+        // the same: no default and no app policies is no access policy.
         return Ok(None);
     }
     let at = "spec.accessControl";
@@ -74,34 +99,20 @@ pub(super) fn parse(
             warnings.push(r.warning(format!("{at}.defaultAction"), w));
         }
         (default_action.to_lowercase(), DefaultFrom::Spec)
-    } else if policies_absent || policies.count > 0 {
-        // acl.go: "Some app level policies have been specified but not default global action
-        // is set. Default to more secure option - Deny" — also when `policies` is absent.
+    } else {
+        // acl.go and the docs' rule 3: "Some app level policies have been specified but not
+        // default global action is set. Default to more secure option - Deny". Stricter than
+        // Dapr's runtime, whose loader leaves its default configuration's `allow` in place:
+        // an allow list that lets every unlisted caller through is not what such a spec means.
         warnings.push(r.warning(
             format!("{at}.defaultAction"),
-            if policies_absent {
-                "missing, and no policies: Dapr sets the global default action to deny (every call is denied)"
-            } else {
-                "missing: Dapr sets the global default action to deny"
-            },
+            "missing with app policies: denied here, as acl.go and the docs say (Dapr's loader would keep its \
+             default configuration's allow: write defaultAction to be sure)",
         ));
         ("deny".to_string(), DefaultFrom::MissingWithPolicies)
-    } else {
-        ("allow".to_string(), DefaultFrom::MissingNoPolicies)
     };
-    let missing = &policies.missing;
-    if let Some(field) = &missing.first {
-        return Err(r.error(
-            field.clone(),
-            format!(
-                "is required. Dapr refuses the whole spec: \"invalid access control spec. missing trustdomain \
-                 for apps: {}, missing namespace for apps: {}, missing app name on at least one of the app \
-                 policies: {}\"",
-                go_list(&missing.trust_domain),
-                go_list(&missing.namespace),
-                missing.app,
-            ),
-        ));
+    if let Some(missing) = policies.missing.first.clone() {
+        return Err(refusal(r, &missing, &policies.missing));
     }
     let mut policies = policies;
     warnings.extend(

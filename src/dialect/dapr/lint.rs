@@ -38,7 +38,7 @@ pub(super) fn operations(pat: &str, ops: &[wire::Operation<'_>], dups: &[u32], o
         if action.is_empty() {
             out.push((
                 at("action"),
-                "missing: when this operation decides, Dapr compares \"\" with allow and denies \
+                "empty: when this operation decides, Dapr compares \"\" with allow and denies \
                  (the docs' \"allow (default)\" is not what acl.go does)"
                     .into(),
             ));

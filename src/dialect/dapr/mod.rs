@@ -80,9 +80,26 @@ pub(crate) fn compile(
 ) -> Result<Box<dyn Layer>, BundleError> {
     let mut parsed = Vec::new();
     for r in &rs {
-        // Untracked first: a Configuration may hold 100,000 operations of 3 fields each.
-        let spec: wire::Spec<Policies> = r.spec_untracked_first()?;
-        let acl = match spec.access_control {
+        // Every field named, so that a field added to the wire type cannot go unread: only
+        // accessControl decides; the rest configures the sidecar itself.
+        let wire::Spec::<Policies> {
+            access_control,
+            http_pipeline: _,
+            app_http_pipeline: _,
+            tracing: _,
+            metric: _,
+            metrics: _,
+            mtls: _,
+            secrets: _,
+            name_resolution: _,
+            features: _,
+            api: _,
+            components: _,
+            logging: _,
+            wasm: _,
+            workflow: _,
+        } = r.spec()?;
+        let acl = match access_control {
             Some(ac) => acl::parse(ac, r, warnings)?,
             None => None,
         };
@@ -98,6 +115,19 @@ pub(crate) fn compile(
         } else {
             candidates.push((r, acl));
         }
+    }
+    if candidates.len() > 1 && candidates.iter().all(|(_, acl)| acl.is_none()) {
+        // Whichever the sidecar uses, it has no access control list: every call is allowed.
+        let names: Vec<&str> = candidates.iter().map(|(r, _)| r.meta.name.as_str()).collect();
+        warnings.push(Warning {
+            at: String::new(),
+            field: "settings.dapr.config".into(),
+            message: format!(
+                "several Dapr Configurations apply to the workload ({}), none with accessControl: Dapr allows every call",
+                names.join(", ")
+            ),
+        });
+        candidates.truncate(1);
     }
     if candidates.len() > 1 {
         let names: Vec<&str> = candidates.iter().map(|(r, _)| r.meta.name.as_str()).collect();
@@ -181,8 +211,11 @@ enum Caller<'r> {
 /// spiffe.go `FromGRPCContext`: `split := strings.Split(id.Path(), "/")`; at least 4 parts,
 /// `split[0] == ""`, `split[1] == "ns"`; namespace `split[2]`, app id `split[3]`.
 fn caller(peer: &Peer) -> Caller<'_> {
-    let Some(id) = peer.id() else {
-        return Caller::Unverified;
+    let id = match peer {
+        Peer::Spiffe(id) => id,
+        Peer::Unauthenticated => return Caller::Unverified,
+        // Dapr's mTLS (go-spiffe) refuses the handshake: the call never reaches the ACL.
+        Peer::InvalidSpiffe => return Caller::Malformed("a URI SAN that is not a valid SPIFFE ID"),
     };
     // `split[0] == "" && split[1] == "ns"`: the path starts with `/ns/` or is `/ns`; then
     // `split[2]` and `split[3]` exist when at least two more `/` do.
@@ -271,7 +304,6 @@ impl Layer for DaprLayer {
         let from = match acl.default_from {
             DefaultFrom::Spec => "set",
             DefaultFrom::MissingWithPolicies => "missing, so deny",
-            DefaultFrom::MissingNoPolicies => "missing with no policies, so allow",
         };
         note!(j, "global defaultAction: {action} ({from})");
         let (td, ns, app) = match caller(&req.peer) {

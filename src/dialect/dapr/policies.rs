@@ -41,11 +41,20 @@ pub(super) struct Policy {
     set: u32,
 }
 
+/// A required field left out, by the rule that requires it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum MissingField {
+    /// acl.go requires `appId`, `trustDomain` and `namespace` of every policy.
+    Acl(String),
+    /// The Configuration CRD requires `name` and `action` of every operation.
+    Crd(String),
+}
+
 /// A policy lacked a required field: Dapr refuses the whole spec.
 #[derive(Debug, Default)]
 pub(super) struct Missing {
     /// The first missing field (`spec.accessControl.policies[i].appId`...).
-    pub first: Option<String>,
+    pub first: Option<MissingField>,
     pub trust_domain: Vec<String>,
     pub namespace: Vec<String>,
     pub app: bool,
@@ -108,14 +117,26 @@ fn wire_verbs(o: &wire::Operation<'_>) -> u16 {
     o.http_verb.iter().flatten().fold(0, |acc, v| acc | verb_bit(v))
 }
 
+/// An operation's three fields, named (a field added to the wire type breaks the build here,
+/// where operations are compiled, compared and hashed): name, action, verbs.
+fn parts<'o>(o: &'o wire::Operation<'_>) -> (&'o str, &'o str, u16) {
+    let wire::Operation {
+        name,
+        http_verb: _,
+        action,
+    } = o;
+    (wire::text(name), wire::text(action), wire_verbs(o))
+}
+
 /// The hash of an operation list as compiled, computed from the wire form alone.
 fn ops_hash(ops: &[wire::Operation<'_>]) -> u64 {
     let mut h = FxBuild::default().build_hasher();
     ops.len().hash(&mut h);
     for o in ops {
-        bare(wire::text(&o.name)).hash(&mut h);
-        wire::text(&o.action).hash(&mut h);
-        wire_verbs(o).hash(&mut h);
+        let (name, action, verbs) = parts(o);
+        bare(name).hash(&mut h);
+        action.hash(&mut h);
+        verbs.hash(&mut h);
     }
     h.finish()
 }
@@ -149,8 +170,15 @@ impl Builder {
             (namespace.is_empty(), "namespace"),
         ] {
             if empty && m.first.is_none() {
-                m.first = Some(format!("{AT}.policies[{i}].{field}"));
+                m.first = Some(MissingField::Acl(format!("{AT}.policies[{i}].{field}")));
             }
+        }
+        if m.first.is_none() {
+            let ops = operations.iter().flatten().enumerate();
+            m.first = ops
+                .flat_map(|(j, o)| [(j, "name", &o.name), (j, "action", &o.action)])
+                .find(|(_, _, v)| v.is_none())
+                .map(|(j, field, _)| MissingField::Crd(format!("{AT}.policies[{i}].operations[{j}].{field}")));
         }
         m.app |= app_id.is_empty();
         if trust_domain.is_empty() {
@@ -198,18 +226,16 @@ impl Builder {
         };
         set.ops.len() == ops.len()
             && set.ops.iter().zip(ops).all(|(a, o)| {
-                bare(t.get(a.name)) == bare(wire::text(&o.name))
-                    && t.get(a.action) == wire::text(&o.action)
-                    && a.verbs == wire_verbs(o)
+                let (name, action, verbs) = parts(o);
+                bare(t.get(a.name)) == bare(name) && t.get(a.action) == action && a.verbs == verbs
             })
     }
 
     fn op(&mut self, o: &wire::Operation<'_>) -> Op {
-        let raw = wire::text(&o.name);
+        let (raw, action, verbs) = parts(o);
         // acl.go: "prepend "/" in case it is missing in the operation name".
         let slash = if raw.starts_with('/') { "" } else { "/" };
         let name = self.out.texts.push(&[slash, raw]);
-        let action = wire::text(&o.action);
         let action = match self.actions.get(action) {
             Some(&s) => s,
             None => {
@@ -218,11 +244,7 @@ impl Builder {
                 s
             }
         };
-        Op {
-            name,
-            action,
-            verbs: wire_verbs(o),
-        }
+        Op { name, action, verbs }
     }
 
     /// The set compiled for `operations`: an earlier identical one, or a new one.

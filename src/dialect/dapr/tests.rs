@@ -72,11 +72,12 @@ fn no_access_control_allows_every_call() {
 }
 
 #[test]
-fn global_default_missing_is_deny_with_policies_allow_with_empty_list() {
-    // `policies` absent with a trust domain: acl.go's `AppPolicies == nil` → deny.
+fn global_default_missing_is_deny_with_policies_allow_without() {
+    // Only a trust domain: Dapr's loader keeps its default configuration's allow (acl.go's
+    // `AppPolicies == nil` deny is never reached), as the docs' rule 2 says.
     table(
         r#"{"accessControl": {"trustDomain": "public"}}"#,
-        &[(APP1, "GET", "/x", false, false)],
+        &[(APP1, "GET", "/x", false, true), (None, "GET", "/x", false, true)],
     );
     table(
         r#"{"accessControl": {"trustDomain": "public", "policies": []}}"#,
@@ -91,6 +92,35 @@ fn global_default_missing_is_deny_with_policies_allow_with_empty_list() {
     table(
         p,
         &[(APP1, "GET", "/x", false, false), (APP2, "GET", "/x", false, true)],
+    );
+}
+
+#[test]
+fn an_operation_without_name_or_action_is_refused_as_the_crd_does() {
+    for (ops, field) in [
+        (r#"[{"name": "/a", "httpVerb": ["GET"]}]"#, "operations[0].action"),
+        (
+            r#"[{"name": "/a", "action": "allow"}, {"action": "deny"}]"#,
+            "operations[1].name",
+        ),
+    ] {
+        let spec = format!(
+            r#"{{"accessControl": {{"policies": [{{"appId": "a", "trustDomain": "public", "namespace": "default", "operations": {ops}}}]}}}}"#
+        );
+        let e = refused(&spec).to_string();
+        assert!(
+            e.contains(&format!("spec.accessControl.policies[0].{field}: is required")),
+            "{e}"
+        );
+        assert!(e.contains("Configuration CRD"), "{e}");
+    }
+}
+
+#[test]
+fn an_operation_with_an_empty_action_loads_and_denies() {
+    table(
+        r#"{"accessControl": {"defaultAction": "allow", "policies": [{"appId": "app1", "trustDomain": "public", "namespace": "default", "operations": [{"name": "/a", "action": ""}]}]}}"#,
+        &[(APP1, "POST", "/a", true, false), (APP1, "POST", "/b", true, true)],
     );
 }
 
@@ -194,7 +224,7 @@ const OPS: &str = r#"{"accessControl": {"defaultAction": "deny", "policies": [
         {"name": "/op3", "httpVerb": ["GET"], "action": "deny"},
         {"name": "/op3", "httpVerb": ["*"], "action": "allow"},
         {"name": "/op4", "httpVerb": ["GET", "*"], "action": "allow"},
-        {"name": "/op5", "httpVerb": ["GET"]},
+        {"name": "/op5", "httpVerb": ["GET"], "action": ""},
         {"name": "/helloworld.Greeter/SayHello", "action": "allow"},
         {"name": "/none", "httpVerb": ["*"], "action": "allow"}]},
     {"appId": "app2", "trustDomain": "public", "namespace": "default",
@@ -383,12 +413,13 @@ fn an_uppercase_trust_domain_never_matches_a_caller() {
     table(
         spec,
         &[
+            // Not a SPIFFE ID (upper case): Dapr's mTLS refuses such a certificate.
             (
                 Some("spiffe://myDomain/ns/default/pythonapp"),
                 "POST",
                 "/neworder",
                 false,
-                true,
+                false,
             ),
             (
                 Some("spiffe://mydomain/ns/default/pythonapp"),
@@ -399,4 +430,14 @@ fn an_uppercase_trust_domain_never_matches_a_caller() {
             ),
         ],
     );
+}
+
+#[test]
+fn several_configurations_load_when_none_has_access_control() {
+    let none = [("a", r#"{"tracing": {}}"#), ("b", r#"{}"#)];
+    let e = Engine::from_json(bundle(&none, "{}").as_bytes(), &Workload::default()).unwrap();
+    assert!(e.evaluate(&req(APP1, "GET", "/x", false)).verdict.effect == Effect::Allow);
+    let acl = [("a", r#"{}"#), ("b", r#"{"accessControl": {"defaultAction": "deny"}}"#)];
+    let err = Engine::from_json(bundle(&acl, "{}").as_bytes(), &Workload::default()).unwrap_err();
+    assert!(err.to_string().contains("several Dapr Configurations apply"), "{err}");
 }

@@ -2,7 +2,8 @@
 //! [`super::paths`]) and client authentication (`clientAuthenticationModes`), as Drako's
 //! `crd/DrakoPolicyBinding` page describes them.
 
-use crate::model::{HostPattern, PathSet};
+use super::paths::Routes;
+use crate::model::HostPattern;
 use crate::request::{Peer, Request};
 use crate::spiffe::SpiffeId;
 
@@ -16,7 +17,7 @@ pub(super) struct Host {
 /// The request-side tests of a binding other than its `paths`, which the layer indexes.
 #[derive(Debug, Default)]
 pub(super) struct Selector {
-    pub exclude: Option<PathSet>,
+    pub exclude: Option<Routes>,
     pub methods: Option<Vec<String>>,
     pub hosts: Option<Vec<Host>>,
 }
@@ -105,11 +106,11 @@ impl Modes {
     pub fn authenticate<'r>(&self, req: &'r Request) -> ClientAuth<'r> {
         let mut attempted = false;
         if self.spiffe {
-            if let Peer::Spiffe(id) = &req.peer {
-                if id.service_account().is_some() {
-                    return ClientAuth::Spiffe(id);
-                }
-                attempted = true;
+            match &req.peer {
+                Peer::Spiffe(id) if id.service_account().is_some() => return ClientAuth::Spiffe(id),
+                // A `spiffe://` principal Drako would try and fail to authenticate.
+                Peer::Spiffe(_) | Peer::InvalidSpiffe => attempted = true,
+                Peer::Unauthenticated => {}
             }
         }
         let bearer = self.oauth2 && req.header_values("authorization").next().is_some();
@@ -127,7 +128,6 @@ impl Modes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dialect::drako::paths::path_pattern;
 
     fn host_sel(hs: &[(&str, Option<u16>)]) -> Selector {
         Selector {
@@ -171,9 +171,7 @@ mod tests {
     #[test]
     fn methods_and_excludes() {
         let s = Selector {
-            exclude: Some(PathSet::from_patterns(
-                &[path_pattern("/api/v1").unwrap(), path_pattern("/api/v1/*").unwrap()].concat(),
-            )),
+            exclude: Some(Routes::new(&["/api/v1".into(), "/api/v1/*".into()]).unwrap()),
             methods: Some(vec!["GET".into()]),
             hosts: None,
         };

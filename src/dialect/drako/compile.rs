@@ -5,13 +5,13 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::binding::{Host, Modes, Selector};
 use super::expr::Expr;
-use super::paths::path_pattern;
+use super::paths::Routes;
 use super::policy::{self, PolicyDef, Rule, Table};
-use super::wire::{AuthenticationMode, BindingSpec, ClientAuthMode, InjectType};
+use super::wire::{AuthenticationMode, BindingSpec, ClientAuthMode, DestinationHost, InjectHeader, InjectType};
 use super::{Binding, PolicyRef};
 use crate::dialect::Ctx;
 use crate::error::{BundleError, Warning};
-use crate::model::{Dialect, HostPattern, PathPattern, PathSet, Pred};
+use crate::model::{Dialect, HostPattern, Pred};
 use crate::resource::Resource;
 
 /// Lowers every DrakoPolicy of the bundle and checks its imports.
@@ -42,11 +42,24 @@ pub(super) fn binding(
     ctx: &Ctx<'_>,
     warnings: &mut Vec<Warning>,
 ) -> Result<Option<Binding>, BundleError> {
-    let spec: BindingSpec = r.spec()?;
-    if spec.destination_service_accounts.is_empty() {
+    // Every field named, so that a field added to the wire type cannot go unenforced.
+    let BindingSpec {
+        destination_service_accounts,
+        paths,
+        exclude_paths,
+        methods,
+        destination_hosts,
+        authentication_mode,
+        client_authentication_modes,
+        policies,
+        decision_strategy,
+        inject_headers,
+        mapping,
+    } = r.spec()?;
+    if destination_service_accounts.is_empty() {
         return Err(r.error("spec.destinationServiceAccounts", "is required"));
     }
-    match spec.authentication_mode {
+    match authentication_mode {
         Some(AuthenticationMode::None) => {}
         None => {
             return Err(r.error(
@@ -61,13 +74,13 @@ pub(super) fn binding(
             ))
         }
     }
-    if spec.mapping.is_some() {
+    if mapping.is_some() {
         return Err(r.error(
             "spec.mapping",
             "mapped data feeds only Consent, Group and MappingComparison policies, which need a user session or an external service: not supported in-proxy",
         ));
     }
-    let modes = match &spec.client_authentication_modes {
+    let modes = match &client_authentication_modes {
         None => Modes::default(),
         Some(ms) => {
             if ms.is_empty() {
@@ -83,16 +96,16 @@ pub(super) fn binding(
             }
         }
     };
-    let paths = match &spec.paths {
-        None => Vec::new(),
-        Some(ps) if ps.is_empty() => return Err(r.error("spec.paths", "is empty: omit it to match every path")),
-        Some(ps) => patterns(r, "spec.paths", ps)?,
+    let paths = match paths.as_deref() {
+        None => None,
+        Some([]) => return Err(r.error("spec.paths", "is empty: omit it to match every path")),
+        Some(ps) => Some(routes(r, "spec.paths", ps)?),
     };
-    let exclude = match spec.exclude_paths.as_deref() {
+    let exclude = match exclude_paths.as_deref() {
         None | Some([]) => None,
-        Some(ps) => Some(PathSet::from_patterns(&patterns(r, "spec.excludePaths", ps)?)),
+        Some(ps) => Some(routes(r, "spec.excludePaths", ps)?),
     };
-    let methods = match spec.methods {
+    let methods = match methods {
         Some(ms) if ms.is_empty() => return Err(r.error("spec.methods", "is empty: omit it to match every method")),
         ms => {
             // Compared exactly, as HTTP methods are case-sensitive.
@@ -110,45 +123,45 @@ pub(super) fn binding(
             ms
         }
     };
-    let hosts = match spec.destination_hosts {
+    let hosts = match destination_hosts {
         Some(hs) if hs.is_empty() => {
             return Err(r.error("spec.destinationHosts", "is empty: omit it to match every host"))
         }
         None => None,
         Some(hs) => {
             let mut out = Vec::new();
-            for (i, h) in hs.into_iter().enumerate() {
-                let name = h.hostname.trim().trim_end_matches('.').to_ascii_lowercase();
+            for (i, DestinationHost { hostname, port }) in hs.into_iter().enumerate() {
+                let name = hostname.trim().trim_end_matches('.').to_ascii_lowercase();
                 let at = format!("spec.destinationHosts[{i}].hostname");
                 if name.is_empty() || name.contains(['/', ' ']) {
-                    return Err(r.error(at, format!("{:?} is not a hostname", h.hostname)));
+                    return Err(r.error(at, format!("{:?} is not a hostname", hostname)));
                 }
                 if name.contains(':') && !name.starts_with('[') {
-                    return Err(r.error(at, format!("{:?}: write the port in `port`", h.hostname)));
+                    return Err(r.error(at, format!("{:?}: write the port in `port`", hostname)));
                 }
                 if name.contains('*') {
                     warnings.push(r.warning(
                         at,
                         format!(
                             "{:?}: Drako compares hostnames exactly (ignoring case); `*` is not a wildcard",
-                            h.hostname
+                            hostname
                         ),
                     ));
                 }
-                if h.port == Some(0) {
+                if port == Some(0) {
                     return Err(r.error(format!("spec.destinationHosts[{i}].port"), "must be 1..=65535"));
                 }
                 out.push(Host {
                     name: HostPattern::exact(&name),
-                    port: h.port,
+                    port,
                 });
             }
             Some(out)
         }
     };
-    let src = spec.decision_strategy.unwrap_or_default();
+    let src = decision_strategy.unwrap_or_default();
     let strategy = Expr::parse(&src).map_err(|e| r.error("spec.decisionStrategy", format!("{src:?}: {e}")))?;
-    let listed: BTreeSet<&str> = spec.policies.iter().map(String::as_str).collect();
+    let listed: BTreeSet<&str> = policies.iter().map(String::as_str).collect();
     let used = strategy.names();
     if listed != used {
         let only_listed: Vec<_> = listed.difference(&used).collect();
@@ -159,17 +172,19 @@ pub(super) fn binding(
         ));
     }
     let mut refs = Vec::new();
-    for (i, name) in spec.policies.iter().enumerate() {
+    for (i, name) in policies.iter().enumerate() {
         if refs.iter().any(|p: &PolicyRef| p.name == *name) {
             warnings.push(r.warning(format!("spec.policies[{i}]"), format!("{name:?} is listed twice")));
             continue;
         }
-        refs.push(resolve(r, name, table, modes, preds).map_err(|m| r.error(format!("spec.policies[{i}]"), m))?);
+        refs.push(
+            resolve(r, name, table, modes, preds).map_err(|e| r.error(format!("spec.policies[{i}]"), e.to_string()))?,
+        );
     }
     let mut client_ids = false;
-    for (i, h) in spec.inject_headers.iter().flatten().enumerate() {
-        match h.kind {
-            InjectType::ClientIds if h.spec.is_none() => client_ids = true,
+    for (i, InjectHeader { kind, spec }) in inject_headers.iter().flatten().enumerate() {
+        match kind {
+            InjectType::ClientIds if spec.is_none() => client_ids = true,
             InjectType::ClientIds => return Err(r.error(format!("spec.injectHeaders[{i}].spec"), "ClientIds takes no spec")),
             InjectType::Group => {
                 return Err(r.error(
@@ -183,8 +198,8 @@ pub(super) fn binding(
     let by_name: HashMap<&str, u32> = refs.iter().map(|p| (p.name.as_str(), p.index)).collect();
     let resolved = strategy.map(&|n: &String| by_name.get(n.as_str()).copied().unwrap_or(u32::MAX));
     let sa = ctx.workload.service_account.as_deref();
-    let selects = r.namespace == ctx.workload.namespace()
-        && spec.destination_service_accounts.iter().any(|d| Some(d.as_str()) == sa);
+    let selects =
+        r.namespace == ctx.workload.namespace() && destination_service_accounts.iter().any(|d| Some(d.as_str()) == sa);
     if !selects {
         warnings.push(r.warning(
             "spec.destinationServiceAccounts",
@@ -213,12 +228,8 @@ pub(super) fn binding(
     }))
 }
 
-fn patterns(r: &Resource<'_>, field: &str, ps: &[String]) -> Result<Vec<PathPattern>, BundleError> {
-    let mut out = Vec::new();
-    for (i, p) in ps.iter().enumerate() {
-        out.extend(path_pattern(p).map_err(|m| r.error(format!("{field}[{i}]"), m))?);
-    }
-    Ok(out)
+fn routes(r: &Resource<'_>, field: &str, ps: &[String]) -> Result<Routes, BundleError> {
+    Routes::new(ps).map_err(|(i, e)| r.error(format!("{field}[{i}]"), e.to_string()))
 }
 
 /// Policy predicates, each stored once per (namespace, name, SpiffeId enabled or not), however
@@ -242,15 +253,42 @@ impl Preds {
     }
 }
 
+/// Why a name of `spec.policies` names no policy.
+#[derive(Debug, PartialEq, Eq)]
+enum ResolveError {
+    /// No DrakoPolicy of that name in the binding's namespace.
+    Missing { namespace: String, name: String },
+    /// The Import's target is not in the bundle.
+    ImportMissing { namespace: String, name: String },
+}
+
+impl std::fmt::Display for ResolveError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ResolveError::Missing { namespace, name } => write!(
+                f,
+                "DrakoPolicy {namespace}/{name} is not in the bundle (a binding uses policies of its own namespace)"
+            ),
+            ResolveError::ImportMissing { namespace, name } => {
+                write!(f, "imported DrakoPolicy {namespace}/{name} is not in the bundle")
+            }
+        }
+    }
+}
+
 /// A name of `spec.policies`, looked up in the binding's namespace; an Import stands for the
 /// policy it imports (already checked by [`policy::check_import`]).
-fn resolve(r: &Resource<'_>, name: &str, table: &Table, modes: Modes, preds: &mut Preds) -> Result<PolicyRef, String> {
+fn resolve(
+    r: &Resource<'_>,
+    name: &str,
+    table: &Table,
+    modes: Modes,
+    preds: &mut Preds,
+) -> Result<PolicyRef, ResolveError> {
     let key = (r.namespace.clone(), name.to_string());
-    let def: &PolicyDef = table.get(&key).ok_or_else(|| {
-        format!(
-            "DrakoPolicy {}/{name} is not in the bundle (a binding uses policies of its own namespace)",
-            r.namespace
-        )
+    let def: &PolicyDef = table.get(&key).ok_or_else(|| ResolveError::Missing {
+        namespace: r.namespace.clone(),
+        name: name.to_string(),
     })?;
     let (index, kind) = match &def.rule {
         Rule::Import {
@@ -259,7 +297,10 @@ fn resolve(r: &Resource<'_>, name: &str, table: &Table, modes: Modes, preds: &mu
         } => {
             let t = table
                 .get(&(namespace.clone(), target.clone()))
-                .ok_or_else(|| format!("imported DrakoPolicy {namespace}/{target} is not in the bundle"))?;
+                .ok_or_else(|| ResolveError::ImportMissing {
+                    namespace: namespace.clone(),
+                    name: target.clone(),
+                })?;
             let kind = format!("Import of {namespace}/{target}: {:?}", t.kind);
             (preds.id(namespace, target, t, modes.spiffe), kind)
         }

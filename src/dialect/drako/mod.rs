@@ -63,8 +63,8 @@ struct PolicyRef {
 /// A binding that selects this workload, compiled.
 struct Binding {
     meta: Meta,
-    /// Empty: every path.
-    paths: Vec<PathPattern>,
+    /// `spec.paths` (none: every path).
+    paths: Option<paths::Routes>,
     selector: Selector,
     modes: Modes,
     strategy_src: String,
@@ -115,10 +115,20 @@ pub(crate) fn compile(
     let mut by_path = PathMap::default();
     let mut headers = Vec::new();
     for (i, b) in bindings.iter().enumerate() {
-        if b.paths.is_empty() {
-            by_path.insert(&PathPattern::Any, i as u32);
+        // The index finds candidates by a prefix of each path; path-tree has the last word.
+        match &b.paths {
+            None => by_path.insert(&PathPattern::Any, i as u32),
+            Some(routes) => {
+                for prefix in routes.prefixes() {
+                    let p = if prefix.is_empty() {
+                        PathPattern::Any
+                    } else {
+                        PathPattern::Prefix(prefix.clone())
+                    };
+                    by_path.insert(&p, i as u32);
+                }
+            }
         }
-        b.paths.iter().for_each(|p| by_path.insert(p, i as u32));
         if b.modes.oauth2 {
             headers.push("authorization".to_string());
         }
@@ -143,6 +153,13 @@ impl DrakoLayer {
         self.policies.get(i as usize).is_some_and(|p| p.matches(req))
     }
 
+    /// The binding `i` if its `paths` match `path` (a candidate of the index).
+    fn on(&self, i: u32, path: &str) -> Option<&Binding> {
+        self.bindings
+            .get(i as usize)
+            .filter(|b| b.paths.as_ref().is_none_or(|r| r.matches(path)))
+    }
+
     /// The first two distinct bindings that select `req` (no allocation: this is every
     /// request's path).
     fn selected(&self, req: &Request) -> (Option<&Binding>, Option<&Binding>) {
@@ -151,11 +168,7 @@ impl DrakoLayer {
             if second.is_some() || first == Some(i) {
                 return;
             }
-            if self
-                .bindings
-                .get(i as usize)
-                .is_some_and(|b| b.selector.miss(req).is_none())
-            {
+            if self.on(i, &req.path).is_some_and(|b| b.selector.miss(req).is_none()) {
                 if first.is_none() {
                     first = Some(i);
                 } else {
@@ -175,7 +188,7 @@ impl DrakoLayer {
         ids.sort_unstable();
         ids.dedup();
         ids.into_iter()
-            .filter_map(|i| self.bindings.get(i as usize))
+            .filter_map(|i| self.on(i, &req.path))
             .map(|b| (b, b.selector.miss(req)))
             .collect()
     }

@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use super::wire::{ClientIdType, PolicyBody, PolicySpec, PolicyType};
+use super::wire::{
+    ClientGroup, ClientId, ClientIdType, ExportTo, Import, Origin, PolicyBody, PolicySpec, PolicyType, Source,
+};
 use crate::error::{BundleError, Warning};
 use crate::model::{IpSet, Pred, StringMatch, StringSet};
 use crate::resource::Resource;
@@ -70,15 +72,20 @@ fn refusal(t: PolicyType) -> Option<&'static str> {
 
 /// Parses and lowers one DrakoPolicy.
 pub(super) fn lower(r: &Resource<'_>, warnings: &mut Vec<Warning>) -> Result<PolicyDef, BundleError> {
-    let spec: PolicySpec = r.spec()?;
-    let kind = spec.kind.ok_or_else(|| r.error("spec.type", "is required"))?;
+    // Every field named, so that a field added to the wire type cannot go unenforced.
+    let PolicySpec {
+        kind,
+        export_to,
+        spec: body,
+    } = r.spec()?;
+    let kind = kind.ok_or_else(|| r.error("spec.type", "is required"))?;
     if let Some(why) = refusal(kind) {
         return Err(r.error(
             "spec.type",
             format!("DrakoPolicy type {kind:?} cannot be decided in-proxy: {why}; spiffe-authz decides without a user session and makes no network call"),
         ));
     }
-    let body = spec.spec.unwrap_or_default();
+    let body = body.unwrap_or_default();
     let keys = body.keys();
     match (kind.key(), keys.as_slice()) {
         (None, []) => {}
@@ -94,11 +101,10 @@ pub(super) fn lower(r: &Resource<'_>, warnings: &mut Vec<Warning>) -> Result<Pol
             ))
         }
     }
-    let export_to = spec
-        .export_to
+    let export_to = export_to
         .unwrap_or_default()
         .into_iter()
-        .map(|e| e.namespace)
+        .map(|ExportTo { namespace }| namespace)
         .collect();
     let rule = rule(r, kind, body, warnings)?;
     Ok(PolicyDef { kind, export_to, rule })
@@ -110,27 +116,43 @@ fn rule(
     body: PolicyBody,
     warnings: &mut Vec<Warning>,
 ) -> Result<Rule, BundleError> {
+    // The types decided by a user session or a service were refused by type above; their
+    // bodies are never read.
+    let PolicyBody {
+        client_group,
+        source: source_spec,
+        origin,
+        import,
+        group: _,
+        keycloak: _,
+        consent: _,
+        mapping_comparison: _,
+        authorized_parties: _,
+        audience: _,
+    } = body;
     Ok(match kind {
         PolicyType::AllowAll => Rule::Static(true),
         PolicyType::DenyAll => Rule::Static(false),
         PolicyType::ClientGroup => {
-            let list = body.client_group.map(|c| c.client_list).unwrap_or_default();
+            let list = client_group
+                .map(|ClientGroup { client_list }| client_list)
+                .unwrap_or_default();
             let mut ids = StringSet::new();
             let mut oauth = 0;
-            for (i, c) in list.iter().enumerate() {
-                match c.kind {
+            for (i, ClientId { kind, value }) in list.into_iter().enumerate() {
+                match kind {
                     ClientIdType::Oauth2ClientId => oauth += 1,
                     ClientIdType::SpiffeId => {
-                        if SpiffeId::parse(&c.value)
+                        if SpiffeId::parse(value.as_str())
                             .and_then(|id| id.service_account().map(|_| ()))
                             .is_none()
                         {
                             warnings.push(r.warning(
                                 format!("spec.spec.clientGroup.clientList[{i}].value"),
-                                format!("{:?} can never match: Drako authenticates only SPIFFE IDs shaped spiffe://<td>/ns/<ns>/sa/<sa>", c.value),
+                                format!("{value:?} can never match: Drako authenticates only SPIFFE IDs shaped spiffe://<td>/ns/<ns>/sa/<sa>"),
                             ));
                         }
-                        ids.insert(StringMatch::Exact(c.value.clone()));
+                        ids.insert(StringMatch::Exact(value));
                     }
                 }
             }
@@ -145,8 +167,11 @@ fn rule(
             Rule::ClientGroup(ids)
         }
         PolicyType::Source => {
-            let s = body.source.ok_or_else(|| r.error("spec.spec.source", "is required"))?;
-            for (f, v) in [("namespace", &s.namespace), ("serviceAccount", &s.service_account)] {
+            let Source {
+                namespace,
+                service_account,
+            } = source_spec.ok_or_else(|| r.error("spec.spec.source", "is required"))?;
+            for (f, v) in [("namespace", &namespace), ("serviceAccount", &service_account)] {
                 match v.as_deref() {
                     Some("") => return Err(r.error(format!("spec.spec.source.{f}"), "must not be empty")),
                     Some(v) if v.contains('{') => {
@@ -160,26 +185,23 @@ fn rule(
                     _ => {}
                 }
             }
-            let p = source(s.namespace.as_deref(), s.service_account.as_deref())
+            let p = source(namespace.as_deref(), service_account.as_deref())
                 .ok_or_else(|| r.error("spec.spec.source", "needs `namespace`, `serviceAccount` or both"))?;
             Rule::Test(Box::new(p))
         }
         PolicyType::Origin => {
-            let o = body.origin.ok_or_else(|| r.error("spec.spec.origin", "is required"))?;
-            let ips = IpSet::parse_all(o.allowed.iter().map(String::as_str))
+            let Origin { allowed } = origin.ok_or_else(|| r.error("spec.spec.origin", "is required"))?;
+            let ips = IpSet::parse_all(allowed.iter().map(String::as_str))
                 .map_err(|m| r.error("spec.spec.origin.allowed", m))?;
-            if o.allowed.is_empty() {
+            if allowed.is_empty() {
                 warnings.push(r.warning("spec.spec.origin.allowed", "is empty: the policy is always false"));
             }
             // Drako reads the client address of X-Forwarded-For: the model's remote address.
             Rule::Test(Box::new(Pred::RemoteIp(ips)))
         }
         PolicyType::Import => {
-            let i = body.import.ok_or_else(|| r.error("spec.spec.import", "is required"))?;
-            Rule::Import {
-                namespace: i.namespace,
-                name: i.name,
-            }
+            let Import { namespace, name } = import.ok_or_else(|| r.error("spec.spec.import", "is required"))?;
+            Rule::Import { namespace, name }
         }
         _ => return Err(r.error("spec.type", format!("{kind:?} is not supported"))),
     })

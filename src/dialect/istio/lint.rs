@@ -26,6 +26,32 @@ pub(super) fn rule(rule: &Rule, action: Action, notes: &mut Notes) {
         note_pair(&s.service_accounts, &s.not_service_accounts, "serviceAccounts");
         note_pair(&s.ip_blocks, &s.not_ip_blocks, "ipBlocks");
         note_pair(&s.remote_ip_blocks, &s.not_remote_ip_blocks, "remoteIpBlocks");
+        note_pair(&s.trust_domains, &s.not_trust_domains, "trustDomains");
+    }
+    for (i, f) in rule.from.iter().flatten().enumerate() {
+        let Some(s) = &f.source else { continue };
+        for (name, list) in [("principals", &s.principals), ("notPrincipals", &s.not_principals)] {
+            for (j, v) in list.iter().flatten().enumerate() {
+                if let Some(bare) = v.strip_prefix(crate::spiffe::SCHEME) {
+                    notes.push((
+                        format!("from[{i}].source.{name}[{j}]"),
+                        format!(
+                            "{:?} starts with spiffe://; Istio matches principals without the scheme, so this \
+                             never matches (write {bare:?})",
+                            &**v
+                        ),
+                    ));
+                }
+            }
+        }
+        for (name, list) in [
+            ("principals", &s.principals),
+            ("notPrincipals", &s.not_principals),
+            ("requestPrincipals", &s.request_principals),
+            ("notRequestPrincipals", &s.not_request_principals),
+        ] {
+            literal_stars(list, &format!("from[{i}].source.{name}"), notes);
+        }
     }
     for (i, t) in rule.to.iter().flatten().enumerate() {
         let Some(o) = &t.operation else { continue };
@@ -55,7 +81,24 @@ pub(super) fn rule(rule: &Rule, action: Action, notes: &mut Notes) {
                         format!("{p:?}: request paths start with '/', so this never matches"),
                     ));
                 }
+                if p.contains(['?', '#']) {
+                    notes.push((
+                        format!("{at}.{name}[{j}]"),
+                        format!("{p:?}: paths are matched without query or fragment, so this never matches"),
+                    ));
+                }
             }
+            if !list.iter().flatten().any(|p| p.contains("{*}") || p.contains("{**}")) {
+                literal_stars(list, &format!("{at}.{name}"), notes);
+            }
+        }
+        for (name, list) in [
+            ("hosts", &o.hosts),
+            ("notHosts", &o.not_hosts),
+            ("methods", &o.methods),
+            ("notMethods", &o.not_methods),
+        ] {
+            literal_stars(list, &format!("{at}.{name}"), notes);
         }
     }
     for c in rule.when.iter().flatten() {
@@ -71,6 +114,24 @@ pub(super) fn rule(rule: &Rule, action: Action, notes: &mut Notes) {
                 negative.join(", ")
             ),
         ));
+    }
+}
+
+/// Istio reads a `*` that is neither the first nor the last character as itself: say so.
+fn literal_stars(list: &List<'_>, at: &str, notes: &mut Notes) {
+    for (j, v) in list.iter().flatten().enumerate() {
+        let inner = v.strip_prefix('*').unwrap_or(v);
+        let inner = inner.strip_suffix('*').unwrap_or(inner);
+        if &**v != "*" && inner.contains('*') {
+            notes.push((
+                format!("{at}[{j}]"),
+                format!(
+                    "{:?}: Istio reads a '*' that is neither the first nor the last character as itself, so this \
+                     matches only that exact text",
+                    &**v
+                ),
+            ));
+        }
     }
 }
 

@@ -14,10 +14,17 @@
 //! counted, never enforced. Note Istio's surprise: `spec: {}` is an ALLOW policy with no rules,
 //! so it allows nothing (deny-all); `rules: [{}]` has one empty rule, which matches everything.
 
+mod condition;
+mod error;
+mod identity;
 mod lint;
 mod lower;
+mod validate;
+mod values;
 mod wire;
 
+use self::error::LowerError;
+use self::identity::TrustBundle;
 use self::wire::{Action, Spec};
 use super::Ctx;
 use crate::decision::{Effect, Verdict};
@@ -26,8 +33,6 @@ use crate::eval::{note, Defaults, Judge, Layer};
 use crate::model::{Dialect, Meta, Pred, RuleIndex};
 use crate::request::{ReadPlan, Request};
 use crate::resource::Resource;
-
-const DRY_RUN: &str = "istio.io/dry-run";
 
 struct Rule {
     policy: u32,
@@ -86,43 +91,48 @@ pub(crate) fn compile(
         dry_allow: RuleSet::default(),
     };
     let mut applied = 0;
+    let domains = std::iter::once(ctx.workload.trust_domain())
+        .chain(ctx.settings.trust_domain_aliases.iter().map(String::as_str));
     for r in &rs {
-        let mut spec: Spec<'_> = r.spec()?;
-        let action = spec.action.unwrap_or_default();
-        if action == Action::Custom {
-            return Err(r.error(
-                "spec.action",
-                "CUSTOM delegates to an external authorizer; spiffe-authz decides in-process and makes no network call",
-            ));
-        }
-        if spec.provider.is_some() {
-            return Err(r.error("spec.provider", "is only valid with action CUSTOM"));
-        }
-        let dry_run = match r.meta.annotations.get(DRY_RUN).map(String::as_str) {
-            None | Some("false") => false,
-            Some("true") => true,
-            Some(v) => {
-                return Err(r.error(
-                    format!("metadata.annotations[{DRY_RUN}]"),
-                    format!("{v:?} must be \"true\" or \"false\""),
-                ))
-            }
+        let spec: Spec<'_> = r.spec()?;
+        let Spec {
+            selector,
+            target_ref,
+            target_refs,
+            rules,
+            action,
+            provider,
+        } = spec;
+        let action = action.unwrap_or_default();
+        let refuse = |e: LowerError| r.error(e.at, e.why.to_string());
+        let at_spec = |e: LowerError| e.under("spec");
+        let target_refs = target_refs.unwrap_or_default();
+        let has_rules = rules.as_ref().is_some_and(|r| !r.is_empty());
+        validate::spec(
+            action,
+            provider.as_ref(),
+            selector.as_ref(),
+            target_ref.as_ref(),
+            &target_refs,
+            has_rules,
+        )
+        .map_err(|e| refuse(at_spec(e)))?;
+        let dry_run = validate::dry_run(&r.meta.annotations, action).map_err(refuse)?;
+        let cx = lower::Cx {
+            policy_ns: &r.namespace,
+            bundle: TrustBundle {
+                domains: domains.clone().collect(),
+            },
+            action,
         };
-        if dry_run && action == Action::Audit {
-            return Err(r.error(
-                format!("metadata.annotations[{DRY_RUN}]"),
-                "dry-run applies to ALLOW and DENY policies only",
-            ));
-        }
         // Lower every policy, applicable or not, so that a broken policy is refused whatever
         // workload the bundle is loaded for.
         let mut preds = Vec::new();
-        for (i, rule) in spec.rules.take().into_iter().flatten().enumerate() {
+        for (i, rule) in rules.into_iter().flatten().enumerate() {
             let mut linted = Vec::new();
             lint::rule(&rule, action, &mut linted);
             let mut notes = Vec::new();
-            let p = lower::rule(rule, &r.namespace, ctx, &mut notes)
-                .map_err(|(f, m)| r.error(format!("spec.rules[{i}].{f}"), m))?;
+            let p = lower::rule(rule, &cx, &mut notes).map_err(|e| refuse(at_spec(e.under(&format!("rules[{i}]")))))?;
             notes.append(&mut linted);
             if matches!(p, Pred::Never) {
                 notes.push((String::new(), "can never match".into()));
@@ -137,7 +147,13 @@ pub(crate) fn compile(
             }
             preds.push(p);
         }
-        if !applies(r, &spec, ctx, warnings) {
+        if !applies(
+            r,
+            selector.as_ref(),
+            target_ref.is_some() || !target_refs.is_empty(),
+            ctx,
+            warnings,
+        ) {
             continue;
         }
         applied += 1;
@@ -186,8 +202,14 @@ pub(crate) fn compile(
 
 /// Istio's selection: the policy's namespace is the workload's (or the root namespace, for
 /// mesh-wide policies) and its `selector.matchLabels` are all on the workload.
-fn applies(r: &Resource<'_>, spec: &Spec<'_>, ctx: &Ctx<'_>, warnings: &mut Vec<Warning>) -> bool {
-    if spec.target_ref.is_some() || spec.target_refs.as_ref().is_some_and(|t| !t.is_empty()) {
+fn applies(
+    r: &Resource<'_>,
+    selector: Option<&wire::Selector>,
+    targets: bool,
+    ctx: &Ctx<'_>,
+    warnings: &mut Vec<Warning>,
+) -> bool {
+    if targets {
         warnings.push(r.warning(
             "spec.targetRefs",
             "targets a gateway or waypoint, not a sidecar workload: not applied here",
@@ -195,7 +217,7 @@ fn applies(r: &Resource<'_>, spec: &Spec<'_>, ctx: &Ctx<'_>, warnings: &mut Vec<
         return false;
     }
     let ns_ok = r.namespace == ctx.workload.namespace() || r.namespace == ctx.settings.root_namespace;
-    let labels_ok = spec.selector.as_ref().is_none_or(|s| {
+    let labels_ok = selector.is_none_or(|s| {
         s.match_labels
             .iter()
             .all(|(k, v)| ctx.workload.label(k) == Some(v.as_str()))

@@ -10,12 +10,34 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(super) struct Spec<'a> {
     pub selector: Option<Selector>,
-    pub target_ref: Option<serde_json::Value>,
-    pub target_refs: Option<Vec<serde_json::Value>>,
+    pub target_ref: Option<TargetRef>,
+    pub target_refs: Option<Vec<TargetRef>>,
     #[serde(borrow)]
     pub rules: Option<Vec<Rule<'a>>>,
     pub action: Option<Action>,
-    pub provider: Option<serde_json::Value>,
+    pub provider: Option<Provider>,
+}
+
+/// `type.v1beta1.PolicyTargetReference`: a gateway, waypoint or service (not a sidecar).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct TargetRef {
+    #[serde(default)]
+    pub group: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub namespace: String,
+}
+
+/// `AuthorizationPolicy.ExtensionProvider` (CUSTOM only).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Provider {
+    #[serde(default)]
+    pub name: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -128,6 +150,10 @@ pub(super) struct Source<'a> {
     pub remote_ip_blocks: List<'a>,
     #[serde(borrow, default, deserialize_with = "list")]
     pub not_remote_ip_blocks: List<'a>,
+    #[serde(borrow, default, deserialize_with = "list")]
+    pub trust_domains: List<'a>,
+    #[serde(borrow, default, deserialize_with = "list")]
+    pub not_trust_domains: List<'a>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -154,6 +180,8 @@ pub(super) struct Operation<'a> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(super) struct Condition<'a> {
+    /// Required by the API; a missing key is refused with istiod's words.
+    #[serde(default)]
     pub key: String,
     #[serde(borrow, default, deserialize_with = "list")]
     pub values: List<'a>,
@@ -168,9 +196,8 @@ mod tests {
     #[test]
     fn strings_borrow_from_the_json_unless_escaped() {
         let json = r#"{"rules": [{"from": [{"source": {"principals": ["td/ns/a/sa/b", "td/ns/\u0061/sa/c"]}}]}]}"#;
-        // As `Resource::spec` parses: through serde_path_to_error, which must keep the borrow.
-        let de = &mut serde_json::Deserializer::from_str(json);
-        let spec: Spec<'_> = serde_path_to_error::deserialize(de).unwrap();
+        // As `Resource::spec` parses.
+        let spec: Spec<'_> = serde_json::from_str(json).unwrap();
         let rules = spec.rules.unwrap();
         let source = rules[0].from.as_ref().unwrap()[0].source.as_ref().unwrap();
         let ps = source.principals.as_ref().unwrap();

@@ -1,16 +1,22 @@
 //! Per port of the workload, the server policy the controller would send the proxy
 //! (`inbound/index.rs` `inbound_server`, `client_authzs`, `http_routes`, `grpc_routes`):
 //! server-level authorizations in bundle order, then the `accessPolicy` default, then the
-//! proxy's `default:localhost`; the routes attached to the Server (or the default route), each
-//! with the AuthorizationPolicies that target it.
+//! proxy's `default:localhost`; the routes attached to the Server (or the default route and
+//! the pod's probe route), each with the AuthorizationPolicies that target it.
+//!
+//! Servers are taken oldest first (creation timestamp, then name: `Pod::reindex_servers`);
+//! one that selects a port an older Server has is skipped, as the controller skips it.
 
 use std::collections::HashMap;
 
 use super::authz::{Authz, AuthzList, DefaultPolicy, Source};
 use super::lower::{ServerSel, Target};
 use super::objects::{Objects, RouteObj};
+use super::pod::Pod;
 use super::route::{GrpcRoutes, HttpRoutes, Route, RouteSpec};
-use super::server::{default_route, default_server, Ports, Protocol, Routes, ServerObj, ServerPolicy};
+use super::server::{
+    default_route, default_server, probe_route, DefaultPort, Ports, Protocol, Routes, ServerObj, ServerPolicy,
+};
 use super::wire::PortRef;
 use crate::dialect::Ctx;
 use crate::error::{BundleError, Warning};
@@ -21,20 +27,37 @@ use crate::resource::Resource;
 pub(super) struct Assembler<'a> {
     rs: &'a [Resource<'a>],
     objs: &'a Objects,
-    cluster: &'a IpSet,
-    localhost: bool,
+    net: Networks<'a>,
     used: Vec<bool>,
 }
 
+/// The cluster's networks, the probe networks, and whether loopback clients are permitted.
+pub(super) struct Networks<'a> {
+    pub cluster: &'a IpSet,
+    pub probes: &'a IpSet,
+    pub localhost: bool,
+}
+
 impl<'a> Assembler<'a> {
-    pub fn new(rs: &'a [Resource<'a>], objs: &'a Objects, cluster: &'a IpSet, localhost: bool) -> Self {
+    pub fn new(rs: &'a [Resource<'a>], objs: &'a Objects, net: Networks<'a>) -> Self {
         Assembler {
             rs,
             objs,
-            cluster,
-            localhost,
+            net,
             used: vec![false; rs.len()],
         }
+    }
+
+    /// The server of `port` without a Server.
+    fn default_for(&self, pod: &Pod, port: Option<u16>, policy: DefaultPolicy) -> ServerPolicy {
+        let p = port.unwrap_or(0);
+        default_server(DefaultPort {
+            policy: pod.policy_for(p, policy),
+            cluster: self.net.cluster,
+            localhost: self.net.localhost,
+            opaque: pod.opaque.contains(&p),
+            probes: pod.probe_paths(p).map(|paths| (paths, self.net.probes)),
+        })
     }
 
     fn mark(&mut self, res: usize) {
@@ -47,6 +70,7 @@ impl<'a> Assembler<'a> {
     pub fn ports(
         mut self,
         ctx: &Ctx<'_>,
+        pod: &Pod,
         default_policy: DefaultPolicy,
         warnings: &mut Vec<Warning>,
     ) -> Result<Ports, BundleError> {
@@ -54,10 +78,23 @@ impl<'a> Assembler<'a> {
         let mut ports = Ports {
             servers: Vec::new(),
             by_port: HashMap::new(),
-            default: default_server(default_policy, self.cluster, self.localhost),
+            default: self.default_for(pod, None, default_policy),
+            defaults: HashMap::new(),
         };
-        for s in &self.objs.servers {
+        let mut servers: Vec<&ServerObj> = self.objs.servers.iter().collect();
+        let age = |s: &ServerObj| self.rs.get(s.res).map(|r| (&r.meta.creation_timestamp, &r.meta.name));
+        // `Option` order, as the controller's: a Server without a timestamp sorts first. Names
+        // are unique in a namespace: no two keys are equal.
+        servers.sort_unstable_by(|a, b| age(a).cmp(&age(b)));
+        for s in servers {
             let Some(r) = self.rs.get(s.res) else { continue };
+            if s.external {
+                warnings.push(r.warning(
+                    "spec.externalWorkloadSelector",
+                    "selects external workloads, never a pod: does not select this workload",
+                ));
+                continue;
+            }
             if !s.selector.matches(&labels) {
                 warnings.push(r.warning("spec.podSelector", "does not select this workload"));
                 continue;
@@ -78,16 +115,17 @@ impl<'a> Assembler<'a> {
                 }
             };
             if let Some(prior) = ports.by_port.get(&port).and_then(|j| ports.servers.get(*j)) {
-                return Err(r.error(
+                warnings.push(r.warning(
                     "spec.port",
                     format!(
-                        "port {port} is already served by {}: Linkerd's admission webhook refuses Servers that select the same pod port",
+                        "port {port} is already served by {}, an older Server: ignored for this port, as Linkerd ignores it",
                         prior.label
                     ),
                 ));
+                continue;
             }
             let authz = self.server_authz(r, s);
-            let routes = self.routes(r, s, warnings)?;
+            let routes = self.routes(r, s, pod.probe_paths(port), warnings)?;
             ports.by_port.insert(port, ports.servers.len());
             ports.servers.push(ServerPolicy {
                 meta: Some(s.res),
@@ -97,6 +135,11 @@ impl<'a> Assembler<'a> {
                 routes,
                 access: s.access,
             });
+        }
+        for p in pod.special_ports() {
+            if !ports.by_port.contains_key(&p) && !ports.defaults.contains_key(&p) {
+                ports.defaults.insert(p, self.default_for(pod, Some(p), default_policy));
+            }
         }
         self.warn_unused(warnings);
         Ok(ports)
@@ -119,7 +162,7 @@ impl<'a> Assembler<'a> {
                     Authz {
                         source: Source::Resource(*j),
                         // No `networks`: the controller sends the cluster networks.
-                        networks: saz.networks.clone().unwrap_or_else(|| self.cluster.clone()),
+                        networks: saz.networks.clone().unwrap_or_else(|| self.net.cluster.clone()),
                         authn: saz.authn.clone(),
                     },
                 ));
@@ -133,8 +176,8 @@ impl<'a> Assembler<'a> {
         found.sort_by_key(|(j, _)| *j);
         found.iter().for_each(|(j, _)| self.mark(*j));
         let mut authz: Vec<Authz> = found.into_iter().map(|(_, a)| a).collect();
-        authz.extend(Authz::default_policy(s.access, self.cluster));
-        if self.localhost {
+        authz.extend(Authz::default_policy(s.access, self.net.cluster));
+        if self.net.localhost {
             authz.push(Authz::localhost());
         }
         AuthzList::new(authz)
@@ -154,6 +197,7 @@ impl<'a> Assembler<'a> {
         AuthzList::new(out.into_iter().map(|(_, a)| a).collect())
     }
 
+    /// The routes attached to Server `name`, oldest first; none: the default route.
     fn route_specs<M: Clone>(&mut self, name: &str, objs: &[RouteObj<M>], kind: &str) -> Vec<RouteSpec<M>> {
         let mut specs = Vec::new();
         for o in objs.iter().filter(|o| o.parents.iter().any(|p| p == name)) {
@@ -161,6 +205,7 @@ impl<'a> Assembler<'a> {
             specs.push(RouteSpec {
                 route: Route {
                     meta: Some(o.res),
+                    name: "",
                     hosts: o.hosts.clone(),
                     authz: self.route_authz(o.res, kind, &o.order.2),
                 },
@@ -175,7 +220,13 @@ impl<'a> Assembler<'a> {
 
     /// The Server's routes: GRPCRoutes for a gRPC Server, HTTPRoutes for the HTTP ones, none
     /// for opaque / TLS.
-    fn routes(&mut self, r: &Resource<'_>, s: &ServerObj, warnings: &mut Vec<Warning>) -> Result<Routes, BundleError> {
+    fn routes(
+        &mut self,
+        r: &Resource<'_>,
+        s: &ServerObj,
+        probes: Option<&[String]>,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<Routes, BundleError> {
         let name = r.meta.name.as_str();
         let objs = self.objs;
         let attached_http = objs.http.iter().any(|o| o.parents.iter().any(|p| p == name));
@@ -200,13 +251,26 @@ impl<'a> Assembler<'a> {
                 Routes::None
             }
             Protocol::Detect | Protocol::Http1 | Protocol::Http2 => {
+                if attached_grpc && attached_http {
+                    // GEP-1426: Linkerd's status controller marks the HTTPRoutes of a parent
+                    // with GRPCRoutes `RouteConflicted` and the index drops them, so every
+                    // request would meet the default route instead.
+                    return Err(r.error(
+                        "spec",
+                        "both HTTPRoutes and GRPCRoutes attach to this HTTP Server: Linkerd rejects the HTTPRoutes \
+                         (RouteConflicted) and serves its default route instead, wider than the routes; refused",
+                    ));
+                }
                 if attached_grpc {
                     warnings.push(r.warning(
                         "spec.proxyProtocol",
                         "not a gRPC Server: the GRPCRoutes attached to it are not used (HTTPRoutes are)",
                     ));
                 }
-                let specs = self.route_specs(name, &objs.http, "httproute");
+                let mut specs = self.route_specs(name, &objs.http, "httproute");
+                if !attached_http {
+                    specs.extend(probes.map(|paths| probe_route(paths, self.net.probes)));
+                }
                 Routes::Http(HttpRoutes::build(specs).map_err(|m| r.error("spec", m))?)
             }
         })

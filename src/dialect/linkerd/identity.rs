@@ -6,7 +6,9 @@
 //! linkerd2-proxy `server-policy/src/authz.rs`: a suffix `[a, b]` is `name.ends_with(".a.b")`).
 //! A SPIFFE peer `spiffe://<td>/ns/<ns>/sa/<sa>` is the same workload, so it answers to both
 //! names: its URI (Linkerd also accepts SPIFFE URIs as identities, for mesh expansion) and its
-//! DNS form. Exact identities live in a hash set; suffixes in the shared [`StringSet`].
+//! DNS form. As in the proxy (`inbound/src/policy.rs` `is_tls_authorized`), a URI matches
+//! exact identities only: `*` and `*.suffix` apply to DNS names, so a SPIFFE ID without the
+//! Kubernetes shape (no Linkerd name) is never "any identity".
 
 use std::net::IpAddr;
 
@@ -75,36 +77,33 @@ pub(super) fn dns_identity(sa: &str, ns: &str, control_plane_ns: &str, td: &str)
 /// A set of identity matches: exact names and `*.suffix` / `*` wildcards.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Identities {
-    set: StringSet,
+    exact: StringSet,
+    /// `*` and `*.suffix`: for DNS names only.
+    wildcards: StringSet,
 }
 
 impl Identities {
     /// Adds one `meshTLS.identities` entry as Linkerd parses it (`IdentityMatch::from_str`):
     /// `*` any, `*.a.b` suffix `.a.b`, anything else exact.
     pub fn insert(&mut self, v: &str) {
-        let m = if v == "*" {
-            StringMatch::Presence
+        if v == "*" {
+            self.wildcards.insert(StringMatch::Presence);
         } else if let Some(s) = v.strip_prefix("*.") {
-            StringMatch::Suffix(format!(".{s}"))
+            self.wildcards.insert(StringMatch::Suffix(format!(".{s}")));
         } else {
-            StringMatch::Exact(v.to_string())
-        };
-        self.set.insert(m);
+            self.exact.insert(StringMatch::Exact(v.to_string()));
+        }
     }
 
     /// Exact names only, when the set has no wildcard (used to index authorizations).
     pub fn exact_only(&self) -> Option<impl Iterator<Item = &str>> {
-        self.set.exact_only()
+        self.wildcards.is_empty().then(|| self.exact.exact_only()).flatten()
     }
 
-    /// Does either of the client's names match?
+    /// Does the client's URI match exactly, or its DNS name exactly or by a wildcard?
     pub fn matches(&self, c: &Client<'_>) -> bool {
-        c.uri.is_some_and(|u| self.set.matches(u)) || c.with_dns(|d| d.is_some_and(|d| self.set.matches(d)))
-    }
-
-    /// True when nothing was inserted.
-    pub fn is_empty(&self) -> bool {
-        self.set.is_empty()
+        c.uri.is_some_and(|u| self.exact.matches(u))
+            || c.with_dns(|d| d.is_some_and(|d| self.exact.matches(d) || self.wildcards.matches(d)))
     }
 }
 
@@ -173,8 +172,10 @@ mod tests {
         let c = Client::of(&r, "linkerd");
         assert!(c.dns().is_none());
         assert!(ids(&["spiffe://example.org/vm/legacy"]).matches(&c));
-        assert!(ids(&["*"]).matches(&c));
+        // `*` is a suffix, and suffixes apply to DNS identities only (`is_tls_authorized`).
+        assert!(!ids(&["*"]).matches(&c));
         assert!(!ids(&["*.example.org"]).matches(&c));
+        assert!(!ids(&["*.vm/legacy"]).matches(&c));
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //!    and port, else the default inbound policy (`settings.linkerd.defaultInboundPolicy`).
 //! 2. The request is matched to the server's best route (see [`route`]). No route: **404**
 //!    ("no route found for request"). A Server without routes has a default route matching
-//!    everything; an `opaque` / `TLS` Server has none and authorizes the connection.
+//!    everything (and, on an HTTP port, one for the pod's kubelet probes: `GET` on each probe
+//!    path, from `settings.linkerd.probeNetworks`); an `opaque` / `TLS` Server has none and
+//!    authorizes the connection.
 //! 3. The route's own authorizations (AuthorizationPolicies targeting it) are checked, then
 //!    the Server's (ServerAuthorizations, AuthorizationPolicies targeting the Server or its
 //!    namespace, the `accessPolicy` default, the built-in `default:localhost`). The first that
@@ -17,11 +19,17 @@
 mod assemble;
 mod authz;
 mod compile;
+mod filters;
 mod identity;
+mod invalid;
 mod lower;
 mod objects;
+mod pattern;
+mod pod;
+mod query;
 mod route;
 mod server;
+mod syntax;
 mod wire;
 
 use std::fmt;
@@ -61,6 +69,8 @@ pub(crate) fn compile(
 enum Outcome<'e> {
     Ambiguous(usize),
     NotFound(&'e ServerPolicy),
+    /// Which route Linkerd would pick depends on Unicode classes this build does not have.
+    Undecidable(&'e ServerPolicy),
     Decided {
         server: &'e ServerPolicy,
         route: Option<Found<'e>>,
@@ -131,7 +141,7 @@ impl LinkerdLayer {
     fn route_name(&self, f: &Found<'_>) -> String {
         match self.meta(f.route.meta) {
             Some(m) => format!("{m} rule {}", f.rule),
-            None => "the default route".into(),
+            None => format!("the {} route", f.route.name),
         }
     }
 
@@ -175,10 +185,14 @@ impl LinkerdLayer {
                 s
             }
         };
-        let route = match &server.routes {
+        let found = match &server.routes {
             Routes::Http(t) => t.find(req),
             Routes::Grpc(t) => t.find(req),
-            Routes::None => None,
+            Routes::None => Ok(None),
+        };
+        let Ok(route) = found else {
+            note!(j, "route: undecidable (a query parameter regex meets non-ASCII text)");
+            return Outcome::Undecidable(server);
         };
         match (&server.routes, &route) {
             (Routes::None, _) => note!(j, "route: none (opaque/TLS server: connection-level authorization)"),
@@ -237,6 +251,16 @@ impl Layer for LinkerdLayer {
                 None,
                 format_args!(
                     "the destination port is unknown and {n} Servers select this workload: cannot tell which applies"
+                ),
+            ),
+            Outcome::Undecidable(s) => j.verdict_why(
+                Effect::Deny,
+                self.meta_or_default(s.meta, Effect::Deny),
+                None,
+                format_args!(
+                    "a query parameter value with non-ASCII characters meets a RegularExpression whose \\w, \\d, \\s, \\b or (?i) \
+                     Linkerd reads as Unicode: which route of {} Linkerd would pick cannot be told; denied",
+                    s.label
                 ),
             ),
             Outcome::NotFound(s) => j.verdict_why(

@@ -17,9 +17,10 @@
 
 use std::collections::HashMap;
 
-use super::authz::{Authz, AuthzList, DefaultPolicy};
+use super::authz::{Authn, Authz, AuthzList, DefaultPolicy, Source};
+use super::invalid::{Fail, Invalid};
 use super::lower::Selector;
-use super::route::{GrpcRoutes, HttpRoutes, Route, RouteSpec};
+use super::route::{GrpcRoutes, HttpMatchSpec, HttpRoutes, PathSpec, Route, RouteSpec};
 use super::wire::{self, PortRef};
 use crate::error::BundleError;
 use crate::model::IpSet;
@@ -95,6 +96,8 @@ pub(super) struct Ports {
     pub by_port: HashMap<u16, usize>,
     /// The default policy's server, for ports without a Server.
     pub default: ServerPolicy,
+    /// Ports without a Server whose default server differs (the pod's annotations, probes).
+    pub defaults: HashMap<u16, ServerPolicy>,
 }
 
 /// How the server for a request was chosen.
@@ -121,6 +124,7 @@ impl Ports {
                 self.by_port
                     .get(&p)
                     .and_then(|i| self.servers.get(*i))
+                    .or_else(|| self.defaults.get(&p))
                     .unwrap_or(&self.default),
             ),
             None => match self.servers.as_slice() {
@@ -135,6 +139,8 @@ impl Ports {
 /// A parsed Server object.
 pub(super) struct ServerObj {
     pub res: usize,
+    /// `externalWorkloadSelector`: selects external workloads, never a pod.
+    pub external: bool,
     pub selector: Selector,
     pub port: PortRef,
     pub protocol: Protocol,
@@ -146,6 +152,7 @@ pub(super) fn default_route<M>() -> RouteSpec<M> {
     RouteSpec {
         route: Route {
             meta: None,
+            name: "default",
             hosts: Vec::new(),
             authz: AuthzList::default(),
         },
@@ -153,52 +160,99 @@ pub(super) fn default_route<M>() -> RouteSpec<M> {
     }
 }
 
-/// The server of a port without a Server: the default policy's authorization, a default
-/// route matching everything, protocol detection.
-pub(super) fn default_server(p: DefaultPolicy, cluster: &IpSet, localhost: bool) -> ServerPolicy {
-    let mut authz: Vec<Authz> = Authz::default_policy(p, cluster).into_iter().collect();
-    if localhost {
+/// The controller's `probe` route (`ClusterInfo::default_inbound_http_routes`): `GET` on each
+/// probe path of the port, authorized from the probe networks without authentication. Sent
+/// after the `default` route, which wins a tie (a probe path `/`).
+pub(super) fn probe_route(paths: &[String], networks: &IpSet) -> RouteSpec<HttpMatchSpec> {
+    let matches = paths
+        .iter()
+        .map(|p| HttpMatchSpec {
+            path: PathSpec::Exact(p.clone()),
+            method: Some("GET".into()),
+            ..HttpMatchSpec::any()
+        })
+        .collect();
+    RouteSpec {
+        route: Route {
+            meta: None,
+            name: "probe",
+            hosts: Vec::new(),
+            authz: AuthzList::new(vec![Authz {
+                source: Source::Default("probe"),
+                networks: networks.clone(),
+                authn: Authn::Unauthenticated,
+            }]),
+        },
+        rules: vec![matches],
+    }
+}
+
+/// How a port without a Server is served.
+pub(super) struct DefaultPort<'a> {
+    pub policy: DefaultPolicy,
+    pub cluster: &'a IpSet,
+    pub localhost: bool,
+    /// `config.linkerd.io/opaque-ports`: no routes.
+    pub opaque: bool,
+    /// The port's probe paths and the probe networks.
+    pub probes: Option<(&'a [String], &'a IpSet)>,
+}
+
+/// The server of a port without a Server (`default_inbound_server`): the default policy's
+/// authorization, protocol detection with the default route (and the probe route), or opaque.
+pub(super) fn default_server(d: DefaultPort<'_>) -> ServerPolicy {
+    let mut authz: Vec<Authz> = Authz::default_policy(d.policy, d.cluster).into_iter().collect();
+    if d.localhost {
         authz.push(Authz::localhost());
     }
+    let mut routes = vec![default_route()];
+    routes.extend(d.probes.map(|(paths, nets)| probe_route(paths, nets)));
     ServerPolicy {
         meta: None,
-        label: format!("default:{}", p.name()),
-        protocol: Protocol::Detect,
+        label: format!("default:{}", d.policy.name()),
+        protocol: if d.opaque { Protocol::Opaque } else { Protocol::Detect },
         authz: AuthzList::new(authz),
-        routes: match HttpRoutes::build(vec![default_route()]) {
-            Ok(r) => Routes::Http(r),
-            // The default route is `/` and `/{*rest}`: matchit always accepts it.
-            Err(_) => Routes::None,
+        routes: match (d.opaque, HttpRoutes::build(routes)) {
+            (false, Ok(r)) => Routes::Http(r),
+            // Opaque; or the default and probe routes (`/`, `/{*rest}` and literal probe
+            // paths), which matchit always accepts.
+            _ => Routes::None,
         },
-        access: p,
+        access: d.policy,
     }
 }
 
 /// A Server object: selector, port, protocol, access policy.
 pub(super) fn parse(r: &Resource<'_>, res: usize, s: &wire::ServerSpec) -> Result<ServerObj, BundleError> {
-    let selector = match (&s.pod_selector, &s.external_workload_selector) {
-        (Some(sel), None) => Selector::parse(sel, "spec.podSelector").map_err(|(f, m)| r.error(f, m))?,
-        (None, Some(sel)) => Selector::parse(sel, "spec.externalWorkloadSelector").map_err(|(f, m)| r.error(f, m))?,
-        _ => {
-            return Err(r.error(
-                "spec.podSelector",
-                "exactly one of podSelector and externalWorkloadSelector is required",
-            ))
-        }
+    let at = |f: Fail| f.at(r);
+    let wire::ServerSpec {
+        pod_selector,
+        external_workload_selector,
+        port,
+        proxy_protocol,
+        access_policy,
+    } = s;
+    let (selector, external) = match (pod_selector, external_workload_selector) {
+        (Some(sel), None) => (Selector::parse(sel, "spec.podSelector").map_err(at)?, false),
+        (None, Some(sel)) => (Selector::parse(sel, "spec.externalWorkloadSelector").map_err(at)?, true),
+        _ => return Err(r.error("spec.podSelector", Invalid::OneSelector.to_string())),
     };
-    let port = match &s.port {
-        None => return Err(r.error("spec.port", "is required")),
+    let port = match port {
+        None => return Err(r.error("spec.port", Invalid::Required.to_string())),
         Some(PortRef::Number(p)) if !(1..=65535).contains(p) => {
-            return Err(r.error("spec.port", format!("{p} is not a port number (1-65535)")))
+            return Err(r.error("spec.port", Invalid::Port(p.to_string()).to_string()))
         }
-        Some(PortRef::Name(n)) if n.is_empty() => return Err(r.error("spec.port", "must not be empty")),
+        Some(PortRef::Name(n)) if n.is_empty() => {
+            return Err(r.error("spec.port", Invalid::Port(n.clone()).to_string()))
+        }
         Some(p) => p.clone(),
     };
-    let protocol = Protocol::parse(s.proxy_protocol.as_deref()).map_err(|m| r.error("spec.proxyProtocol", m))?;
-    let access = DefaultPolicy::parse(s.access_policy.as_deref().unwrap_or("deny"))
-        .map_err(|m| r.error("spec.accessPolicy", m))?;
+    let protocol = Protocol::parse(proxy_protocol.as_deref()).map_err(|m| r.error("spec.proxyProtocol", m))?;
+    let access = DefaultPolicy::parse(access_policy.as_deref().unwrap_or("deny"))
+        .map_err(|m| r.error("spec.accessPolicy", format!("Invalid 'accessPolicy' field: {m}")))?;
     Ok(ServerObj {
         res,
+        external,
         selector,
         port,
         protocol,

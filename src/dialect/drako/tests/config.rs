@@ -108,9 +108,9 @@ fn configuration_errors_name_the_field_and_why() {
         (
             vec![binding(
                 "b",
-                json!({"paths": ["/a/:id?/b"], "decisionStrategy": "true"}),
+                json!({"paths": ["/a", "api/*"], "decisionStrategy": "true"}),
             )],
-            &["spec.paths[0]", "/a/:id?/b"],
+            &["spec.paths[1]", "\"api/*\" must start with `/`"],
         ),
         (
             vec![binding("b", json!({"paths": [], "decisionStrategy": "true"}))],

@@ -273,18 +273,30 @@ fn namespace_target_applies_to_every_server() {
     }
 }
 
+/// "If any of the referred objects cannot be found, the authorization will be ignored" (the
+/// AuthorizationPolicy CRD): loaded, warned about, granting nothing.
+#[test]
+fn policies_with_missing_authentications_are_ignored() {
+    for missing in [mtls_ref("missing"), net_ref("missing")] {
+        let e = engine(vec![
+            server("voting", json!(8080), "HTTP/1", json!({})),
+            policy("p", to_server(), json!([missing])),
+        ]);
+        assert!(e.warnings().iter().any(|w| w.message.contains("could not find")));
+        assert_eq!(effect(&e, &r(Some(WEB), 8080)), Effect::Deny);
+    }
+    let e = engine(vec![
+        server("voting", json!(8080), "HTTP/1", json!({})),
+        mtls("m", json!({"identities": ["*"]})),
+        policy("p", to_server(), json!([mtls_ref("m")])),
+    ]);
+    assert_eq!(effect(&e, &r(Some(WEB), 8080)), Effect::Allow);
+}
+
 #[test]
 fn authorization_policy_errors() {
     let s = || server("voting", json!(8080), "HTTP/1", json!({}));
     let cases = [
-        (
-            vec![s(), policy("p", to_server(), json!([mtls_ref("missing")]))],
-            "could not find MeshTLSAuthentication missing in namespace emojivoto",
-        ),
-        (
-            vec![s(), policy("p", to_server(), json!([net_ref("missing")]))],
-            "could not find NetworkAuthentication",
-        ),
         (
             vec![
                 s(),
@@ -295,7 +307,7 @@ fn authorization_policy_errors() {
                     json!([mtls_ref("m"), {"kind": "ServiceAccount", "name": "web"}]),
                 ),
             ],
-            "must not include multiple",
+            "a MeshTLSAuthentication and ServiceAccount may not be set together",
         ),
         (
             vec![s(), policy("p", json!({"kind": "Service", "name": "x"}), json!([]))],
@@ -306,18 +318,49 @@ fn authorization_policy_errors() {
                 s(),
                 policy("p", json!({"kind": "Namespace", "name": "other"}), json!([])),
             ],
-            "only be the policy's own namespace",
+            "cannot target another namespace: other",
         ),
         (
             vec![s(), policy("p", to_server(), json!([{"kind": "Secret", "name": "x"}]))],
-            "unsupported authentication target",
+            "unsupported authentication kind(s): Secret",
         ),
-        (vec![s(), mtls("m", json!({}))], "no identities configured"),
+        (
+            vec![s(), mtls("m", json!({}))],
+            "exactly one of identities and identityRefs",
+        ),
         (
             vec![s(), mtls("m", json!({"identityRefs": [{"kind": "Pod", "name": "x"}]}))],
-            "spec.identityRefs[0].kind",
+            "invalid identity target kind: Pod",
         ),
-        (vec![s(), obj("NetworkAuthentication", "n", json!({}))], "spec.networks"),
+        (
+            vec![s(), mtls("m", json!({"identities": ["**.cluster.local"]}))],
+            "id **.cluster.local is invalid",
+        ),
+        (
+            vec![
+                s(),
+                mtls(
+                    "m",
+                    json!({"identityRefs": [{"kind": "Namespace", "name": "x", "namespace": "x"}]}),
+                ),
+            ],
+            "cannot have a namespace",
+        ),
+        (
+            vec![s(), obj("NetworkAuthentication", "n", json!({}))],
+            "at least one network must be specified",
+        ),
+        (
+            vec![
+                s(),
+                obj(
+                    "NetworkAuthentication",
+                    "n",
+                    json!({"networks": [{"cidr": "10.1.1.0/24", "except": ["10.1.2.0/24"]}]}),
+                ),
+            ],
+            "does not include exception",
+        ),
     ];
     for (rs, want) in cases {
         let err = refused(rs);

@@ -179,29 +179,34 @@ fn opaque_servers_authorize_the_connection() {
 }
 
 #[test]
-fn unsupported_route_features_are_refused() {
+fn invalid_route_matches_are_refused() {
     let s = || server("voting", json!(8080), "HTTP/1", json!({}));
     let cases = [
         (
-            json!([{"matches": [{"path": {"type": "RegularExpression", "value": "/a.*"}}]}]),
-            "spec.rules[0].matches[0].path.type",
+            json!([{"matches": [{"path": {"type": "RegularExpression", "value": "/a("}}]}]),
+            "spec.rules[0].matches[0].path.value: invalid regular expression",
         ),
         (
-            json!([{"matches": [{"queryParams": [{"name": "a", "value": "b"}]}]}]),
-            "queryParams",
+            json!([{"matches": [{"queryParams": [{"name": "a", "value": ""}]}]}]),
+            "queryParams[0].value: must not be empty",
         ),
         (
-            json!([{"matches": [{"headers": [{"type": "RegularExpression", "name": "a", "value": "b"}]}]}]),
+            json!([{"matches": [{"headers": [{"type": "Prefix", "name": "a", "value": "b"}]}]}]),
             "headers[0].type",
         ),
         (
             json!([{"filters": [{"type": "RequestRedirect"}]}]),
-            "spec.rules[0].filters",
+            "spec.rules[0].filters[0]: a filter must set the field its `type` names",
+        ),
+        (
+            json!([{"filters": [{"type": "URLRewrite", "urlRewrite": {}}]}]),
+            "URLRewrite filter is not supported",
         ),
         (
             json!([{"matches": [{"path": {"value": "relative"}}]}]),
-            "must start with '/'",
+            "must be absolute",
         ),
+        (json!([{"matches": [{"method": "get"}]}]), "matches[0].method"),
     ];
     for (rules, want) in cases {
         let err = refused(vec![s(), http_route("r", rules)]);

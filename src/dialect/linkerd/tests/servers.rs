@@ -88,16 +88,28 @@ fn servers_of_other_namespaces_do_not_apply() {
     assert_eq!(effect(&e, &r(Some(BOT), 8080)), Effect::Allow);
 }
 
+/// Two Servers selecting one port: the older wins, by creation timestamp then name
+/// (`Pod::reindex_servers`); the other is skipped with a warning.
 #[test]
-fn overlapping_servers_are_refused() {
-    let err = refused(vec![
-        server("a", json!(8080), "HTTP/1", json!({})),
-        server("b", json!("grpc"), "HTTP/1", json!({})),
-    ]);
-    assert!(
-        err.contains("port 8080 is already served by Server emojivoto/a"),
-        "{err}"
+fn overlapping_servers_the_oldest_wins() {
+    let mut b = server(
+        "b",
+        json!(8080),
+        "HTTP/1",
+        json!({"accessPolicy": "all-unauthenticated"}),
     );
+    b["metadata"]["creationTimestamp"] = json!("2024-01-01T00:00:00Z");
+    let mut a = server("a", json!("grpc"), "HTTP/1", json!({}));
+    a["metadata"]["creationTimestamp"] = json!("2024-01-02T00:00:00Z");
+    let e = engine(vec![a.clone(), b.clone()]);
+    assert_eq!(effect(&e, &r(Some(BOT), 8080)), Effect::Allow, "b is older");
+    assert!(e
+        .warnings()
+        .iter()
+        .any(|w| w.message.contains("port 8080 is already served by Server emojivoto/b")));
+    a["metadata"]["creationTimestamp"] = json!("2024-01-01T00:00:00Z");
+    let e = engine(vec![b, a]);
+    assert_eq!(effect(&e, &r(Some(BOT), 8080)), Effect::Deny, "same age: a by name");
 }
 
 #[test]
