@@ -144,6 +144,21 @@ impl<'a> Wire<'a> {
     }
 }
 
+/// The fields of a message, each `None` if malformed. Each field takes at least one byte, so
+/// [`Wire::fields`] yields at most as many as the message has bytes: decoding ends with its
+/// input even if a read were to stop consuming it.
+impl<'a> Iterator for Wire<'a> {
+    type Item = Option<(u64, Field<'a>)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        (!self.b.is_empty()).then(|| self.field())
+    }
+}
+
+fn fields(b: &[u8]) -> std::iter::Take<Wire<'_>> {
+    Wire { b }.take(b.len())
+}
+
 enum Field<'a> {
     Varint(u64),
     Fixed64(u64),
@@ -156,14 +171,11 @@ fn decode_struct(bytes: &[u8], depth: usize) -> Option<Value> {
         return None;
     }
     let mut out = Map::new();
-    let mut w = Wire { b: bytes };
-    while !w.b.is_empty() {
-        let (n, f) = w.field()?;
-        let (1, Field::Bytes(entry)) = (n, f) else { continue };
+    for field in fields(bytes) {
+        let (1, Field::Bytes(entry)) = field? else { continue };
         let (mut key, mut value) = (None, Value::Null);
-        let mut e = Wire { b: entry };
-        while !e.b.is_empty() {
-            match e.field()? {
+        for field in fields(entry) {
+            match field? {
                 (1, Field::Bytes(k)) => key = Some(std::str::from_utf8(k).ok()?.to_string()),
                 (2, Field::Bytes(v)) => value = decode_value(v, depth + 1)?,
                 _ => {}
@@ -179,9 +191,8 @@ fn decode_value(bytes: &[u8], depth: usize) -> Option<Value> {
         return None;
     }
     let mut out = Value::Null;
-    let mut w = Wire { b: bytes };
-    while !w.b.is_empty() {
-        out = match w.field()? {
+    for field in fields(bytes) {
+        out = match field? {
             (1, _) => Value::Null,
             (2, Field::Fixed64(bits)) => {
                 serde_json::Number::from_f64(f64::from_bits(bits)).map_or(Value::Null, Value::Number)
@@ -191,9 +202,8 @@ fn decode_value(bytes: &[u8], depth: usize) -> Option<Value> {
             (5, Field::Bytes(s)) => decode_struct(s, depth + 1)?,
             (6, Field::Bytes(l)) => {
                 let mut items = Vec::new();
-                let mut lw = Wire { b: l };
-                while !lw.b.is_empty() {
-                    if let (1, Field::Bytes(v)) = lw.field()? {
+                for field in fields(l) {
+                    if let (1, Field::Bytes(v)) = field? {
                         items.push(decode_value(v, depth + 1)?);
                     }
                 }
