@@ -251,3 +251,19 @@ fn pairs_lists_maps_and_strings_are_told_apart() {
     let payload = pairs_enc(&[(b"iss", b"i".to_vec()), (&[0xff], b"x".to_vec())]);
     assert_eq!(from_metadata(&pairs_enc(&[(b"p", payload)])), None);
 }
+
+#[test]
+fn nesting_is_bounded_at_exactly_sixteen_levels_maps_and_lists_alike() {
+    // Struct levels alternate: a Struct at an even depth (the metadata 0, the payload 2), its
+    // values at odd ones; a list's items are one level below the list.
+    let read = |n: Value| from_metadata(&structure(&json!({"p": {"iss": "i", "n": n}})));
+    // An empty map at depth 16 (six objects below `n`, then `{}`) is read; at 18 it is not.
+    assert!(read((0..6).fold(json!({}), |v, _| json!({ "a": v }))).is_some());
+    assert!(read((0..7).fold(json!({}), |v, _| json!({ "a": v }))).is_none());
+    // A list item at depth 16 (six objects below `n`, then a list) is read; at 18 it is not.
+    assert!(read((0..6).fold(json!(["x"]), |v, _| json!({ "a": v }))).is_some());
+    assert!(read((0..7).fold(json!(["x"]), |v, _| json!({ "a": v }))).is_none());
+    // Lists count as levels too: the string in thirteen nested lists is at 16, in fourteen at 17.
+    assert!(read((0..13).fold(json!("x"), |v, _| json!([v]))).is_some());
+    assert!(read((0..14).fold(json!("x"), |v, _| json!([v]))).is_none());
+}
