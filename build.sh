@@ -6,6 +6,10 @@
 #   ./build.sh demo       the main job: real Envoy, real mTLS, sample requests from several identities
 #                         (--once: print the table and exit)
 #   ./build.sh bench      the benchmark (see README "Performance")
+#   ./build.sh mutants [FILE...]
+#                         mutation testing (cargo-mutants) of the security-critical files listed,
+#                         with the minimum score, in .cargo/mutants.toml; FILE... narrows the run
+#                         (README "Mutation testing")
 #   ./build.sh package    dist/oci: the module as an OCI image layout (Wasm image spec, compat variant);
 #                         push with `oras cp --from-oci-layout dist/oci:TAG REGISTRY/REPO:TAG`
 #
@@ -104,16 +108,61 @@ run_tests() {
   "$VENV/bin/python" -m unittest discover -s "$ROOT/tests/e2e" -p 'test_*.py' -v
 }
 
+ensure_cargo_mutants() {
+  command -v cargo-mutants >/dev/null && return 0
+  log "cargo install cargo-mutants (./build.sh mutants)"
+  # --locked when the registry has every crate its lock file pins; else without, as for
+  # wasm-bindgen-cli.
+  cargo install -q --locked cargo-mutants >&2 || cargo install -q cargo-mutants >&2
+}
+
+# Mutation testing: every setting is in .cargo/mutants.toml (files, tests, profile, timeouts,
+# and the minimum score in its `# minimum_score = N` line). Files given narrow the run to them.
+# MUTANTS_JOBS (default 2) builds and tests that many mutants at once.
+run_mutants() {
+  ensure_cargo_mutants
+  local config=.cargo/mutants.toml out=target/mutants args=() min
+  min=$(sed -n 's/^# minimum_score = \([0-9.]*\)$/\1/p' "$config")
+  [ -n "$min" ] || { log "no '# minimum_score = N' line in $config"; return 1; }
+  if [ $# -gt 0 ]; then
+    # The same settings without the file list (cargo-mutants adds -f globs to the config's).
+    local narrowed=target/mutants-narrowed.toml
+    mkdir -p target
+    awk '/^examine_globs = \[/{skip=1} !skip{print} skip&&/^\]/{skip=0}' "$config" >"$narrowed"
+    config=$narrowed
+    for f in "$@"; do args+=(-f "$f"); done
+  fi
+  log "cargo mutants -j ${MUTANTS_JOBS:-2} (minimum score $min%)"
+  local start=$SECONDS rc=0
+  # A mutant can loop forever while appending to a string (`i += 1` made `i *= 1`): a cap on
+  # each process's memory (12 GiB; rustc needs well under 1) makes it fail instead of
+  # exhausting the machine before its timeout.
+  (ulimit -v 12582912; cargo mutants --config "$config" -j "${MUTANTS_JOBS:-2}" -o "$out" "${args[@]}") || rc=$?
+  # 0: every mutant caught; 2: some missed; 3: some timed out. Anything else is an error.
+  case $rc in 0|2|3) ;; *) log "cargo mutants failed (exit $rc)"; return "$rc" ;; esac
+  local dir=$out/mutants.out caught missed timeout unviable
+  caught=$(wc -l <"$dir/caught.txt"); missed=$(wc -l <"$dir/missed.txt")
+  timeout=$(wc -l <"$dir/timeout.txt"); unviable=$(wc -l <"$dir/unviable.txt")
+  # Score: caught ÷ (caught + missed + timeouts); mutants that do not build do not count.
+  awk -v c="$caught" -v m="$missed" -v t="$timeout" -v u="$unviable" -v min="$min" -v s=$((SECONDS - start)) 'BEGIN {
+    n = c + m + t; score = n ? 100 * c / n : 100
+    printf "mutants: %d, caught: %d, missed: %d, unviable: %d, timeouts: %d; score %.1f%% (minimum %s%%); %dm%02ds\n", n + u, c, m, u, t, score, min, s / 60, s % 60
+    exit !(score >= min)
+  }' >&2 || { log "mutation score below $min%: see $dir/missed.txt (README \"Mutation testing\")"; return 1; }
+  [ "$missed" -eq 0 ] || { log "survivors ($dir/missed.txt):"; cat "$dir/missed.txt" >&2; }
+}
+
 cmd=${1:-build}
 shift || true
 case "$cmd" in
   build) build ;;
   test) run_tests ;;
+  mutants) run_mutants "$@" ;;
   demo) build; ensure_venv; exec "$VENV/bin/python" "$ROOT/tests/e2e/demo.py" "$@" ;;
   bench) build; ensure_venv; exec "$VENV/bin/python" "$ROOT/bench/run.py" "$@" ;;
   package)
     build
     log "dist/oci: OCI image layout of dist/spiffe_authz.wasm"
     dist/spiffe-authz package --wasm dist/spiffe_authz.wasm --out dist/oci "$@" ;;
-  *) echo "usage: ./build.sh [build|test|demo [--once]|bench|package [--tag TAG]]" >&2; exit 2 ;;
+  *) echo "usage: ./build.sh [build|test|demo [--once]|bench|mutants [FILE...]|package [--tag TAG]]" >&2; exit 2 ;;
 esac

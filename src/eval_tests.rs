@@ -15,6 +15,7 @@ struct Fixed {
     meta: Meta,
     asked: Rc<Cell<usize>>,
     formatted: Rc<Cell<usize>>,
+    traced: Rc<Cell<usize>>,
 }
 
 /// Formats the request's path, counting.
@@ -34,6 +35,10 @@ impl Layer for Fixed {
 
     fn decide<'a>(&'a self, j: &mut Judge<'a, '_>) -> Verdict<'a> {
         self.asked.set(self.asked.get() + 1);
+        if j.tracing() {
+            // Dialects do their `explain`-only work (listing every rule) only then.
+            self.traced.set(self.traced.get() + 1);
+        }
         note!(j, "{} looked", self.dialect);
         j.dry_run(
             Effect::Deny,
@@ -58,6 +63,7 @@ impl Layer for Fixed {
 struct Counts {
     asked: Vec<Rc<Cell<usize>>>,
     formatted: Vec<Rc<Cell<usize>>>,
+    traced: Vec<Rc<Cell<usize>>>,
 }
 
 impl Counts {
@@ -68,6 +74,10 @@ impl Counts {
     fn formatted(&self) -> Vec<usize> {
         self.formatted.iter().map(|c| c.get()).collect()
     }
+
+    fn traced(&self) -> Vec<usize> {
+        self.traced.iter().map(|c| c.get()).collect()
+    }
 }
 
 fn layers(effects: &[(Dialect, Effect)], mode: Mode) -> (Layers, Counts) {
@@ -75,18 +85,21 @@ fn layers(effects: &[(Dialect, Effect)], mode: Mode) -> (Layers, Counts) {
     let mut counts = Counts {
         asked: Vec::new(),
         formatted: Vec::new(),
+        traced: Vec::new(),
     };
     let mut list: Vec<Box<dyn Layer>> = Vec::new();
     for &(dialect, effect) in effects {
-        let (asked, formatted) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(0)));
+        let (asked, formatted, traced) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(0)), Rc::new(Cell::new(0)));
         counts.asked.push(asked.clone());
         counts.formatted.push(formatted.clone());
+        counts.traced.push(traced.clone());
         list.push(Box::new(Fixed {
             dialect,
             effect,
             meta: ids.meta(Some(dialect), "Policy", "ns", dialect.name()),
             asked,
             formatted,
+            traced,
         }));
     }
     (Layers::new(list, DefaultAction::Deny, mode, &ids), counts)
@@ -174,8 +187,10 @@ fn reasons_are_formatted_only_when_read_and_say_what_the_trace_says() {
     let req = Request::new("GET", "/orders");
     let d = ls.decide(&req);
     assert_eq!(counts.formatted(), [0, 0], "deciding formats nothing");
+    assert_eq!(counts.traced(), [0, 0], "deciding is not traced");
     assert_eq!(d.verdict.reason.to_string(), "drako says so for /orders");
     assert_eq!(counts.formatted(), [0, 1], "reading the reason formats it once");
+    assert_eq!(counts.traced(), [0, 1], "by deciding again, traced");
     let dry: Vec<String> = d.dry_run.iter().map(|v| v.reason.to_string()).collect();
     assert_eq!(
         dry,

@@ -84,11 +84,6 @@ impl SpiffeId {
         &self.uri[self.path_at..]
     }
 
-    /// The ID without the scheme: `cluster.local/ns/foo/sa/bar`, the form Istio principals use.
-    pub fn without_scheme(&self) -> &str {
-        &self.uri[SCHEME.len()..]
-    }
-
     fn segments(&self) -> impl Iterator<Item = &str> {
         self.path().split('/').skip(1)
     }
@@ -153,7 +148,6 @@ mod tests {
         assert_eq!(id.path(), "/ns/foo/sa/bar");
         assert_eq!(id.namespace(), Some("foo"));
         assert_eq!(id.service_account(), Some("bar"));
-        assert_eq!(id.without_scheme(), "cluster.local/ns/foo/sa/bar");
     }
 
     #[test]

@@ -209,6 +209,44 @@ fn repeated_headers_cannot_stretch_an_allow() {
     assert!(!at_t(&[("x-tenant", "a, root")]));
 }
 
+/// Two DENY rules for one caller (issue 17): the rule index files both under the caller's
+/// principal, and each still refuses what it names (a bucket that kept only its first rule
+/// would let the POST through).
+#[test]
+fn every_deny_rule_for_one_caller_holds() {
+    let rules = |methods: &[&str]| {
+        let rules: Vec<String> = methods
+            .iter()
+            .map(|m| {
+                format!(
+                    r#"{{"from": [{{"source": {{"principals": ["cluster.local/ns/app/sa/client"]}}}}],
+                        "to": [{{"operation": {{"methods": ["{m}"]}}}}]}}"#
+                )
+            })
+            .collect();
+        format!("[{}]", rules.join(","))
+    };
+    let one_policy = vec![policy("deny", "DENY", &rules(&["GET", "POST"])), allow_all()];
+    let two_policies = vec![
+        policy("deny-get", "DENY", &rules(&["GET"])),
+        policy("deny-post", "DENY", &rules(&["POST"])),
+        allow_all(),
+    ];
+    for policies in [one_policy, two_policies] {
+        let e = engine(&policies).expect("bundle loads");
+        for (peer, method, want) in [
+            ("spiffe://cluster.local/ns/app/sa/client", "GET", Effect::Deny),
+            ("spiffe://cluster.local/ns/app/sa/client", "POST", Effect::Deny),
+            ("spiffe://cluster.local/ns/app/sa/client", "PUT", Effect::Allow),
+            ("spiffe://cluster.local/ns/app/sa/other", "POST", Effect::Allow),
+        ] {
+            let mut r = Request::new(method, "/");
+            r.peer = Peer::from_uri_san(peer);
+            assert_eq!(e.evaluate(&r).verdict.effect, want, "{peer} {method}");
+        }
+    }
+}
+
 /// A random rule from a small vocabulary, so that random requests match often.
 fn random_rule(rng: &mut Rng) -> String {
     let principals = ["td/ns/a/sa/a", "td/ns/b/sa/b", "td/ns/a/*", "*"];

@@ -181,6 +181,35 @@ mod tests {
         assert_eq!(p.why_not(&req()).unwrap(), "path /pay matches none of [/refunds/{*}]");
     }
 
+    /// Istio `hosts`: a small exact set is listed by name, a set with a wildcard or more than
+    /// four hosts by count (kills the `AuthoritySet::len` / `exact_only` mutants of issue 17).
+    #[test]
+    fn hosts_name_the_authority_and_the_listed_hosts() {
+        let hosts = |vs: &[&str]| {
+            let mut s = crate::model::AuthoritySet::default();
+            for v in vs {
+                s.insert_istio(v);
+            }
+            Pred::Host(Box::new(s))
+        };
+        let mut r = req();
+        r.authority = "c.com".into();
+        assert_eq!(
+            hosts(&["B.com", "a.com"]).why_not(&r).unwrap(),
+            "authority \"c.com\" is not one of [\"a.com\", \"b.com\"]"
+        );
+        assert_eq!(
+            hosts(&["a.com", "*.b.com", "d.com"]).why_not(&r).unwrap(),
+            "authority \"c.com\" is not among the 3 listed"
+        );
+        assert_eq!(
+            hosts(&["a.com", "b.com", "d.com", "e.com", "f.com"])
+                .why_not(&r)
+                .unwrap(),
+            "authority \"c.com\" is not among the 5 listed"
+        );
+    }
+
     #[test]
     fn negative_fields_say_what_excluded_the_request() {
         let p = Pred::negate(Pred::Namespace(StringSet::from_matches([StringMatch::Exact(

@@ -57,7 +57,7 @@ impl HostPattern {
         }
         let wildcard = || format!("{h:?}: a wildcard must be a whole leading label (*.example.com)");
         match h.strip_prefix('*') {
-            Some(s) if s.starts_with('.') && s.len() > 1 && !s.contains('*') => Ok(HostPattern::Subdomain(s.into())),
+            Some(s) if s.starts_with('.') && !s.contains('*') => Ok(HostPattern::Subdomain(s.into())),
             Some(_) => Err(wildcard()),
             None if h.is_empty() => Err("a hostname must not be empty".into()),
             None if h.contains('*') => Err(wildcard()),
@@ -293,3 +293,7 @@ mod tests {
         assert!(!p.matches("a.svc.example"));
     }
 }
+
+#[cfg(test)]
+#[path = "host_tests.rs"]
+mod host_tests;

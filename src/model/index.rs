@@ -265,3 +265,7 @@ mod tests {
         assert_eq!(out, vec![42]);
     }
 }
+
+#[cfg(test)]
+#[path = "index_tests.rs"]
+mod index_tests;

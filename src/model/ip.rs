@@ -199,3 +199,7 @@ mod tests {
         assert!(Cidr::parse("ten").is_err());
     }
 }
+
+#[cfg(test)]
+#[path = "ip_tests.rs"]
+mod ip_tests;

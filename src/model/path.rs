@@ -80,16 +80,16 @@ impl<T> SegNode<T> {
     /// left, `None` for none (`Some("")` is one empty segment, as `/` has). Walks the path in
     /// place: nothing is collected per request.
     fn walk(&self, segs: Option<&str>, f: &mut impl FnMut(&T)) {
-        if let Some(child) = &self.rest {
-            // One segment or more, each of template characters only.
-            let mut left = segs;
-            while let Some(s) = left {
-                let (first, tail) = split(s);
-                if !first.bytes().all(is_template_char) {
-                    break;
-                }
-                child.walk(tail, f);
-                left = tail;
+        if let (Some(child), Some(s)) = (&self.rest, segs) {
+            // One segment or more, each of template characters only: the run of such segments
+            // at the start, then what follows each of its segments (nothing, after the last
+            // segment of the path). One bounded scan of the path.
+            let run = s.bytes().position(|b| b != b'/' && !is_template_char(b));
+            for (i, _) in s[..run.unwrap_or(s.len())].match_indices('/') {
+                child.walk(Some(&s[i + 1..]), f);
+            }
+            if run.is_none() {
+                child.walk(None, f);
             }
         }
         let Some(s) = segs else {

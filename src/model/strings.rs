@@ -231,3 +231,7 @@ mod tests {
         assert_eq!(s.exact_only().map(|i| i.count()), Some(10_000));
     }
 }
+
+#[cfg(test)]
+#[path = "strings_tests.rs"]
+mod strings_tests;

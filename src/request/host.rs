@@ -78,8 +78,10 @@ pub fn parse_authority(authority: &str) -> Result<(String, Option<u16>), HostErr
     Ok((host.trim_end_matches('.').to_ascii_lowercase(), port))
 }
 
+/// Digits only (no sign, no space), at most five (no `000080`), 1..=65535 (an empty port is
+/// handled by the caller, and refused by `parse` here).
 fn port(p: &str) -> Result<u16, HostError> {
-    if p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
+    if p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
         return Err(HostError::InvalidPort);
     }
     match p.parse::<u16>() {

@@ -254,7 +254,9 @@ fn text(b: &[u8]) -> Cow<'_, str> {
 fn read_attributes(plan: &ReadPlan, host: &mut impl HostReads, req: &mut Request) {
     req.peer = host
         .read(Attribute::PeerUriSan)
-        .and_then(|b| String::from_utf8(b).ok())
+        // Lossy: bytes that are not UTF-8 after `spiffe://` are still a SPIFFE ID claimed and
+        // invalid (Drako then attempts and fails; U+FFFD is in no valid SPIFFE ID).
+        .map(|b| String::from_utf8(b).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
         .map_or(Peer::Unauthenticated, Peer::from_uri_san);
     let r = plan.reads;
     if r.port {

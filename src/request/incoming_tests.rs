@@ -183,21 +183,29 @@ fn attributes_decode_or_are_absent() {
 }
 
 #[test]
-fn the_peer_is_a_valid_spiffe_id_or_unauthenticated() {
-    let cases: &[(Option<&[u8]>, Option<&str>)] = &[
-        (Some(WEB.as_bytes()), Some(WEB)),
-        (None, None),
-        (Some(b""), None),
-        (Some(b"https://cluster.local/ns/shop/sa/web"), None),
-        (Some(b"spiffe://Cluster.local/ns/shop/sa/web"), None),
-        (Some(b"spiffe://cluster.local/ns/shop/sa/\xff"), None),
+fn the_peer_is_a_valid_spiffe_id_an_invalid_one_or_unauthenticated() {
+    // A `spiffe://` URI that is not a SPIFFE ID is told apart from no SPIFFE ID at all: Drako
+    // tries and fails to authenticate the first (no `None` bypass), Dapr's handshake refuses it.
+    let cases: &[(Option<&[u8]>, &str)] = &[
+        (Some(WEB.as_bytes()), WEB),
+        (None, "unauthenticated"),
+        (Some(b""), "unauthenticated"),
+        (Some(b"https://cluster.local/ns/shop/sa/web"), "unauthenticated"),
+        (Some(b"spiffe:/cluster.local/ns/shop/sa/web"), "unauthenticated"),
+        (Some(b"spiffe://Cluster.local/ns/shop/sa/web"), "invalid"),
+        (Some(b"spiffe://cluster.local/ns/shop/sa/\xff"), "invalid"),
     ];
     for (san, want) in cases {
         let mut h = host(&san.map(|s| (Attribute::PeerUriSan, s)).into_iter().collect::<Vec<_>>());
         let r = incoming(&plan(Reads::NONE, &[], &[]), &get(&[]), &mut h)
             .unwrap()
             .request;
-        assert_eq!(r.peer.id().map(|id| id.as_str()), *want, "{san:?}");
+        let got = match &r.peer {
+            Peer::Spiffe(id) => id.as_str(),
+            Peer::InvalidSpiffe => "invalid",
+            Peer::Unauthenticated => "unauthenticated",
+        };
+        assert_eq!(got, *want, "{san:?}");
     }
 }
 
@@ -345,6 +353,28 @@ fn spoofable_headers_are_removed_each_once() {
         i.request.header_values("x-user-id").collect::<Vec<_>>(),
         ["admin", "root"]
     );
+}
+
+/// The property paths the filter asks Envoy for (Envoy's attribute names): a typo would read
+/// nothing, and every request would be decided as unauthenticated, without a port or address.
+#[test]
+fn attributes_are_read_under_envoys_names() {
+    use Attribute::*;
+    let cases: &[(Attribute, &[&str])] = &[
+        (PeerUriSan, &["connection", "uri_san_peer_certificate"]),
+        (DestinationPort, &["destination", "port"]),
+        (SourceAddress, &["source", "address"]),
+        (DestinationAddress, &["destination", "address"]),
+        (Sni, &["connection", "requested_server_name"]),
+        (
+            JwtMetadata,
+            &["metadata", "filter_metadata", "envoy.filters.http.jwt_authn"],
+        ),
+        (Protocol, &["request", "protocol"]),
+    ];
+    for (a, path) in cases {
+        assert_eq!(a.key(), path.join("\0").as_bytes(), "{a:?}");
+    }
 }
 
 #[test]

@@ -144,6 +144,21 @@ impl<'a> Wire<'a> {
     }
 }
 
+/// The fields of a message, each `None` if malformed. Each field takes at least one byte, so
+/// [`Wire::fields`] yields at most as many as the message has bytes: decoding ends with its
+/// input even if a read were to stop consuming it.
+impl<'a> Iterator for Wire<'a> {
+    type Item = Option<(u64, Field<'a>)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        (!self.b.is_empty()).then(|| self.field())
+    }
+}
+
+fn fields(b: &[u8]) -> std::iter::Take<Wire<'_>> {
+    Wire { b }.take(b.len())
+}
+
 enum Field<'a> {
     Varint(u64),
     Fixed64(u64),
@@ -156,14 +171,11 @@ fn decode_struct(bytes: &[u8], depth: usize) -> Option<Value> {
         return None;
     }
     let mut out = Map::new();
-    let mut w = Wire { b: bytes };
-    while !w.b.is_empty() {
-        let (n, f) = w.field()?;
-        let (1, Field::Bytes(entry)) = (n, f) else { continue };
+    for field in fields(bytes) {
+        let (1, Field::Bytes(entry)) = field? else { continue };
         let (mut key, mut value) = (None, Value::Null);
-        let mut e = Wire { b: entry };
-        while !e.b.is_empty() {
-            match e.field()? {
+        for field in fields(entry) {
+            match field? {
                 (1, Field::Bytes(k)) => key = Some(std::str::from_utf8(k).ok()?.to_string()),
                 (2, Field::Bytes(v)) => value = decode_value(v, depth + 1)?,
                 _ => {}
@@ -179,9 +191,8 @@ fn decode_value(bytes: &[u8], depth: usize) -> Option<Value> {
         return None;
     }
     let mut out = Value::Null;
-    let mut w = Wire { b: bytes };
-    while !w.b.is_empty() {
-        out = match w.field()? {
+    for field in fields(bytes) {
+        out = match field? {
             (1, _) => Value::Null,
             (2, Field::Fixed64(bits)) => {
                 serde_json::Number::from_f64(f64::from_bits(bits)).map_or(Value::Null, Value::Number)
@@ -191,9 +202,8 @@ fn decode_value(bytes: &[u8], depth: usize) -> Option<Value> {
             (5, Field::Bytes(s)) => decode_struct(s, depth + 1)?,
             (6, Field::Bytes(l)) => {
                 let mut items = Vec::new();
-                let mut lw = Wire { b: l };
-                while !lw.b.is_empty() {
-                    if let (1, Field::Bytes(v)) = lw.field()? {
+                for field in fields(l) {
+                    if let (1, Field::Bytes(v)) = field? {
                         items.push(decode_value(v, depth + 1)?);
                     }
                 }
@@ -206,108 +216,5 @@ fn decode_value(bytes: &[u8], depth: usize) -> Option<Value> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    // A minimal encoder, to build what Envoy sends.
-    fn len(field: u64, body: &[u8]) -> Vec<u8> {
-        let mut out = vec![((field << 3) | 2) as u8];
-        let mut n = body.len();
-        loop {
-            let b = (n & 0x7f) as u8;
-            n >>= 7;
-            out.push(if n == 0 { b } else { b | 0x80 });
-            if n == 0 {
-                break;
-            }
-        }
-        out.extend_from_slice(body);
-        out
-    }
-
-    fn value(v: &Value) -> Vec<u8> {
-        match v {
-            Value::Null => vec![1 << 3, 0],
-            Value::Bool(b) => vec![4 << 3, u8::from(*b)],
-            Value::Number(n) => {
-                let mut o = vec![(2 << 3) | 1];
-                o.extend_from_slice(&n.as_f64().unwrap().to_le_bytes());
-                o
-            }
-            Value::String(s) => len(3, s.as_bytes()),
-            Value::Array(items) => len(6, &items.iter().flat_map(|i| len(1, &value(i))).collect::<Vec<_>>()),
-            Value::Object(_) => len(5, &structure(v)),
-        }
-    }
-
-    fn structure(v: &Value) -> Vec<u8> {
-        let mut out = Vec::new();
-        for (k, v) in v.as_object().unwrap() {
-            let mut entry = len(1, k.as_bytes());
-            entry.extend(len(2, &value(v)));
-            out.extend(len(1, &entry));
-        }
-        out
-    }
-
-    #[test]
-    fn decodes_jwt_authn_metadata_keyed_by_provider_or_issuer() {
-        let payload = json!({"iss": "https://issuer.example", "sub": "user-1", "aud": ["api", "web"],
-                             "exp": 1.9e9, "admin": true, "groups": ["eng", "ops"],
-                             "nested": {"team": {"name": "payments"}}});
-        for key in ["payload", "https://issuer.example"] {
-            let md = structure(&json!({ key: payload.clone() }));
-            assert_eq!(from_metadata(&md), Some(payload.clone()));
-        }
-        let p = from_metadata(&structure(&json!({"payload": payload}))).unwrap();
-        assert_eq!(claim(&p, &["sub"]), ["user-1"]);
-        assert_eq!(claim(&p, &["aud"]), ["api", "web"]);
-        assert_eq!(claim(&p, &["nested", "team", "name"]), ["payments"]);
-        assert!(claim(&p, &["admin"]).is_empty());
-        assert!(claim(&p, &["missing", "x"]).is_empty());
-    }
-
-    /// Envoy 1.40's pairs encoding, as in `get_property`.
-    fn pairs_enc(entries: &[(&[u8], Vec<u8>)]) -> Vec<u8> {
-        let refs: Vec<(&[u8], &[u8])> = entries.iter().map(|(k, v)| (*k, v.as_slice())).collect();
-        pairs::encode(&refs)
-    }
-
-    #[test]
-    fn decodes_envoy_pairs_with_nested_maps_and_lists() {
-        let list = pairs_enc(&[(b"eng", vec![]), (b"admin", vec![])]);
-        let team = pairs_enc(&[(b"team", b"payments".to_vec())]);
-        let payload = pairs_enc(&[
-            (b"groups", list),
-            (b"exp", 1.9e9f64.to_le_bytes().to_vec()),
-            (b"org", team),
-            (b"sub", b"alice".to_vec()),
-            (b"aud", b"reports".to_vec()),
-            (b"iss", b"https://issuer.example".to_vec()),
-        ]);
-        let md = pairs_enc(&[(b"https://issuer.example", payload)]);
-        let p = from_metadata(&md).unwrap();
-        assert_eq!(claim(&p, &["iss"]), ["https://issuer.example"]);
-        assert_eq!(claim(&p, &["groups"]), ["eng", "admin"]);
-        assert_eq!(claim(&p, &["org", "team"]), ["payments"]);
-        assert_eq!(claim(&p, &["aud"]), ["reports"]);
-    }
-
-    #[test]
-    fn no_payload_or_garbage_is_no_jwt() {
-        assert_eq!(from_metadata(&pairs_enc(&[(b"p", b"x".to_vec())])), None);
-        assert_eq!(from_metadata(&[1, 0, 0, 0, 200, 0, 0, 0]), None);
-        assert_eq!(from_metadata(&[]), None);
-        assert_eq!(from_metadata(&structure(&json!({"payload": {"sub": "x"}}))), None);
-        assert_eq!(from_metadata(&[0x0a, 0xff, 0xff]), None);
-        let two = structure(&json!({"a": {"iss": "i", "sub": "1"}, "b": {"iss": "j", "sub": "2"}}));
-        assert_eq!(from_metadata(&two), None, "two validated tokens: ambiguous");
-        // Deep nesting is refused rather than recursed into.
-        let mut deep = json!("x");
-        for _ in 0..40 {
-            deep = json!({ "a": deep });
-        }
-        assert_eq!(from_metadata(&structure(&json!({"p": {"iss": "i", "d": deep}}))), None);
-    }
-}
+#[path = "jwt_tests.rs"]
+mod tests;

@@ -101,6 +101,16 @@ mod tests {
     }
 
     #[test]
+    fn empty_keys_and_values_fill_the_input_exactly() {
+        // 4 + 10 bytes per entry: the smallest input for its count, accepted.
+        let b = enc(&[("", ""), ("", "")]);
+        assert_eq!(b.len(), 24);
+        assert_eq!(decode(&b), Some(vec![(&b""[..], &b""[..]), (&b""[..], &b""[..])]));
+        let b = enc(&[("a", ""), ("", "bc")]);
+        assert_eq!(decode(&b), Some(vec![(&b"a"[..], &b""[..]), (&b""[..], &b"bc"[..])]));
+    }
+
+    #[test]
     fn refuses_absurd_counts() {
         assert_eq!(decode(&u32::MAX.to_le_bytes()), None);
         assert_eq!(decode(&[1, 0, 0, 0, 200, 0, 0, 0]), None);

@@ -235,23 +235,23 @@ fn push_escape(out: &mut String, b: u8) {
 /// Step 2 and 3: validates bytes, normalizes escapes, handles slashes and backslashes. The
 /// result is ASCII, its only separators are `/`, and every `%` starts an uppercase escape.
 pub(super) fn decode(p: &str, opts: &Options) -> Result<String, PathError> {
-    let bytes = p.as_bytes();
     let mut out = String::with_capacity(p.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        i += 1;
+    // Each step takes its bytes off the front of `rest`: no index to get wrong.
+    let mut rest = p.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        rest = tail;
         match b {
             0..=0x20 | 0x7F => return Err(PathError::ControlCharacter { byte: b }),
             0x80..=0xFF => return Err(PathError::NonAscii),
             b'\\' => out.push(backslash(opts)?),
             b'%' => {
-                let (Some(h), Some(l)) = (
-                    bytes.get(i).copied().and_then(hex),
-                    bytes.get(i + 1).copied().and_then(hex),
-                ) else {
+                let [h, l, tail @ ..] = rest else {
                     return Err(PathError::InvalidEscape);
                 };
-                i += 2;
+                let (Some(h), Some(l)) = (hex(*h), hex(*l)) else {
+                    return Err(PathError::InvalidEscape);
+                };
+                rest = tail;
                 let c = (h << 4) | l;
                 match c {
                     0..=0x1F | 0x7F => return Err(PathError::ControlCharacter { byte: c }),
