@@ -15,6 +15,13 @@ import urllib.request
 WASM_RUNTIME = "envoy.wasm.runtime.v8"
 
 
+def rotated(items, shift):
+    """`items` starting at index `shift` (modulo its length), wrapping around: rounds visit the
+    configurations in a rotated order so that machine noise is spread over all of them."""
+    shift %= len(items)
+    return items[shift:] + items[:shift]
+
+
 def wasm_filter(name, wasm_path, configuration):
     """An envoy.filters.http.wasm entry, as envoy/envoy.yaml configures spiffe-authz."""
     return {

@@ -145,8 +145,7 @@ def run(cfgs, *, envoy, work, pki, base_id, server_filters, headers, rounds, sec
         client.start()
         started.append(client)
         for r in range(rounds):
-            shift = r % len(chosen)
-            order = chosen[shift:] + chosen[:shift]
+            order = envoys.rotated(chosen, r)
             log(f"load phase round {r + 1}/{rounds} ({WORKERS} workers, HTTP/2, {CLIENTS}×{STREAMS} streams; "
                 f"then {RATE} req/s)")
             for c in order:

@@ -405,8 +405,7 @@ def main():
         started_envoys.append(client)
         profiles = {}
         for r in range(rounds + (1 if a.perf else 0)):
-            shift = (r * max(1, len(cfgs) // rounds)) % len(cfgs)
-            order = cfgs[shift:] + cfgs[:shift]
+            order = envoys.rotated(cfgs, r * max(1, len(cfgs) // rounds))
             profiling = r == rounds
             label = "profile round (perf, not counted)" if profiling else f"round {r + 1}/{rounds}"
             log(f"{label}: {' '.join(c.name for c in order)}")

@@ -87,8 +87,7 @@ def run(binary, work, cfgs, filters_of, pki, base_id, reps, log):
     out = {c.name: {str(n): [] for n in CONCURRENCY} for c in cfgs}
     k = 0
     for r in range(reps):
-        shift = r % len(cfgs)
-        order = cfgs[shift:] + cfgs[:shift]
+        order = envoys.rotated(cfgs, r)
         log(f"start-up and memory {r + 1}/{reps}: {len(order)} configurations x concurrency "
             f"{', '.join(map(str, CONCURRENCY))}")
         for n in CONCURRENCY:
