@@ -107,7 +107,7 @@ def _label(c):
     if c["kind"] == "matcher":
         return f"native RBAC, matcher form, {c['principals']:,} principals"
     who = "native RBAC, linear (istiod)" if c["kind"] == "rbac" else f"spiffe-authz, {c['dialect']}"
-    if c["name"].endswith("-alt"):
+    if c.get("alt"):
         who += f" ({c['wasm'].rsplit('/', 1)[-1]})"
     log = {None: "", "denied": " + access log", "all": " + access log, settings.accessLog: all"}[c.get("access_log")]
     return f"{who}, {c['principals']:,} principals × {c['paths']:,} paths{log}"
@@ -117,7 +117,7 @@ def targets(data, s):
     """[(target, met: bool | None, evidence)]."""
     out = []
     ours = [c for c in data["configs"] if c["kind"] == "wasm" and c["name"] in s
-            and not c["name"].endswith("-alt") and not c.get("access_log")]
+            and not c.get("alt") and not c.get("access_log")]
 
     def worst(rows, key, limit, what):
         rows = [c for c in rows if s[c["name"]].get(key) is not None]
@@ -222,8 +222,6 @@ def tables(data):
                  "build Request + decide ns | allocs |")
         L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for m in data["micro"]:
-            if m["name"].endswith("-alt"):
-                continue
             if "error" in m:
                 L.append(f"| {m['name']} | refused: {m['error'][:80]} | | | | | | | |")
                 continue
