@@ -337,6 +337,37 @@ fn what_cannot_be_read_is_refused_before_any_attribute_is_read() {
     assert_eq!(missing.error.what(), "path");
 }
 
+/// A bundle that strips headers but has no rule reading one (the fast path that skips headers
+/// nobody reads must not skip those): each is still removed.
+#[test]
+fn headers_are_stripped_when_no_rule_reads_any() {
+    let p = plan(Reads::NONE, &[], &["x-drako-*", "x-user-id"]);
+    let hs = get(&[("X-User-Id", "admin"), ("accept", "*/*"), ("x-drako-client-ids", "[]")]);
+    let i = incoming(&p, &hs, &mut host(&[])).unwrap();
+    assert_eq!(i.remove, ["x-user-id", "x-drako-client-ids"]);
+}
+
+/// Every `content-type` value reaches the request, whatever the bundle reads (the first decides
+/// gRPC); other headers only when a rule reads them.
+#[test]
+fn every_content_type_is_kept_other_headers_only_when_read() {
+    let hs = get(&[
+        ("content-type", "text/plain"),
+        ("Content-Type", "application/json"),
+        ("accept", "*/*"),
+    ]);
+    for reads in [&[][..], &["accept"][..]] {
+        let i = incoming(&plan(Reads::NONE, reads, &[]), &hs, &mut host(&[])).unwrap();
+        let r = &i.request;
+        assert_eq!(
+            r.header_values("content-type").collect::<Vec<_>>(),
+            ["text/plain", "application/json"],
+            "{reads:?}"
+        );
+        assert_eq!(r.header_values("accept").count(), reads.len(), "{reads:?}");
+    }
+}
+
 #[test]
 fn spoofable_headers_are_removed_each_once() {
     let p = plan(Reads::NONE, &["x-user-id"], &["x-drako-*", "x-user-id"]);
