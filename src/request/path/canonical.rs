@@ -87,23 +87,6 @@ pub fn canonicalize(raw: &str, opts: &Options) -> Result<String, PathError> {
     canonical(raw, opts).map(|c| c.path)
 }
 
-/// [`canonical`] of a `:path` the caller owns: a path already canonical, without query or
-/// fragment (the common case), is kept as it is instead of copied.
-pub fn canonical_owned(raw: String, opts: &Options) -> Result<Canonical, PathError> {
-    if raw.len() <= opts.max_length
-        && raw.starts_with('/')
-        && !raw.contains(['?', '#'])
-        && already_canonical(&raw, opts.path_parameters)
-    {
-        return Ok(Canonical {
-            path: raw,
-            query: None,
-            changed: false,
-        });
-    }
-    canonical(&raw, opts)
-}
-
 /// Canonicalizes a raw `:path` (see the module docs), or says why it must be refused.
 pub fn canonical(raw: &str, opts: &Options) -> Result<Canonical, PathError> {
     if raw.len() > opts.max_length {

@@ -37,5 +37,5 @@ mod settings;
 mod tests;
 
 pub(crate) use canonical::hex;
-pub use canonical::{canonical, canonical_owned, canonicalize, is_canonical, Canonical, PathError};
+pub use canonical::{canonical, canonicalize, is_canonical, Canonical, PathError};
 pub use settings::{Backslash, EscapedSlashes, Forward, Options, PathParameters, DEFAULT_MAX_LENGTH};
