@@ -132,3 +132,82 @@ fn the_lowest_matching_id_wins_across_buckets() {
     tested.sort_unstable();
     assert_eq!(tested, [0, 1, 2]);
 }
+
+/// The ids of the rules filed where `req` looks, ascending and unique (requests use
+/// [`RuleIndex::first_match`], which stops at the first that passes).
+fn candidates(idx: &RuleIndex, req: &Request, out: &mut Vec<u32>) {
+    out.clear();
+    out.extend_from_slice(&idx.always);
+    if let Some(id) = req.peer.id() {
+        if let Some(ids) = idx.by_principal.get(&principal_key(id.as_str())) {
+            out.extend_from_slice(ids.as_slice());
+        }
+    }
+    idx.by_path.for_each_match(&req.path, |id| out.push(*id));
+    out.sort_unstable();
+    out.dedup();
+}
+
+#[test]
+fn finds_only_what_can_match() {
+    let rules = vec![
+        principals(&["spiffe://td/ns/a/sa/a"]),
+        principals(&["spiffe://td/ns/b/sa/b"]),
+        Pred::all(vec![
+            principals(&["spiffe://td/ns/a/sa/a"]),
+            Pred::path(vec![PathPattern::Exact("/x".into())]),
+        ]),
+        method("POST"),
+    ];
+    let idx = RuleIndex::build(&rules);
+    let mut req = Request::new("GET", "/y");
+    req.peer = Peer::from_uri_san("spiffe://td/ns/a/sa/a");
+    let mut out = vec![];
+    candidates(&idx, &req, &mut out);
+    // Rule 2's principal is also rule 0's (a bucket of 2), its path is its own (a bucket of
+    // 1): it is filed by path, so only a request for /x looks at it. Rule 1 is another
+    // principal's; rule 3 has no key and is looked at always.
+    assert_eq!(out, vec![0, 3]);
+    req.path = "/x".into();
+    candidates(&idx, &req, &mut out);
+    assert_eq!(out, vec![0, 2, 3]);
+}
+
+#[test]
+fn first_match_is_the_lowest_matching_id() {
+    let rules = vec![
+        Pred::path(vec![PathPattern::Prefix("/a".into())]),
+        principals(&["spiffe://td/ns/a/sa/a"]),
+        method("POST"),
+        Pred::path(vec![PathPattern::Exact("/a/b".into())]),
+    ];
+    let idx = RuleIndex::build(&rules);
+    let mut req = Request::new("GET", "/a/b");
+    req.peer = Peer::from_uri_san("spiffe://td/ns/a/sa/a");
+    let first = |req: &Request| idx.first_match(req, |i| rules[i as usize].matches(req));
+    assert_eq!(first(&req), Some(0));
+    req.path = "/b".into();
+    assert_eq!(first(&req), Some(1));
+    req.peer = Peer::Unauthenticated;
+    assert_eq!(first(&req), None);
+    req.method = "POST".into();
+    assert_eq!(first(&req), Some(2));
+}
+
+#[test]
+fn busy_principals_file_rules_by_path() {
+    let rules: Vec<Pred> = (0..100)
+        .map(|i| {
+            Pred::all(vec![
+                principals(&["spiffe://td/ns/a/sa/a"]),
+                Pred::path(vec![PathPattern::Exact(format!("/p{i}"))]),
+            ])
+        })
+        .collect();
+    let idx = RuleIndex::build(&rules);
+    let mut req = Request::new("GET", "/p42");
+    req.peer = Peer::from_uri_san("spiffe://td/ns/a/sa/a");
+    let mut out = vec![];
+    candidates(&idx, &req, &mut out);
+    assert_eq!(out, vec![42]);
+}

@@ -1,4 +1,4 @@
-//! String tests: Istio's wildcard syntax, the set's bookkeeping, and
+//! String matchers and sets: Istio's wildcard syntax, matching, the set's bookkeeping, and
 //! `with_concat` on both sides of its stack buffer.
 
 use super::*;
@@ -65,4 +65,53 @@ fn concat_fits_the_stack_buffer_to_the_byte() {
     );
     assert_eq!(with_concat(&["a", "", "b", "c"], str::to_string), "abc");
     assert_eq!(with_concat(&["é", "/", "ü"], str::to_string), "é/ü");
+}
+
+fn set(vs: &[&str]) -> StringSet {
+    StringSet::from_matches(vs.iter().map(|v| Wildcard::istio(v).to_match()))
+}
+
+#[test]
+fn istio_syntax() {
+    let cases: &[(&str, &str, bool)] = &[
+        ("abc", "abc", true),
+        ("abc", "abcd", false),
+        ("abc*", "abcd", true),
+        ("abc*", "ab", false),
+        ("*abc", "xabc", true),
+        ("*abc", "abcx", false),
+        ("*", "x", true),
+        ("*", "", false),
+        ("/api/*", "/api/", true),
+        ("/api/*", "/api", false),
+    ];
+    for (pat, s, want) in cases {
+        assert_eq!(set(&[pat]).matches(s), *want, "{pat} vs {s}");
+    }
+}
+
+#[test]
+fn a_star_elsewhere_is_a_literal_as_in_istiod() {
+    assert_eq!(Wildcard::istio("a*b"), Wildcard::Exact("a*b"));
+    assert_eq!(Wildcard::istio("/api/*/users"), Wildcard::Exact("/api/*/users"));
+    assert_eq!(Wildcard::istio("*a*"), Wildcard::Suffix("a*"));
+    assert_eq!(Wildcard::istio("**"), Wildcard::Suffix("*"));
+    assert!(!set(&["/api/*/users"]).matches("/api/x/users"));
+    assert!(set(&["/api/*/users"]).matches("/api/*/users"));
+}
+
+#[test]
+fn concat_on_the_stack_or_the_heap() {
+    assert_eq!(with_concat(&["ns", "/", "sa"], str::to_string), "ns/sa");
+    let long = "x".repeat(2000);
+    assert_eq!(with_concat(&[&long, "/", "sa"], |s| s.len()), 2003);
+    assert_eq!(with_concat(&[], str::to_string), "");
+}
+
+#[test]
+fn large_sets_hold_every_value() {
+    let s = StringSet::from_matches((0..10_000).map(|i| StringMatch::Exact(format!("p{i}"))));
+    assert!(s.matches("p9999"));
+    assert!(!s.matches("p10000"));
+    assert_eq!(s.exact_only().map(|i| i.count()), Some(10_000));
 }

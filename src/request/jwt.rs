@@ -145,7 +145,7 @@ impl<'a> Wire<'a> {
 }
 
 /// The fields of a message, each `None` if malformed. Each field takes at least one byte, so
-/// [`Wire::fields`] yields at most as many as the message has bytes: decoding ends with its
+/// [`fields`] yields at most as many as the message has bytes: decoding ends with its
 /// input even if a read were to stop consuming it.
 impl<'a> Iterator for Wire<'a> {
     type Item = Option<(u64, Field<'a>)>;
