@@ -64,7 +64,7 @@ class Config:
     """One server configuration: kind none | noop | probe | wasm (spiffe-authz) | rbac (native RBAC,
     istiod's linear form) | matcher (native RBAC, the matcher form)."""
 
-    def __init__(self, kind, dialect=None, principals=0, paths=0, calls="", wasm=None, access_log=None, label="alt"):
+    def __init__(self, kind, dialect=None, principals=0, paths=0, calls="", wasm=None, access_log=None, label=None):
         self.kind, self.dialect, self.principals, self.paths = kind, dialect, principals, paths
         self.calls = calls
         self.wasm = wasm or WASM
@@ -77,13 +77,18 @@ class Config:
             self.name = f"probe-{calls.replace(',', '+')}"
         else:
             who = {"rbac": "rbac", "matcher": "matcher"}.get(kind, dialect)
-            self.name = f"{who}-{_n(principals)}x{_n(paths)}" + (f"-{label}" if wasm else "")
+            self.name = f"{who}-{_n(principals)}x{_n(paths)}" + (f"-{label or 'alt'}" if wasm else "")
         if access_log:
             self.name += "+log" if access_log == "denied" else "+log-all"
         self.bundle_bytes = None
         self.envoy = None
         self.server_port = None  # the server Envoy's mTLS listener
         self.client_port = None  # the client Envoy's plain-HTTP listener for this server
+
+    @property
+    def alt(self):
+        """Another build of spiffe-authz (--alt-wasm) than dist/spiffe_authz.wasm."""
+        return self.wasm != WASM
 
     @property
     def identity(self):
@@ -164,7 +169,7 @@ def write_bundles(cfgs, directory):
         c.bundle_text = text
         c.bundle_bytes = len(text)
         (directory / f"{c.name}.json").write_text(text)
-        if c.wasm != WASM or c.access_log:
+        if c.alt or c.access_log:
             continue  # the same bundle as its twin: the engine alone cannot differ
         cases.append({"name": c.name, "file": f"{c.name}.json", "principal": c.identity,
                       "path": c.path, "port": c.server_port})
@@ -206,7 +211,7 @@ def vm_alone(cfgs, directory, noop):
     log("the module alone in V8 (node bench/vm-harness.mjs)")
     runs = [("noop", noop, "-", bundles.caller("istio"), bundles.request_path(10))]
     runs += [(c.name, c.wasm, str(directory / f"{c.name}.json"), c.identity, c.path)
-             for c in cfgs if c.kind == "wasm" and c.wasm == WASM and not c.access_log]
+             for c in cfgs if c.kind == "wasm" and not c.alt and not c.access_log]
     rows = []
     for name, wasm, bundle, who, path in runs:
         r = subprocess.run([node, str(HERE / "vm-harness.mjs"), str(wasm), bundle, who, path, "1"],
@@ -359,14 +364,14 @@ def main():
     cfgs = configs(a.quick, a.rbac_cap, a.probes)
     for alt in a.alt_wasm:
         label, _, path = alt.rpartition("=")
-        cfgs += [Config("wasm", "istio", p, 10, wasm=pathlib.Path(path), label=label or "alt") for p in (1, 10 * K)]
+        cfgs += [Config("wasm", "istio", p, 10, wasm=pathlib.Path(path), label=label) for p in (1, 10 * K)]
     if a.access_log:
         cfgs += [Config("none", access_log="denied"), Config("wasm", "istio", 1, 10, access_log="denied"),
                  Config("wasm", "istio", 1, 10, access_log="all")]
     if a.only:
         keep = set(a.only.split(",")) | {"none", "noop"}
         cfgs = [c for c in cfgs
-                if c.name in keep or c.kind == "probe" or c.wasm != WASM or c.access_log]
+                if c.name in keep or c.kind == "probe" or c.alt or c.access_log]
     out = pathlib.Path(a.out) if a.out else OUT
     out.mkdir(parents=True, exist_ok=True)
     work = pathlib.Path(tempfile.mkdtemp(prefix="spiffe-authz-bench-"))
@@ -444,7 +449,7 @@ def main():
                      "load_avg_end": os.getloadavg()},
         "configs": [{"name": c.name, "kind": c.kind, "dialect": c.dialect, "principals": c.principals,
                      "paths": c.paths, "calls": c.calls, "bundle_bytes": c.bundle_bytes, "access_log": c.access_log,
-                     "wasm": str(c.wasm) if c.kind == "wasm" else None, "alt": c.wasm != WASM} for c in cfgs],
+                     "wasm": str(c.wasm) if c.kind == "wasm" else None, "alt": c.alt} for c in cfgs],
         "runs": results, "profiles": profiles if a.perf else {}, "rss": memory, "configure": configure, "ready_s": ready, "micro": micro,
         "vm": vm, "startup": start_data, "load": load_results,
         "load_settings": {"workers": load.WORKERS, "clients": load.CLIENTS, "streams": load.STREAMS,
